@@ -1,0 +1,239 @@
+"""The command line: parse options, call the library, print results. Nothing else lives here."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .errors import ScriptError, VoiceguideError
+from .settings import Overrides, parse_breath, parse_pace
+
+app = typer.Typer(
+    name="voiceguide",
+    help="Turn a written routine into a voice-guided audio session.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+# ------------------------------------------------------------------ shared options
+
+
+def _pace(value: Optional[str]) -> Optional[float]:
+    if value is None:
+        return None
+    try:
+        return parse_pace(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _breath(value: Optional[str]):
+    if value is None:
+        return None
+    try:
+        return parse_breath(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+PaceOpt = Annotated[
+    Optional[str],
+    typer.Option("--pace", help="gentle, normal, brisk or a number from 0.5 to 2.0 (speech, gaps, breaths, ranges)."),
+]
+HoldScaleOpt = Annotated[
+    Optional[float],
+    typer.Option("--hold-scale", min=0.25, max=4.0, help="Lengthen (>1) or shorten (<1) every hold by this factor."),
+]
+BreathOpt = Annotated[
+    Optional[str], typer.Option("--breath", help="Breath pattern in seconds at pace 1.0: in-out (4-6) or in-hold-out (4-7-8).")
+]
+RateOpt = Annotated[
+    Optional[float], typer.Option("--rate", min=60, max=400, help="Speech rate in words per minute at pace 1.0.")
+]
+VoiceOpt = Annotated[Optional[str], typer.Option("--voice", help="Voice id, name or language (e.g. en-us, en-us+f3).")]
+
+
+def overrides(pace=None, hold_scale=None, breath=None, rate=None, voice=None) -> Overrides:
+    return Overrides(pace=_pace(pace), hold_scale=hold_scale, breath=_breath(breath), rate=rate, voice=voice)
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=not sys.stdout.isatty())
+
+
+def _display(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _plan_file(path: Path, ov: Overrides):
+    from .plan import plan
+    from .script import load_routine
+    from .settings import resolve
+
+    routine = load_routine(path, _display(path))
+    settings = resolve(routine, ov)
+    return routine, plan(routine, settings)
+
+
+# ------------------------------------------------------------------ commands
+
+
+@app.command()
+def check(
+    scripts: Annotated[list[Path], typer.Argument(help="Routine files to validate.", show_default=False)],
+    pace: PaceOpt = None,
+    hold_scale: HoldScaleOpt = None,
+    breath: BreathOpt = None,
+    rate: RateOpt = None,
+) -> None:
+    """Validate routines: every problem with FILE:LINE:COLUMN; safety notes and total length when fine."""
+    from .text import format_length
+
+    ov = overrides(pace, hold_scale, breath, rate)
+    out, err = _console(), _console(stderr=True)
+    failed = 0
+    for path in scripts:
+        try:
+            routine, timeline = _plan_file(path, ov)
+        except ScriptError as exc:
+            failed += 1
+            for d in exc.diagnostics:
+                err.print(str(d), markup=False)
+            continue
+        steps = len(timeline.chapters) - (1 if timeline.chapters and timeline.chapters[0].title == "Introduction" else 0)
+        out.print(
+            f"{_display(path)}: ok: {routine.title!r}, {format_length(timeline.duration)}, {steps} chapters",
+            markup=False,
+        )
+        for note in timeline.safety:
+            out.print(f"  safety: {note}", markup=False)
+    if failed:
+        err.print(f"{failed} of {len(scripts)} routine(s) have problems", markup=False)
+        raise typer.Exit(1)
+
+
+@app.command("plan")
+def plan_cmd(
+    script: Annotated[Path, typer.Argument(help="The routine file.", show_default=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON (the format's timeline section).")] = False,
+    pace: PaceOpt = None,
+    hold_scale: HoldScaleOpt = None,
+    breath: BreathOpt = None,
+    rate: RateOpt = None,
+) -> None:
+    """Show the timeline: every event with its clock time, and the total."""
+    from .report import plan_table
+
+    routine, timeline = _plan_file(script, overrides(pace, hold_scale, breath, rate))
+    if as_json:
+        sys.stdout.write(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False) + "\n")
+        return
+    plan_table(timeline, _console())
+
+
+@app.command("list")
+def list_cmd(
+    folder: Annotated[Optional[Path], typer.Argument(help="Folder of routines (default: ./scripts, else the shipped ones).")] = None,
+) -> None:
+    """List routines with their title, summary and length."""
+    from .report import routine_rows, routines_table
+    from .script import shipped_scripts_dir
+
+    if folder is None:
+        folder = Path("scripts") if Path("scripts").is_dir() else shipped_scripts_dir()
+    if not folder.is_dir():
+        raise VoiceguideError(f"{_display(folder)}: not a folder")
+    rows = routine_rows(sorted(list(folder.glob("*.yaml")) + list(folder.glob("*.yml"))), _display)
+    if not rows:
+        _console().print(f"no routines (*.yaml) in {_display(folder)}", markup=False)
+        return
+    routines_table(rows, _console())
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="Name of the new routine file (e.g. evening-stretch).", show_default=False)],
+) -> None:
+    """Write a documented starter routine that passes `check`."""
+    from .starter import write_starter
+
+    path = write_starter(Path(name))
+    _console().print(f"wrote {_display(path)}; edit it, then: voiceguide check {_display(path)}", markup=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the routine format's JSON Schema (for editors' YAML language server)."""
+    from .script import schema as load_schema
+
+    sys.stdout.write(json.dumps(load_schema(), indent=2) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"voiceguide {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = None,
+) -> None:
+    """Turn a written routine into a voice-guided audio session."""
+
+
+# ------------------------------------------------------------------ entry point
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; expected failures print a message (no traceback) and exit non-zero."""
+    try:
+        app(args=argv, prog_name="voiceguide", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except ScriptError as exc:
+        for d in exc.diagnostics:
+            print(str(d), file=sys.stderr)
+        return 1
+    except VoiceguideError as exc:
+        print(f"voiceguide: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("voiceguide: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 1
+    except Exception as exc:  # a bug: say so briefly, keep the traceback for those who ask
+        if os.environ.get("VOICEGUIDE_DEBUG"):
+            raise
+        print(
+            f"voiceguide: internal error: {type(exc).__name__}: {exc}\n"
+            "  (this is a bug; run again with VOICEGUIDE_DEBUG=1 for details and report it)",
+            file=sys.stderr,
+        )
+        return 70
+    return 0
+
+
+def entry() -> None:
+    sys.exit(main())

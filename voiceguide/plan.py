@@ -1,0 +1,484 @@
+"""The planner: a validated routine plus settings become the timeline.
+
+The timeline is a list of timed events and chapters; it is the single source
+of truth that the exported file and live playback both follow. The planner
+needs to know how long each utterance and sound lasts; it asks a `Lengths`
+object, so an estimate serves `check` and `plan` and measured TTS clips serve
+`render` and `play`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Protocol
+
+from .audiofile import audio_length
+from .errors import Diagnostic, Pos, ScriptError
+from .script import (
+    MAX_ROUTINE,
+    BreathHold,
+    Countdown,
+    Every,
+    Hold,
+    Narration,
+    PlaySound,
+    Repeat,
+    Rest,
+    Routine,
+    SayCue,
+    SoundCue,
+    SoundRef,
+    Spoken,
+    Step,
+    Wait,
+    sounds_dir,
+)
+from .settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, DEFAULT_SETUP, Settings
+from .text import Literal, Pause, Placeholder, count_words, duration_words, format_length, normalise_space, short_title
+
+SWITCH_SIDES = "Switch sides."
+BREATH_WORDS = {"in": "Breathe in", "hold": "Hold", "out": "Breathe out"}
+INTRO_CHAPTER = "Introduction"
+
+
+# ------------------------------------------------------------------ the timeline
+
+
+@dataclass(frozen=True)
+class Event:
+    start: float
+    end: float
+    kind: str  # speech | sound | hold | rest | wait
+    step: str  # the step's title with side and round, or intro / safety / outro
+    text: str | None = None  # speech: exactly what is spoken
+    sound: str | None = None  # sound: its name
+    role: str = ""  # narration, cue, countdown, breath, transition, marker, ...
+    chapter: int = -1  # index into Timeline.chapters; -1 before the first chapter
+    path: Path | None = field(default=None, compare=False)  # sound file to play
+
+    @property
+    def length(self) -> float:
+        return self.end - self.start
+
+    def to_json(self) -> dict:
+        d: dict = {"start": _r(self.start), "end": _r(self.end), "kind": self.kind, "step": self.step}
+        if self.text is not None:
+            d["text"] = self.text
+        if self.sound is not None:
+            d["sound"] = self.sound
+        if self.role:
+            d["role"] = self.role
+        d["chapter"] = self.chapter
+        return d
+
+
+@dataclass(frozen=True)
+class Chapter:
+    start: float
+    title: str
+    end: float = 0.0
+
+    def to_json(self) -> dict:
+        return {"start": _r(self.start), "end": _r(self.end), "title": self.title}
+
+
+@dataclass(frozen=True)
+class Timeline:
+    title: str
+    duration: float
+    chapters: tuple[Chapter, ...]
+    events: tuple[Event, ...]
+    settings: Settings
+    summary: str | None = None
+    safety: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        s = self.settings
+        return {
+            "title": self.title,
+            "duration": _r(self.duration),
+            "chapters": [c.to_json() for c in self.chapters],
+            "events": [e.to_json() for e in self.events],
+            "summary": self.summary,
+            "safety": list(self.safety),
+            "settings": {
+                "pace": s.pace,
+                "hold_scale": s.hold_scale,
+                "rate": s.rate,
+                "speech_rate": round(s.speech_rate, 1),
+                "breath": {"in": s.breath.inhale, "hold": s.breath.hold, "out": s.breath.exhale},
+                "voice": s.voice,
+                "language": s.language,
+                "wait_fallback": s.wait_fallback,
+            },
+        }
+
+    def speech(self) -> list[Event]:
+        return [e for e in self.events if e.kind == "speech"]
+
+    def utterances(self) -> list[str]:
+        """Every distinct text spoken, in order of first use."""
+        return list(dict.fromkeys(e.text for e in self.events if e.kind == "speech"))
+
+
+def _r(x: float) -> float:
+    return round(x, 3)
+
+
+# ------------------------------------------------------------------ lengths
+
+
+class Lengths(Protocol):
+    """How long things take; the planner's only window onto audio."""
+
+    def speech(self, text: str) -> float: ...
+
+    def sound(self, path: Path) -> float: ...
+
+
+_PAUSE_PUNCT = re.compile(r"[.!?;:](?=\s)")
+_COMMA = re.compile(r",(?=\s)")
+
+
+class EstimatedLengths:
+    """Speech length from word count and rate (for `check` and `plan` without TTS); sounds measured."""
+
+    def __init__(self, settings: Settings):
+        self.wpm = settings.speech_rate
+
+    def speech(self, text: str) -> float:
+        words = len(text.split())
+        pauses = len(_PAUSE_PUNCT.findall(text)) * 0.3 + len(_COMMA.findall(text)) * 0.15
+        return round(0.15 + words * 60.0 / self.wpm + pauses, 3)
+
+    def sound(self, path: Path) -> float:
+        return audio_length(path)
+
+
+# ------------------------------------------------------------------ expansion
+
+
+@dataclass(frozen=True)
+class _Instance:
+    """One step as it will be heard: a side of it, in a round of a repeat."""
+
+    step: Step
+    side: int = 0  # index into step.sides
+    rounds: tuple[tuple[int, int], ...] = ()  # (round, of) for each enclosing repeat
+
+    @property
+    def first(self) -> bool:
+        return self.side == 0 and all(r == 1 for r, _ in self.rounds)
+
+    def values(self) -> dict[str, str]:
+        v: dict[str, str] = {}
+        if self.step.sides:
+            v["side"] = self.step.sides[self.side]
+            v["other"] = self.step.sides[1 - self.side]
+        if self.rounds:
+            v["round"] = str(self.rounds[-1][0])
+            v["rounds"] = str(self.rounds[-1][1])
+        return v
+
+
+def _expand(steps: Iterable[Step], rounds: tuple = ()) -> list[_Instance]:
+    out: list[_Instance] = []
+    for step in steps:
+        if isinstance(step, Repeat):
+            for r in range(1, step.times + 1):
+                out.extend(_expand(step.steps, rounds + ((r, step.times),)))
+        elif step.sides:
+            out.extend(_Instance(step, side, rounds) for side in (0, 1))
+        else:
+            out.append(_Instance(step, 0, rounds))
+    return out
+
+
+# ------------------------------------------------------------------ the planner
+
+
+def plan(routine: Routine, settings: Settings, lengths: Lengths | None = None) -> Timeline:
+    """Lay the routine out in time. Raises ScriptError (positioned) when something cannot fit."""
+    return _Planner(routine, settings, lengths or EstimatedLengths(settings)).run()
+
+
+class _Planner:
+    def __init__(self, routine: Routine, settings: Settings, lengths: Lengths):
+        self.r = routine
+        self.s = settings
+        self.lengths = lengths
+        self.t = 0.0
+        self.events: list[Event] = []
+        self.chapters: list[tuple[float, str]] = []
+        self.problems: list[Diagnostic] = []
+        self.language = settings.language or "en"
+
+    # ---------------------------------------------------------- helpers
+
+    def err(self, pos: Pos, message: str) -> None:
+        d = Diagnostic(self.r.name, pos, message)
+        if d not in self.problems:
+            self.problems.append(d)
+
+    def add(self, start: float, end: float, kind: str, step: str, **kw) -> Event:
+        ev = Event(start, end, kind, step, chapter=len(self.chapters) - 1, **kw)
+        self.events.append(ev)
+        return ev
+
+    def chapter(self, title: str) -> None:
+        self.chapters.append((self.t, title))
+
+    def fill(self, narr: Narration, values: dict[str, str]) -> list[str | float]:
+        """Narration with placeholders filled: spoken strings and pause lengths, in order."""
+        out: list[str | float] = []
+        buf = ""
+        for part in narr.parts:
+            if isinstance(part, Literal):
+                buf += part.text
+            elif isinstance(part, Placeholder):
+                if part.name in values:
+                    buf += values[part.name]
+                else:
+                    self.err(narr.pos, f"{part.raw} has no value here (there is no next step)")
+            elif isinstance(part, Pause):
+                if normalise_space(buf):
+                    out.append(normalise_space(buf))
+                buf = ""
+                out.append(part.seconds)
+        if normalise_space(buf):
+            out.append(normalise_space(buf))
+        return out
+
+    def speak(self, pieces: list[str | float], step: str, role: str) -> None:
+        for piece in pieces:
+            if isinstance(piece, float):
+                self.t += piece
+            else:
+                length = self.lengths.speech(piece)
+                self.add(self.t, self.t + length, "speech", step, text=piece, role=role)
+                self.t += length
+
+    def speak_at(self, start: float, text: str, step: str, role: str) -> Event:
+        return self.add(start, start + self.lengths.speech(text), "speech", step, text=text, role=role)
+
+    def sound_at(self, start: float, ref: SoundRef | Path, step: str, role: str, limit: float | None = None) -> Event:
+        path = ref.path if isinstance(ref, SoundRef) else ref
+        name = ref.name if isinstance(ref, SoundRef) else path.stem
+        length = self.lengths.sound(path)
+        if limit is not None:
+            length = min(length, limit)
+        return self.add(start, start + length, "sound", step, sound=name, role=role, path=path)
+
+    def builtin(self, name: str) -> Path:
+        return sounds_dir() / f"{name}.wav"
+
+    # ---------------------------------------------------------- the whole routine
+
+    def run(self) -> Timeline:
+        r, s = self.r, self.s
+        instances = _expand(r.steps)
+        titles = [self.title_of(inst) for inst in instances]
+        if r.intro or r.safety:
+            self.chapter(INTRO_CHAPTER)
+            first_title = titles[0][0] if titles else ""
+            if r.intro:
+                self.speak(self.fill(r.intro, {"next": first_title}), "intro", "narration")
+            for i, note in enumerate(r.safety):
+                self.t += s.gap(DEFAULT_NOTE_GAP)
+                self.speak(self.fill(note, {"next": first_title}), "safety", "safety")
+            self.t += s.gap(DEFAULT_GAP)
+        for i, inst in enumerate(instances):
+            nxt = next((titles[j][0] for j in range(i + 1, len(instances)) if instances[j].step is not inst.step), None)
+            self.lay(inst, titles[i], nxt)
+        if r.outro:
+            self.speak(self.fill(r.outro, {}), "outro", "narration")
+        duration = max([self.t] + [e.end for e in self.events])
+        if duration > MAX_ROUTINE:
+            self.err(
+                r.steps_pos,
+                f"the routine lasts {format_length(duration)} at this pace; the limit is {MAX_ROUTINE / 3600:g} hours",
+            )
+        if self.problems:
+            raise ScriptError(self.problems)
+        order = {"hold": 0, "rest": 0, "wait": 0, "sound": 1, "speech": 2}
+        events = sorted(self.events, key=lambda e: (round(e.start, 6), order[e.kind]))
+        chapters = tuple(
+            Chapter(start, title, self.chapters[i + 1][0] if i + 1 < len(self.chapters) else duration)
+            for i, (start, title) in enumerate(self.chapters)
+        )
+        return Timeline(
+            title=r.title,
+            duration=duration,
+            chapters=chapters,
+            events=tuple(events),
+            settings=s,
+            summary=r.summary,
+            safety=tuple(normalise_space(n.source) for n in r.safety),
+        )
+
+    def title_of(self, inst: _Instance) -> tuple[str, str]:
+        """(the step's own title with placeholders filled, the chapter title with side and round)."""
+        step = inst.step
+        values = inst.values()
+        used: frozenset[str] = frozenset()
+        if step.title is not None:
+            base = " ".join(p for p in self.fill(step.title, values) if isinstance(p, str))
+            used = step.title.placeholders
+        elif step.say is not None:
+            base = short_title(" ".join(p for p in self.fill(step.say, values | {"next": "", "duration": "", "breaths": ""}) if isinstance(p, str)))
+        elif isinstance(step, PlaySound):
+            base = step.sound.name.replace("-", " ").replace("_", " ").capitalize()
+        else:
+            base = step.kind.capitalize()
+        extra = []
+        if step.sides and "side" not in used:
+            extra.append(step.sides[inst.side])
+        if inst.rounds and "round" not in used:
+            r, of = inst.rounds[-1]
+            extra.append(f"round {r} of {of}")
+        return base, f"{base} ({', '.join(extra)})" if extra else base
+
+    # ---------------------------------------------------------- one step
+
+    def lay(self, inst: _Instance, titles: tuple[str, str], nxt: str | None) -> None:
+        step, label = inst.step, titles[1]
+        values = inst.values()
+        if nxt is not None:
+            values["next"] = nxt
+        length = None
+        if isinstance(step, (Hold, Rest)):
+            length = step.length.pick(self.s.range_position)
+            if isinstance(step, Hold):
+                length = round(length * self.s.hold_scale, 3)
+            values["duration"] = duration_words(length, self.language)
+        breaths = 0
+        if isinstance(step, BreathHold):
+            breaths = max(1, int(step.breaths.pick(self.s.range_position) * self.s.hold_scale + 0.5))
+            values["breaths"] = count_words(breaths, self.language)
+
+        self.chapter(label)
+        if inst.side == 1:
+            self.sound_at(self.t, self.builtin("chime"), label, "transition")
+            self.t = self.events[-1].end
+            self.speak([SWITCH_SIDES], label, "transition")
+            self.t += self.s.gap(DEFAULT_NOTE_GAP)
+        narration = step.say if inst.first or step.brief is None else step.brief
+        if isinstance(step, Rest):
+            self.lay_rest(step, label, narration, values, length)
+            return
+        if narration is not None:
+            self.speak(self.fill(narration, values), label, "narration")
+        if isinstance(step, Hold):
+            self.t += step.setup if step.setup is not None else self.s.gap(DEFAULT_SETUP)
+            self.lay_hold(step, label, values, length)
+        elif isinstance(step, BreathHold):
+            self.t += step.setup if step.setup is not None else self.s.gap(DEFAULT_SETUP)
+            self.lay_breaths(step, label, breaths)
+        elif isinstance(step, PlaySound):
+            ev = self.sound_at(self.t, step.sound, label, "step")
+            self.t = ev.end
+        elif isinstance(step, Wait):
+            self.add(self.t, self.t + self.s.wait_fallback, "wait", label, role="wait")
+            self.t += self.s.wait_fallback
+            return
+        self.t += self.s.gap(DEFAULT_GAP)
+
+    def lay_rest(self, step: Rest, label: str, narration: Narration | None, values: dict, length: float) -> None:
+        start = self.t
+        self.add(start, start + length, "rest", label, role="rest")
+        if narration is not None:
+            self.speak(self.fill(narration, values), label, "narration")
+            if self.t > start + length + 1e-9:
+                self.err(
+                    step.pos,
+                    f"step '{label}': the rest's narration takes {self.t - start:.1f}s "
+                    f"but the rest lasts {length:g}s; shorten the text or lengthen the rest",
+                )
+        self.t = start + length
+
+    def lay_hold(self, step: Hold, label: str, values: dict, length: float) -> None:
+        h0, h1 = self.t, self.t + length
+        self.add(h0, h1, "hold", label, role="hold")
+        self.sound_at(h0, self.builtin("bell"), label, "hold-start")
+        fixed: list[tuple[Event, object]] = []
+        for cue in step.cues:
+            if isinstance(cue, (SayCue, SoundCue)):
+                offset = cue.at.resolve(length)
+                if offset < 0:
+                    self.err(cue.pos, f"step '{label}': the cue at {cue.at} comes before the {length:g}s hold starts")
+                    continue
+                if offset >= length:
+                    self.err(cue.pos, f"step '{label}': the cue at {cue.at} comes after the end of the {length:g}s hold")
+                    continue
+                if isinstance(cue, SayCue):
+                    text = " ".join(p for p in self.fill(cue.text, values) if isinstance(p, str))
+                    ev = self.speak_at(h0 + offset, text, label, "cue")
+                else:
+                    ev = self.sound_at(h0 + offset, cue.sound, label, "cue")
+                fixed.append((ev, cue))
+            elif isinstance(cue, Countdown):
+                if cue.count >= length:
+                    self.err(cue.pos, f"step '{label}': a countdown of {cue.count} does not fit in a {length:g}s hold")
+                    continue
+                for n in range(cue.count, 0, -1):
+                    fixed.append((self.speak_at(h1 - n, str(n), label, "countdown"), cue))
+        fixed.sort(key=lambda item: item[0].start)
+        for (a, cue_a), (b, _) in zip(fixed, fixed[1:]):
+            if a.end > b.start + 1e-9:
+                self.err(
+                    cue_a.pos,
+                    f"step '{label}': {_describe(a)} overlaps {_describe(b)} by {a.end - b.start:.2f}s; "
+                    "move or shorten one of them",
+                )
+        if fixed and fixed[-1][0].end > h1 + 1e-9:
+            last, cue = fixed[-1]
+            self.err(
+                cue.pos,
+                f"step '{label}': {_describe(last)} overflows the end of the {length:g}s hold "
+                f"by {last.end - h1:.2f}s; move it earlier or shorten it",
+            )
+        busy = [(e.start, e.end) for e, _ in fixed]
+        for cue in step.cues:
+            if isinstance(cue, Every):
+                k = 1
+                while h0 + k * cue.interval < h1:
+                    start = h0 + k * cue.interval
+                    end = start + self.lengths.sound(cue.sound.path)
+                    if end <= h1 and not any(start < b1 and b0 < end for b0, b1 in busy):
+                        self.sound_at(start, cue.sound, label, "every")
+                    k += 1
+        self.sound_at(h1, self.builtin("bell"), label, "hold-end")
+        self.t = h1
+
+    def lay_breaths(self, step: BreathHold, label: str, count: int) -> None:
+        b = self.s.breath_at_pace
+        h0 = self.t
+        h1 = h0 + count * b.cycle
+        self.add(h0, h1, "hold", label, role="hold")
+        phases = [("in", b.inhale), ("hold", b.hold), ("out", b.exhale)]
+        for i in range(count):
+            start = h0 + i * b.cycle
+            spoken = step.breath_cues is None or i < step.breath_cues
+            for phase, seconds in phases:
+                if seconds <= 0:
+                    continue
+                if spoken:
+                    ev = self.speak_at(start, BREATH_WORDS[phase], label, "breath")
+                    if ev.end > start + seconds + 1e-9:
+                        self.err(
+                            step.pos,
+                            f"step '{label}': the cue '{ev.text}' takes {ev.length:.2f}s but the breath's "
+                            f"{phase} phase lasts {seconds:.2f}s; use a slower breath or pace",
+                        )
+                elif phase != "hold":
+                    self.sound_at(start, self.builtin("inhale" if phase == "in" else "exhale"), label, "breath", limit=seconds)
+                start += seconds
+        self.sound_at(h1, self.builtin("bell"), label, "hold-end")
+        self.t = h1
+
+
+def _describe(ev: Event) -> str:
+    what = f"the cue '{ev.text}'" if ev.kind == "speech" else f"the sound '{ev.sound}'"
+    return f"{what} ({ev.length:.2f}s long)"
