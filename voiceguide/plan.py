@@ -145,13 +145,17 @@ _COMMA = re.compile(r",(?=\s)")
 class EstimatedLengths:
     """Speech length from word count and rate (for `check` and `plan` without TTS); sounds measured."""
 
+    FLOOR_WPM = 80.0  # engines stop slowing down here; slower speech comes from gaps between words
+
     def __init__(self, settings: Settings):
         self.wpm = settings.speech_rate
 
     def speech(self, text: str) -> float:
         words = len(text.split())
+        spoken = max(self.wpm, self.FLOOR_WPM)
+        gaps = max(0, words - 1) * max(0.0, 60.0 / self.wpm - 60.0 / spoken)
         pauses = len(_PAUSE_PUNCT.findall(text)) * 0.3 + len(_COMMA.findall(text)) * 0.15
-        return round(0.15 + words * 60.0 / self.wpm + pauses, 3)
+        return round(0.1 + words * 60.0 / spoken + gaps + pauses, 3)
 
     def sound(self, path: Path) -> float:
         return audio_length(path)
@@ -294,7 +298,7 @@ class _Planner:
             self.lay(inst, titles[i], nxt)
         if r.outro:
             self.speak(self.fill(r.outro, {}), "outro", "narration")
-        duration = max([self.t] + [e.end for e in self.events])
+        duration = max((e.end for e in self.events), default=0.0)
         if duration > MAX_ROUTINE:
             self.err(
                 r.steps_pos,
@@ -351,7 +355,7 @@ class _Planner:
         if isinstance(step, (Hold, Rest)):
             length = step.length.pick(self.s.range_position)
             if isinstance(step, Hold):
-                length = round(length * self.s.hold_scale, 3)
+                length = length * self.s.hold_scale
             values["duration"] = duration_words(length, self.language)
         breaths = 0
         if isinstance(step, BreathHold):
@@ -405,7 +409,9 @@ class _Planner:
         fixed: list[tuple[Event, object]] = []
         for cue in step.cues:
             if isinstance(cue, (SayCue, SoundCue)):
-                offset = cue.at.resolve(length)
+                # The hold scale stretches the whole hold, so cues counted from its start move with it;
+                # `half` stays the midpoint and negative times stay counted back from the end.
+                offset = cue.at.resolve(length, self.s.hold_scale)
                 if offset < 0:
                     self.err(cue.pos, f"step '{label}': the cue at {cue.at} comes before the {length:g}s hold starts")
                     continue

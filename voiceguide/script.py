@@ -110,10 +110,11 @@ class CueTime:
     seconds: float | None  # None for `half`
     from_end: bool = False
 
-    def resolve(self, hold: float) -> float:
+    def resolve(self, hold: float, scale: float = 1.0) -> float:
+        """Seconds after the hold's start; times from the start stretch with the hold scale."""
         if self.seconds is None:
             return hold / 2
-        return hold - self.seconds if self.from_end else self.seconds
+        return hold - self.seconds if self.from_end else self.seconds * scale
 
     def __str__(self) -> str:
         if self.seconds is None:
