@@ -51,3 +51,50 @@ def audio_length(path: Path) -> float:
     except OSError as exc:
         raise VoiceguideError(f"{path}: cannot read this sound file ({exc.strerror})") from None
     return _length_cached(str(path), st.st_mtime_ns, st.st_size)
+
+
+def _decode_with_ffmpeg(args_in: list[str], data: bytes | None, rate: int) -> "np.ndarray":
+    import numpy as np
+
+    proc = subprocess.run(
+        [ffmpeg_binary(), "-v", "error", "-nostdin" if data is None else "-hide_banner", *args_in,
+         "-f", "s16le", "-ac", "1", "-ar", str(rate), "pipe:1"],
+        input=data,
+        capture_output=True,
+        timeout=300,
+    )
+    if proc.returncode != 0:
+        raise VoiceguideError(f"cannot decode audio: {proc.stderr.decode('utf-8', 'replace').strip()[:300]}")
+    return np.frombuffer(proc.stdout, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def decode(path: Path, rate: int | None = None) -> "np.ndarray":
+    """A sound file as mono float32 at the session rate (WAV read directly, anything else via ffmpeg)."""
+    import numpy as np
+
+    from .dsp import RATE, resample
+
+    rate = rate or RATE
+    if path.suffix.lower() == ".wav":
+        try:
+            with wave.open(str(path), "rb") as w:
+                if w.getsampwidth() == 2:
+                    raw = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
+                    if w.getnchannels() > 1:
+                        raw = raw.reshape(-1, w.getnchannels()).mean(axis=1)
+                    return resample(raw, w.getframerate(), rate)
+        except (wave.Error, EOFError):
+            pass
+        except OSError as exc:
+            raise VoiceguideError(f"{path}: cannot read this sound file ({exc.strerror})") from None
+    return _decode_with_ffmpeg(["-i", str(path)], None, rate)
+
+
+def decode_bytes(data: bytes) -> "tuple[np.ndarray, int]":
+    """Any audio in memory (e.g. AIFF from macOS speech) as int16 at the session rate."""
+    import numpy as np
+
+    from .dsp import RATE
+
+    samples = _decode_with_ffmpeg(["-i", "pipe:0"], data, RATE)
+    return np.clip(np.rint(samples * 32768.0), -32768, 32767).astype(np.int16), RATE

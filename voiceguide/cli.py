@@ -79,14 +79,25 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _plan_file(path: Path, ov: Overrides):
-    from .plan import plan
-    from .script import load_routine
-    from .settings import resolve
+EngineOpt = Annotated[str, typer.Option("--engine", help="Speech engine: auto, espeak or pyttsx3.")]
+EstimateOpt = Annotated[
+    bool, typer.Option("--estimate", help="Estimate speech lengths from word counts instead of rendering speech.")
+]
 
-    routine = load_routine(path, _display(path))
-    settings = resolve(routine, ov)
-    return routine, plan(routine, settings)
+
+def _plan_file(path: Path, ov: Overrides, engine: str = "auto", estimate: bool = False, progress=None):
+    """The routine and its timeline; speech lengths measured from real clips unless estimating."""
+    if estimate:
+        from .plan import plan
+        from .script import load_routine
+        from .settings import resolve
+
+        routine = load_routine(path, _display(path))
+        return routine, plan(routine, resolve(routine, ov))
+    from .render import session
+
+    sess = session(path, ov, engine, display=_display(path), progress=progress)
+    return sess.routine, sess.timeline
 
 
 # ------------------------------------------------------------------ commands
@@ -99,16 +110,19 @@ def check(
     hold_scale: HoldScaleOpt = None,
     breath: BreathOpt = None,
     rate: RateOpt = None,
+    voice: VoiceOpt = None,
+    engine: EngineOpt = "auto",
+    estimate: EstimateOpt = False,
 ) -> None:
     """Validate routines: every problem with FILE:LINE:COLUMN; safety notes and total length when fine."""
     from .text import format_length
 
-    ov = overrides(pace, hold_scale, breath, rate)
+    ov = overrides(pace, hold_scale, breath, rate, voice)
     out, err = _console(), _console(stderr=True)
     failed = 0
     for path in scripts:
         try:
-            routine, timeline = _plan_file(path, ov)
+            routine, timeline = _plan_file(path, ov, engine, estimate)
         except ScriptError as exc:
             failed += 1
             for d in exc.diagnostics:
@@ -134,15 +148,96 @@ def plan_cmd(
     hold_scale: HoldScaleOpt = None,
     breath: BreathOpt = None,
     rate: RateOpt = None,
+    voice: VoiceOpt = None,
+    engine: EngineOpt = "auto",
+    estimate: EstimateOpt = False,
 ) -> None:
     """Show the timeline: every event with its clock time, and the total."""
     from .report import plan_table
 
-    routine, timeline = _plan_file(script, overrides(pace, hold_scale, breath, rate))
+    routine, timeline = _plan_file(script, overrides(pace, hold_scale, breath, rate, voice), engine, estimate)
     if as_json:
         sys.stdout.write(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False) + "\n")
         return
     plan_table(timeline, _console())
+
+
+@app.command()
+def render(
+    scripts: Annotated[list[Path], typer.Argument(help="Routine files to render.", show_default=False)],
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder for the rendered files.")] = Path("output"),
+    voice: VoiceOpt = None,
+    rate: RateOpt = None,
+    pace: PaceOpt = None,
+    hold_scale: HoldScaleOpt = None,
+    breath: BreathOpt = None,
+    engine: EngineOpt = "auto",
+    fmt: Annotated[str, typer.Option("--format", help="mp3 (tagged, with chapters) or wav.")] = "mp3",
+    bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbit/s.")] = 64,
+) -> None:
+    """Render routines to MP3 (or WAV) with chapters, tags and a synced transcript (.srt, .lrc)."""
+    from .progress import Progress
+    from .render import export, session
+    from .sink import FORMATS
+    from .text import format_clock
+
+    fmt = fmt.lower()
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    ov = overrides(pace, hold_scale, breath, rate, voice)
+    out, err = _console(), _console(stderr=True)
+    failed = 0
+    for path in scripts:
+        try:
+            with Progress(err, _display(path)) as bar:
+                sess = session(path, ov, engine, display=_display(path), progress=bar.speech)
+                result = export(sess, out_dir, fmt, bitrate, progress=bar.audio)
+        except ScriptError as exc:
+            failed += 1
+            for d in exc.diagnostics:
+                err.print(str(d), markup=False)
+            continue
+        size = result.size / 1_000_000
+        out.print(
+            f"{_display(result.path)}  {format_clock(result.duration)}  {size:.1f} MB  "
+            f"{len(sess.timeline.chapters)} chapters  ({sess.voice.describe()})",
+            markup=False,
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def voices(
+    language: Annotated[Optional[str], typer.Option("--language", "-l", help="Only voices for this language (e.g. en).")] = None,
+    engine: EngineOpt = "auto",
+    sample: Annotated[
+        Optional[str], typer.Option("--sample", help="Render this text with each listed voice, to choose by ear.")
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder for the samples.")] = Path("output/voices"),
+    rate: RateOpt = None,
+) -> None:
+    """List the voices of the speech engine; with --sample, render a short sample per voice."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from .voice import get_engine, voice_samples
+
+    eng = get_engine(engine)
+    found = [v for v in eng.voices() if not language or v.language.lower().startswith(language.lower())]
+    if not found:
+        raise VoiceguideError(f"no {eng.name} voices for language {language!r}")
+    if sample:
+        for v, path in voice_samples(eng, found, sample, out_dir, rate or 150.0):
+            _console().print(f"{v.id:<24} {_display(path)}", markup=False)
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("voice", "name", "language", "gender"):
+        table.add_column(col)
+    for v in found:
+        table.add_row(Text(v.id), Text(v.name), Text(v.language), Text(v.gender))
+    _console().print(table)
+    _console().print(f"{len(found)} voices ({eng.name}, {eng.version()}); espeak voices also take variants: en-us+f3", markup=False)
 
 
 @app.command("list")

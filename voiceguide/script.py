@@ -215,6 +215,8 @@ class Routine:
     name: str  # how the file is named in messages
     title: str
     summary: str | None = None
+    author: str | None = None
+    album: str | None = None
     language: str | None = None
     voice: str | None = None
     rate: float | None = None
@@ -473,7 +475,7 @@ class _Reader:
             self.err(root.pos, "the routine needs a `title`")
         else:
             values["title"] = self.string(title, "title")
-        for key in ("summary", "voice"):
+        for key in ("summary", "author", "album", "voice"):
             if get(key) is not None:
                 values[key] = self.string(get(key), key)
         if values.get("voice") and values["voice"].startswith("-"):

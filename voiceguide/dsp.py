@@ -1,0 +1,213 @@
+"""Signal processing on numpy arrays: trimming, fades, loudness (ITU-R BS.1770), true peak, limiting.
+
+Everything is mono float32 in [-1, 1] at `RATE` unless said otherwise, and every
+function is pure: the same input gives the same output, bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+RATE = 22050  # the session's sample rate: what espeak-ng and Piper voices speak natively
+FADE = 0.005  # seconds of fade on every clip edge, so nothing clicks
+
+
+def db_to_gain(db: float) -> float:
+    return 10.0 ** (db / 20.0)
+
+
+def gain_to_db(gain: float) -> float:
+    return 20.0 * math.log10(max(gain, 1e-12))
+
+
+# ------------------------------------------------------------------ edges
+
+
+def trim_silence(x: np.ndarray, threshold_db: float = -50.0, keep: float = 0.002, rate: int = RATE) -> np.ndarray:
+    """Cut leading and trailing near-silence, keeping `keep` seconds, so a clip's first sample is its onset."""
+    if x.size == 0:
+        return x
+    loud = np.flatnonzero(np.abs(x) >= db_to_gain(threshold_db))
+    if loud.size == 0:
+        return x[:0]
+    pad = int(keep * rate)
+    return x[max(0, loud[0] - pad) : min(x.size, loud[-1] + 1 + pad)]
+
+
+def fade_edges(x: np.ndarray, seconds: float = FADE, rate: int = RATE) -> np.ndarray:
+    """Raised-cosine fade in and out (a copy)."""
+    n = min(int(seconds * rate), x.size // 2)
+    y = np.array(x, dtype=np.float32, copy=True)
+    if n > 0:
+        ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, math.pi, n, dtype=np.float64))).astype(np.float32)
+        y[:n] *= ramp
+        y[-n:] *= ramp[::-1]
+    return y
+
+
+def fade_out_tail(x: np.ndarray, seconds: float = FADE, rate: int = RATE) -> np.ndarray:
+    n = min(int(seconds * rate), x.size)
+    y = np.array(x, dtype=np.float32, copy=True)
+    if n > 0:
+        y[-n:] *= (0.5 + 0.5 * np.cos(np.linspace(0.0, math.pi, n))).astype(np.float32)
+    return y
+
+
+# ------------------------------------------------------------------ resampling
+
+
+def resample(x: np.ndarray, src: int, dst: int = RATE) -> np.ndarray:
+    """Band-limited resampling by a windowed-sinc polyphase filter (adequate for speech and cues)."""
+    if src == dst or x.size == 0:
+        return x.astype(np.float32, copy=False)
+    cutoff = 0.5 * min(1.0, dst / src) * 0.95  # relative to the source rate
+    half = 16  # taps each side, in source samples
+    n_out = int(math.floor(x.size * dst / src))
+    t = np.arange(n_out, dtype=np.float64) * (src / dst)  # output times in source samples
+    base = np.floor(t).astype(np.int64)
+    frac = t - base
+    xp = np.concatenate([np.zeros(half, np.float32), x.astype(np.float32), np.zeros(half + 1, np.float32)])
+    out = np.zeros(n_out, dtype=np.float64)
+    for k in range(-half + 1, half + 1):
+        d = k - frac
+        w = 2 * cutoff * np.sinc(2 * cutoff * d) * (0.5 + 0.5 * np.cos(np.pi * d / half))
+        out += xp[base + k + half] * w
+    return out.astype(np.float32)
+
+
+# ------------------------------------------------------------------ loudness (BS.1770-4)
+
+
+def _k_weighting_power(n: int, rate: int) -> np.ndarray:
+    """|H(f)|^2 of the K-weighting filter on the rfft grid of n points (libebur128's coefficients)."""
+    f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
+    k = math.tan(math.pi * f0 / rate)
+    vh = 10 ** (gain_db / 20)
+    vb = vh**0.4996667741545416
+    a0 = 1 + k / q + k * k
+    b1 = np.array([(vh + vb * k / q + k * k) / a0, 2 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0])
+    a1 = np.array([1, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0])
+    f0, q = 38.13547087602444, 0.5003270373238773
+    k = math.tan(math.pi * f0 / rate)
+    b2 = np.array([1.0, -2.0, 1.0])
+    d = 1 + k / q + k * k
+    a2 = np.array([1.0, 2 * (k * k - 1) / d, (1 - k / q + k * k) / d])
+    z = np.exp(-1j * np.pi * np.arange(n // 2 + 1) / (n // 2))  # e^{-jw}
+    def h(b, a):
+        return (b[0] + b[1] * z + b[2] * z * z) / (a[0] + a[1] * z + a[2] * z * z)
+    return (np.abs(h(b1, a1) * h(b2, a2)) ** 2).astype(np.float64)
+
+
+class LoudnessMeter:
+    """Integrated loudness (LUFS) of a mono stream fed in any chunk sizes; gated as BS.1770-4 says.
+
+    The K-weighting is applied per 100 ms sub-block in the frequency domain; the 400 ms
+    gating blocks (75 % overlap) are means of four sub-blocks."""
+
+    def __init__(self, rate: int = RATE):
+        self.rate = rate
+        self.sub = rate // 10
+        self.weight = _k_weighting_power(self.sub, rate)
+        self.pending = np.zeros(0, dtype=np.float32)
+        self.energies: list[np.ndarray] = []
+
+    def feed(self, x: np.ndarray) -> None:
+        data = np.concatenate([self.pending, x]) if self.pending.size else x
+        whole = data.size // self.sub * self.sub
+        if whole:
+            blocks = data[:whole].reshape(-1, self.sub).astype(np.float64)
+            spec = np.abs(np.fft.rfft(blocks, axis=1)) ** 2
+            spec[:, 1:-1] *= 2  # one-sided spectrum
+            self.energies.append((spec * self.weight).sum(axis=1) / (self.sub * self.sub))
+        self.pending = np.array(data[whole:], dtype=np.float32)
+
+    def integrated(self) -> float:
+        if not self.energies:
+            return -math.inf
+        sub = np.concatenate(self.energies)
+        if sub.size < 4:
+            return -math.inf
+        z = (sub[:-3] + sub[1:-2] + sub[2:-1] + sub[3:]) / 4.0
+        with np.errstate(divide="ignore"):
+            loud = -0.691 + 10 * np.log10(z)
+        gated = z[loud > -70.0]
+        if gated.size == 0:
+            return -math.inf
+        relative = -0.691 + 10 * math.log10(gated.mean()) - 10.0
+        final = z[(loud > -70.0) & (loud > relative)]
+        return -0.691 + 10 * math.log10(final.mean())
+
+
+def integrated_loudness(x: np.ndarray, rate: int = RATE) -> float:
+    meter = LoudnessMeter(rate)
+    meter.feed(x)
+    return meter.integrated()
+
+
+# ------------------------------------------------------------------ true peak and limiting
+
+_PHASES = 4
+_TAPS = 12  # per phase
+
+
+def _interp_filters() -> np.ndarray:
+    """Windowed-sinc fractional-delay filters, one per oversampling phase."""
+    out = []
+    for p in range(_PHASES):
+        t = (np.arange(-_TAPS // 2, _TAPS // 2) + 1 - p / _PHASES)
+        w = np.sinc(t) * (0.54 + 0.46 * np.cos(np.pi * t / (_TAPS / 2 + 1)))
+        out.append(w / w.sum())
+    return np.array(out)
+
+
+_FILTERS = _interp_filters()
+
+
+def true_peak_envelope(x: np.ndarray) -> np.ndarray:
+    """Per sample, the largest magnitude of the 4x oversampled signal around it (ITU-R BS.1770 annex 2)."""
+    env = np.abs(x).astype(np.float32)
+    for h in _FILTERS[1:]:
+        np.maximum(env, np.abs(np.convolve(x, h, mode="same")).astype(np.float32), out=env)
+    return env
+
+
+def true_peak(x: np.ndarray) -> float:
+    return float(true_peak_envelope(x).max()) if x.size else 0.0
+
+
+LIMIT_LOOKAHEAD = 0.003  # seconds; the gain starts falling this long before a peak
+LIMIT_MARGIN = int(LIMIT_LOOKAHEAD * RATE) * 2 + _TAPS  # context samples each side a block needs
+
+
+def limit(x: np.ndarray, ceiling: float) -> np.ndarray:
+    """Bring the true peak of `x` to at most `ceiling` with a smooth, look-ahead gain (no delay).
+
+    The gain needed at each sample is min-filtered over the look-ahead window and then
+    smoothed with a kernel no wider than that window, so the smooth gain never exceeds
+    what any sample needs. Callers limiting a stream pass LIMIT_MARGIN samples of context
+    each side and keep the middle."""
+    if x.size == 0:
+        return x
+    if np.abs(x).max() < ceiling * 0.5:
+        return x
+    env = true_peak_envelope(x)
+    if env.max() <= ceiling:
+        return x
+    need = np.minimum(1.0, ceiling / np.maximum(env, 1e-9)).astype(np.float32)
+    w = int(LIMIT_LOOKAHEAD * RATE)
+    padded = np.pad(need, w, mode="edge")
+    low = np.lib.stride_tricks.sliding_window_view(padded, 2 * w + 1).min(axis=1)
+    kernel = np.hanning(2 * w + 3)[1:-1]
+    kernel /= kernel.sum()
+    smooth = np.convolve(np.pad(low, w, mode="edge"), kernel, mode="valid").astype(np.float32)
+    return (x * np.minimum(smooth, need)).astype(np.float32)
+
+
+def to_int16(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(x * 32767.0), -32768, 32767).astype(np.int16)
+
+
+def from_int16(x: np.ndarray) -> np.ndarray:
+    return (x.astype(np.float32) / 32768.0).astype(np.float32)

@@ -1,0 +1,151 @@
+"""The mix: place clips and sounds on the timeline, block by block, in one pass.
+
+`Mixer.render(a, b)` gives any stretch of the session on demand, so export
+streams the session to the encoder in fixed blocks (memory stays flat however
+long the session is) and live playback can start anywhere. Nothing is ever
+concatenated: each block is a zero buffer that the overlapping events are
+added into. Loudness is corrected for the whole session and a look-ahead
+true-peak limiter keeps every block under the ceiling.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from . import dsp
+from .audiofile import decode
+from .plan import Event, Timeline
+
+TARGET_LUFS = -16.0
+CEILING_DBTP = -2.0  # the limiter's ceiling: MP3 encoding adds a little, the file stays at or below -1 dBTP
+BLOCK_SECONDS = 4.0
+
+# How loud each kind of sound sits under speech levelled at -16 LUFS (linear gain on the file).
+SOUND_LEVELS = {
+    "hold-start": 0.55,
+    "hold-end": 0.55,
+    "transition": 0.5,
+    "breath": 0.4,
+    "every": 0.45,
+    "cue": 0.55,
+    "step": 0.6,
+}
+
+
+@dataclass(frozen=True)
+class _Placed:
+    start: int  # first sample
+    end: int  # one past the last sample
+    event: Event
+
+
+class Mixer:
+    def __init__(self, timeline: Timeline, speech: Callable[[str], np.ndarray], gain_db: float = 0.0):
+        """`speech(text)` returns the int16 clip for an utterance (the voice stage)."""
+        self.timeline = timeline
+        self.speech = speech
+        self.gain = dsp.db_to_gain(gain_db)
+        self.length = int(round(timeline.duration * dsp.RATE))
+        placed = []
+        for ev in timeline.events:
+            if ev.kind in ("speech", "sound"):
+                s = int(round(ev.start * dsp.RATE))
+                placed.append(_Placed(s, s + max(1, int(round(ev.length * dsp.RATE))), ev))
+        placed.sort(key=lambda p: p.start)
+        self.placed = placed
+        self.starts = np.array([p.start for p in placed], dtype=np.int64)
+        self.longest = max((p.end - p.start for p in placed), default=0)
+        self._sounds: dict[Path, np.ndarray] = {}
+        self._clips: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    # ---------------------------------------------------------- sources
+
+    def _sound(self, path: Path) -> np.ndarray:
+        if path not in self._sounds:
+            self._sounds[path] = decode(path)
+        return self._sounds[path]
+
+    def _clip(self, text: str) -> np.ndarray:
+        clip = self._clips.get(text)
+        if clip is None:
+            clip = dsp.from_int16(self.speech(text))
+            self._clips[text] = clip
+            if len(self._clips) > 64:  # keep memory flat: a few recent clips only
+                self._clips.popitem(last=False)
+        else:
+            self._clips.move_to_end(text)
+        return clip
+
+    def audio_of(self, p: _Placed) -> np.ndarray:
+        ev = p.event
+        n = p.end - p.start
+        if ev.kind == "speech":
+            return self._clip(ev.text)[:n]
+        data = self._sound(ev.path)
+        level = SOUND_LEVELS.get(ev.role, 0.6)
+        if n < data.size:  # cut short (a breath tone longer than its phase): fade the cut
+            return dsp.fade_out_tail(data[:n] * level, 0.05)
+        return data * level
+
+    # ---------------------------------------------------------- rendering
+
+    def render(self, a: int, b: int) -> np.ndarray:
+        """Samples [a, b) of the session, before gain and limiting (float32)."""
+        out = np.zeros(max(0, b - a), dtype=np.float32)
+        lo = int(np.searchsorted(self.starts, a - self.longest, side="left"))
+        hi = int(np.searchsorted(self.starts, b, side="left"))
+        for p in self.placed[lo:hi]:
+            if p.end <= a or p.start >= b:
+                continue
+            audio = self.audio_of(p)
+            s = max(a, p.start)
+            e = min(b, p.start + audio.size)
+            if e > s:
+                out[s - a : e - a] += audio[s - p.start : e - p.start]
+        return out
+
+    def render_final(self, a: int, b: int) -> np.ndarray:
+        """Samples [a, b) with the session gain and the true-peak limiter applied."""
+        m = dsp.LIMIT_MARGIN
+        raw = self.render(a - m, b + m) * self.gain
+        limited = dsp.limit(raw, dsp.db_to_gain(CEILING_DBTP))
+        return limited[m : m + (b - a)]
+
+    def blocks(self, start: int = 0, block: int | None = None) -> Iterator[np.ndarray]:
+        block = block or int(BLOCK_SECONDS * dsp.RATE)
+        for a in range(start, self.length, block):
+            yield self.render_final(a, min(self.length, a + block))
+
+    def measure(self, progress: Callable[[int], None] | None = None, final: bool = False) -> float:
+        """Integrated loudness (LUFS) of the session: raw at unit gain, or `final` (gain and limiter applied)."""
+        meter = dsp.LoudnessMeter()
+        block = int(BLOCK_SECONDS * dsp.RATE)
+        for a in range(0, self.length, block):
+            b = min(self.length, a + block)
+            meter.feed(self.render_final(a, b) if final else self.render(a, b))
+            if progress:
+                progress(b)
+        return meter.integrated()
+
+    def normalise(self, target: float = TARGET_LUFS, progress: Callable[[int], None] | None = None) -> float:
+        """Set the gain that brings the session to `target` LUFS, limiter included; returns the gain in dB.
+
+        One pass measures the raw mix; a second measures it with that gain through the limiter
+        (which takes a little loudness off the loudest words) and corrects for the difference."""
+        loud = self.measure(progress)
+        if not math.isfinite(loud):
+            self.gain = 1.0
+            return 0.0
+        gain_db = max(-30.0, min(30.0, target - loud))
+        self.gain = dsp.db_to_gain(gain_db)
+        after = self.measure(progress, final=True)
+        if math.isfinite(after) and abs(target - after) > 0.05:
+            gain_db = max(-30.0, min(30.0, gain_db + target - after))
+            self.gain = dsp.db_to_gain(gain_db)
+        return gain_db

@@ -1,0 +1,138 @@
+"""Render: the whole pipeline for one routine, script -> plan -> voice -> mix -> sink.
+
+`session()` does the shared front half (used by `check`, `plan`, `render` and
+`play`), so every consumer sees the very same timeline built from measured clips.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from . import dsp
+from .errors import ScriptError
+from .fsutil import atomic_path, atomic_write_text
+from .mix import TARGET_LUFS, Mixer
+from .plan import Timeline, plan
+from .script import Routine, load_routine
+from .settings import Overrides, Settings, resolve
+from .sink import DEFAULT_BITRATE, Tags, encoder_loss_db, encoder, id3_tag, lrc, prepend_tag, srt, write_stream
+from .voice import ClipCache, Voice
+
+
+@dataclass(frozen=True)
+class Session:
+    routine: Routine
+    settings: Settings
+    voice: Voice
+    timeline: Timeline
+
+
+class _NoSpeech:
+    """Lengths for collecting what will be said: speech takes no time, sounds their real length."""
+
+    def speech(self, text: str) -> float:
+        return 0.0
+
+    def sound(self, path: Path) -> float:
+        from .audiofile import audio_length
+
+        return audio_length(path)
+
+
+def utterances(routine: Routine, settings: Settings) -> list[str]:
+    """Every text the session will speak. Texts never depend on how long speech takes, so a plan
+    with zero-length speech names them all, and they can be rendered in parallel before the real plan."""
+    try:
+        return plan(routine, settings, _NoSpeech()).utterances()
+    except ScriptError:
+        return []  # the real plan will report the problems with measured lengths
+
+
+def session(
+    path: Path,
+    overrides: Overrides = Overrides(),
+    engine: str = "auto",
+    display: str | None = None,
+    cache: ClipCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Session:
+    """Load, voice and plan a routine: the timeline uses each clip's measured length."""
+    routine = load_routine(path, display)
+    settings = resolve(routine, overrides)
+    voice = Voice.create(engine, settings.voice, settings.language, settings.speech_rate, cache)
+    settings = replace(settings, voice=voice.voice_id)
+    voice.prepare(utterances(routine, settings), progress=progress)
+    timeline = plan(routine, settings, voice)
+    return Session(routine, settings, voice, timeline)
+
+
+def output_name(path: Path) -> str:
+    """A safe file stem from the routine's file name (never from its title)."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip(".-") or "routine"
+    return stem[:100]
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: Path
+    duration: float
+    size: int
+    gain_db: float
+    extras: tuple[Path, ...] = field(default=())
+
+
+def tags_for(routine: Routine) -> Tags:
+    comment = routine.summary
+    return Tags(
+        title=routine.title,
+        artist=routine.author or "voiceguide",
+        album=routine.album or routine.title,
+        comment=comment,
+        language=routine.language,
+    )
+
+
+def export(
+    sess: Session,
+    out_dir: Path,
+    fmt: str = "mp3",
+    bitrate: int = DEFAULT_BITRATE,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> RenderResult:
+    """Mix and encode a session into `out_dir`; the file and its transcripts appear whole or not at all."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not os.access(out_dir, os.W_OK):
+        from .errors import VoiceguideError
+
+        raise VoiceguideError(f"{out_dir}: the output folder is not writable")
+    stem = output_name(sess.routine.path)
+    target = out_dir / f"{stem}.{fmt}"
+    mixer = Mixer(sess.timeline, sess.voice.clip)
+    total = mixer.length
+    gain_db = mixer.normalise(
+        TARGET_LUFS + encoder_loss_db(fmt, bitrate),
+        progress=(lambda n: progress("measure", n, total)) if progress else None,
+    )
+    tags = tags_for(sess.routine)
+    written = [0]
+
+    def advance(n: int) -> None:
+        written[0] += n
+        if progress:
+            progress("encode", written[0], total)
+
+    with atomic_path(target, suffix=f".{fmt}.part") as tmp:
+        write_stream(encoder(fmt, tmp, bitrate), mixer.blocks(), advance)
+        if fmt == "mp3":
+            prepend_tag(tmp, id3_tag(sess.timeline, tags))
+        extras = []
+        for suffix, text in ((".srt", srt(sess.timeline)), (".lrc", lrc(sess.timeline, tags))):
+            extra = out_dir / f"{stem}{suffix}"
+            atomic_write_text(extra, text)
+            extras.append(extra)
+    return RenderResult(target, sess.timeline.duration, target.stat().st_size, gain_db, tuple(extras))

@@ -1,0 +1,144 @@
+"""The voice stage: TTS engines and a content-addressed cache of rendered, measured clips."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .. import dsp
+from ..audiofile import audio_length
+from .cache import ClipCache, clip_key
+from .engines import ENGINES, Engine, VoiceError, VoiceInfo, get_engine
+
+__all__ = ["Voice", "VoiceError", "VoiceInfo", "ENGINES", "get_engine", "ClipCache", "process_clip", "SPEECH_LUFS"]
+
+SPEECH_LUFS = -16.0  # each clip's loudness; the session is corrected to the exact target at export
+SPEECH_CEILING_DB = -3.0  # each clip's true-peak ceiling, leaving room for the session's correction
+
+
+def _clip_loudness(x: np.ndarray) -> float:
+    """Loudness of a clip; short clips (under 400 ms) use the ungated mean of their 100 ms blocks."""
+    if x.size >= int(0.4 * dsp.RATE):
+        return dsp.integrated_loudness(x)
+    meter = dsp.LoudnessMeter()
+    padded = np.concatenate([x, np.zeros((-x.size) % meter.sub, np.float32)])
+    meter.feed(padded)
+    if not meter.energies:
+        return -math.inf
+    energy = np.concatenate(meter.energies)
+    energy = energy[energy > 0]
+    return -0.691 + 10 * math.log10(energy.mean()) if energy.size else -math.inf
+
+
+def process_clip(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Raw TTS output -> a clip for the timeline: session rate, trimmed to its onset and end,
+    levelled to SPEECH_LUFS under a true-peak ceiling, with short fades (no clicks)."""
+    x = dsp.from_int16(samples)
+    x = dsp.resample(x, rate, dsp.RATE)
+    x = dsp.trim_silence(x)
+    if x.size == 0:
+        return np.zeros(int(0.05 * dsp.RATE), dtype=np.int16)  # e.g. punctuation only: a breath of silence
+    ceiling = dsp.db_to_gain(SPEECH_CEILING_DB)
+    loud = _clip_loudness(x)
+    if math.isfinite(loud):
+        gain = 1.0
+        for _ in range(3):  # the limiter lowers loudness a little: correct twice more
+            y = dsp.limit(x * gain, ceiling)
+            now = _clip_loudness(y)
+            if not math.isfinite(now) or abs(now - SPEECH_LUFS) < 0.1:
+                break
+            gain *= dsp.db_to_gain(SPEECH_LUFS - now)
+        x = y
+    return dsp.to_int16(dsp.fade_edges(x))
+
+
+class Voice:
+    """An engine, a voice and a speaking rate: renders text to clips (cached) and knows their lengths.
+
+    It is also the planner's `Lengths`: speech lengths are the measured clips."""
+
+    def __init__(self, engine: Engine, voice_id: str, wpm: float, cache: ClipCache | None = None):
+        self.engine = engine
+        self.voice_id = voice_id
+        self.wpm = wpm
+        self.cache = cache or ClipCache()
+        self._lengths: dict[str, float] = {}
+        self._version = engine.version()
+
+    @classmethod
+    def create(cls, engine_name: str, wanted: str | None, language: str, wpm: float, cache: ClipCache | None = None):
+        engine = get_engine(engine_name)
+        return cls(engine, engine.resolve_voice(wanted, language), wpm, cache)
+
+    def describe(self) -> str:
+        return f"{self.engine.name} voice {self.voice_id} at {self.wpm:.0f} wpm"
+
+    def key(self, text: str) -> str:
+        return clip_key(
+            text=text, engine=self.engine.name, engine_version=self._version, voice=self.voice_id,
+            wpm=self.wpm, rate=dsp.RATE,
+        )
+
+    def clip(self, text: str) -> np.ndarray:
+        """The clip for `text` as int16 at the session rate, rendered if not cached."""
+        key = self.key(text)
+        samples = self.cache.get(key, dsp.RATE)
+        if samples is None:
+            raw, rate = self.engine.synthesize(text, self.voice_id, self.wpm)
+            samples = process_clip(raw, rate)
+            self.cache.put(key, samples, dsp.RATE)
+        self._lengths[text] = samples.size / dsp.RATE
+        return samples
+
+    def prepare(self, texts: Iterable[str], jobs: int = 0, progress: Callable[[int, int], None] | None = None) -> None:
+        """Render every text not yet cached, in parallel where the engine allows."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._lengths]
+        if not todo:
+            return
+        workers = 1 if self.engine.name == "pyttsx3" else (jobs or min(8, max(2, (_cpus() or 2))))
+        done = 0
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for _ in pool.map(self.clip, todo):
+                done += 1
+                if progress:
+                    progress(done, len(todo))
+
+    # -- Lengths
+    def speech(self, text: str) -> float:
+        if text not in self._lengths:
+            self.clip(text)
+        return self._lengths[text]
+
+    def sound(self, path: Path) -> float:
+        return audio_length(path)
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
+
+
+def voice_samples(engine: Engine, voices: list[VoiceInfo], text: str, out_dir: Path, wpm: float):
+    """Render `text` with each voice into out_dir/<voice>.wav (atomic); yields (voice, path)."""
+    import re
+    import wave
+
+    from ..fsutil import atomic_path
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for v in voices:
+        raw, rate = engine.synthesize(text, v.id, wpm)
+        clip = process_clip(raw, rate)
+        path = out_dir / (re.sub(r"[^A-Za-z0-9._+-]+", "_", v.id).strip("._") + ".wav")
+        with atomic_path(path, suffix=".wav.part") as tmp:
+            with wave.open(str(tmp), "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(dsp.RATE)
+                w.writeframes(clip.astype("<i2").tobytes())
+        yield v, path
