@@ -86,7 +86,15 @@ EstimateOpt = Annotated[
 
 
 def _plan_file(path: Path, ov: Overrides, engine: str = "auto", estimate: bool = False, progress=None):
-    """The routine and its timeline; speech lengths measured from real clips unless estimating."""
+    """The routine and its timeline; speech lengths measured from real clips unless estimating.
+
+    A file with problems is still planned from its valid parts, so that the planner's own
+    findings (a cue after the end of its hold, ...) are reported together with the rest."""
+    from .script import load_partial
+
+    routine, problems = load_partial(path, _display(path))
+    if problems:
+        raise ScriptError(problems + _plan_problems(routine, ov))
     if estimate:
         from .plan import plan
         from .script import load_routine
@@ -98,6 +106,24 @@ def _plan_file(path: Path, ov: Overrides, engine: str = "auto", estimate: bool =
 
     sess = session(path, ov, engine, display=_display(path), progress=progress)
     return sess.routine, sess.timeline
+
+
+def _plan_problems(routine, ov: Overrides) -> list:
+    """What the planner finds in a partly valid routine, leaving out what depends on speech lengths
+    (those are only known from the real clips of a valid routine)."""
+    from .plan import plan
+    from .settings import resolve
+
+    if routine is None or not routine.steps:
+        return []
+    try:
+        plan(routine, resolve(routine, ov))
+    except ScriptError as exc:
+        length_bound = ("overlaps", "overflows", "takes")
+        return [d for d in exc.diagnostics if not any(w in d.message for w in length_bound)]
+    except VoiceguideError:
+        return []
+    return []
 
 
 # ------------------------------------------------------------------ commands
@@ -127,6 +153,10 @@ def check(
             failed += 1
             for d in exc.diagnostics:
                 err.print(str(d), markup=False)
+            continue
+        except VoiceguideError as exc:
+            failed += 1
+            err.print(f"{_display(path)}: {exc}", markup=False)
             continue
         steps = len(timeline.chapters) - (1 if timeline.chapters and timeline.chapters[0].title == "Introduction" else 0)
         out.print(

@@ -245,7 +245,7 @@ class _Planner:
                 if part.name in values:
                     buf += values[part.name]
                 else:
-                    self.err(narr.pos, f"{part.raw} has no value here (there is no next step)")
+                    self.err(narr.spot(part), f"{part.raw} has no value here: no step comes after this one")
             elif isinstance(part, Pause):
                 if normalise_space(buf):
                     out.append(normalise_space(buf))
@@ -293,9 +293,13 @@ class _Planner:
                 self.t += s.gap(DEFAULT_NOTE_GAP)
                 self.speak(self.fill(note, {"next": first_title}), "safety", "safety")
             self.t += s.gap(DEFAULT_GAP)
+        # {next}: the title of the next different step (another side or round of the same step is skipped)
+        following: list[str | None] = [None] * len(instances)
+        for i in range(len(instances) - 2, -1, -1):
+            same = instances[i + 1].step is instances[i].step
+            following[i] = following[i + 1] if same else titles[i + 1][0]
         for i, inst in enumerate(instances):
-            nxt = next((titles[j][0] for j in range(i + 1, len(instances)) if instances[j].step is not inst.step), None)
-            self.lay(inst, titles[i], nxt)
+            self.lay(inst, titles[i], following[i])
         if r.outro:
             self.speak(self.fill(r.outro, {}), "outro", "narration")
         duration = max((e.end for e in self.events), default=0.0)

@@ -15,15 +15,18 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from .errors import Pos, Problems
+from .errors import Diagnostic, Pos, Problems, ScriptError, VoiceguideError
 from .settings import Breath, check_breath, parse_breath, parse_pace
 from .source import Source, YMap, YNode, YScalar, YSeq, load
-from .text import Part, Pause, Placeholder, parse_duration, parse_range, parse_template
+from .text import CONTROL_RE, Part, Pause, Placeholder, parse_duration, parse_range, parse_template
 
 MAX_HOLD = 2 * 3600.0
 MAX_ROUTINE = 6 * 3600.0
 MAX_BREATHS = 500
 MAX_REPEAT = 100
+MAX_INSTANCES = 5000  # steps as heard, after sides and repeats are expanded
+MIN_HOLD = 1.0
+MIN_EVERY = 1.0
 MAX_TEXT = 5000
 BUILTIN_SOUNDS = ("bell", "chime", "tick", "inhale", "exhale")
 SOUND_SUFFIXES = (".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac", ".aif", ".aiff")
@@ -73,6 +76,14 @@ class Narration:
     source: str
     parts: tuple[Part, ...]
     pos: Pos
+    spots: tuple[Pos, ...] = ()  # where each placeholder stands, in the order of `parts`
+
+    def spot(self, placeholder: Placeholder) -> Pos:
+        marks = [p for p in self.parts if isinstance(p, Placeholder)]
+        for part, pos in zip(marks, self.spots):
+            if part is placeholder:
+                return pos
+        return self.pos
 
     @property
     def placeholders(self) -> frozenset[str]:
@@ -247,11 +258,42 @@ def parse_routine(text: str, path: Path | str = "<string>", name: str | None = N
 
 
 def from_source(src: Source) -> Routine:
-    problems = Problems(src.name)
-    routine = _Reader(src, problems).routine()
-    problems.raise_if_any()
+    routine, problems = validate(src)
+    if problems:
+        raise ScriptError(problems)
     assert routine is not None
     return routine
+
+
+def validate(src: Source) -> tuple[Routine | None, list[Diagnostic]]:
+    """The routine built from every valid part of the file, and every problem found.
+
+    With problems, the routine (when there is one) holds only what was valid, so that
+    the planner can still look for its own problems and all are reported at once."""
+    problems = Problems(src.name)
+    routine = _Reader(src, problems).routine()
+    return routine, problems.items
+
+
+def load_partial(path: Path | str, name: str | None = None) -> tuple[Routine | None, list[Diagnostic]]:
+    try:
+        src = load(path, name)
+    except ScriptError as exc:
+        return None, exc.diagnostics
+    return validate(src)
+
+
+def count_instances(steps: tuple[Step, ...]) -> int:
+    """How many steps will be heard once sides and repeats are expanded (stops counting past the limit)."""
+    total = 0
+    for step in steps:
+        if isinstance(step, Repeat):
+            total += step.times * count_instances(step.steps)
+        else:
+            total += 2 if step.sides else 1
+        if total > MAX_INSTANCES:
+            return total
+    return total
 
 
 def _kind_name(node: YNode) -> str:
@@ -316,7 +358,25 @@ class _Reader:
         if len(text) > MAX_TEXT:
             self.err(s.pos, f"{what} is {len(text)} characters long; the limit is {MAX_TEXT}")
             return None
+        bad = CONTROL_RE.search(text)
+        if bad:
+            self.err(
+                self.char_pos(s, bad.group()),
+                f"{what} holds a control character (U+{ord(bad.group()):04X}); remove it",
+            )
+            return None
         return text
+
+    def char_pos(self, node: YScalar, ch: str) -> Pos:
+        """Where a character of a scalar's value stands, also when the file writes it as an escape."""
+        code = ord(ch)
+        escapes = {7: "\\a", 8: "\\b", 27: "\\e", 11: "\\v", 12: "\\f", 0: "\\0"}
+        forms = [ch, escapes.get(code, ""), f"\\x{code:02x}", f"\\x{code:02X}", f"\\u{code:04x}", f"\\u{code:04X}"]
+        raw = self.src.text[node.start : node.end]
+        for form in forms:
+            if form and form in raw:
+                return self.src.pos_at(node.start + raw.index(form))
+        return node.pos
 
     def narration(self, node: YNode, what: str, ctx: _Context | None, pauses: bool = True) -> Narration | None:
         text = self.string(node, what)
@@ -325,18 +385,22 @@ class _Reader:
         assert isinstance(node, YScalar)
         parts, problems = parse_template(text)
         for prob in problems:
-            self.err(self.src.pos_in(node, prob.raw), f"{what}: {prob.message}")
+            self.err(self.src.pos_in(node, prob.raw, text[: prob.offset].count(prob.raw)), f"{what}: {prob.message}")
+        spots = []
+        for part in parts:
+            if isinstance(part, Placeholder):
+                spots.append(self.src.pos_in(node, part.raw, text[: part.offset].count(part.raw)))
+        narr = Narration(text, parts, node.pos, tuple(spots))
+        if ctx is not None:
+            self.check_placeholders(narr, what, ctx)
         if problems:
             return None
-        narr = Narration(text, parts, node.pos)
-        if ctx is not None:
-            self.check_placeholders(node, narr, what, ctx)
         if not pauses and any(isinstance(p, Pause) for p in parts):
             self.err(self.src.pos_in(node, "[pause"), f"{what} cannot hold a pause")
             return None
         return narr
 
-    def check_placeholders(self, node: YScalar, narr: Narration, what: str, ctx: _Context) -> None:
+    def check_placeholders(self, narr: Narration, what: str, ctx: _Context) -> None:
         rules = {
             "side": (ctx.sides, "only in a step with `sides`"),
             "other": (ctx.sides, "only in a step with `sides`"),
@@ -348,15 +412,11 @@ class _Reader:
         }
         if ctx.is_title:
             rules["duration"] = rules["breaths"] = rules["next"]
-        counts: dict[str, int] = {}
         for part in narr.parts:
-            if not isinstance(part, Placeholder):
-                continue
-            n = counts.get(part.raw, 0)
-            counts[part.raw] = n + 1
-            allowed, where = rules.get(part.name, (True, ""))
-            if not allowed:
-                self.err(self.src.pos_in(node, part.raw, n), f"{what}: {part.raw} can be used {where}")
+            if isinstance(part, Placeholder):
+                allowed, where = rules.get(part.name, (True, ""))
+                if not allowed:
+                    self.err(narr.spot(part), f"{what}: {part.raw} can be used {where}")
 
     def number(self, node: YNode, what: str, lo: float, hi: float, whole: bool = False) -> float | None:
         s = self.scalar(node, what)
@@ -373,7 +433,7 @@ class _Reader:
             return None
         return value
 
-    def duration(self, node: YNode, what: str, limit: float = MAX_HOLD) -> float | None:
+    def duration(self, node: YNode, what: str, limit: float = MAX_HOLD, least: float = 0.001) -> float | None:
         s = self.scalar(node, what)
         if s is None:
             return None
@@ -388,16 +448,20 @@ class _Reader:
             else:
                 self.err(s.pos, f"{what}: {text!r} is not a duration; write 45, 45s, 2m or 1m30s")
             return None
-        return self._bounded(s, what, seconds, limit)
+        return self._bounded(s, what, seconds, limit, least)
 
-    def _bounded(self, s: YScalar, what: str, seconds: float, limit: float) -> float | None:
+    def _bounded(self, s: YScalar, what: str, seconds: float, limit: float, least: float = 0.001) -> float | None:
+        seconds = round(seconds, 3)
         if seconds <= 0:
             self.err(s.pos, f"{what} must be more than zero, not {s.text.strip()}")
             return None
-        if seconds > limit:
-            self.err(s.pos, f"{what} of {s.text.strip()} is over the limit of {limit / 3600:g} hours")
+        if seconds < least:
+            self.err(s.pos, f"{what} must be at least {least:g}s, not {s.text.strip()}")
             return None
-        return round(seconds, 3)
+        if seconds > limit:
+            self.err(s.pos, f"{what} of {s.text.strip()} is over the limit of {_limit_words(limit)}")
+            return None
+        return seconds
 
     def span(self, node: YNode, what: str) -> Span | None:
         s = self.scalar(node, what)
@@ -406,10 +470,10 @@ class _Reader:
         text = s.text.strip()
         rng = parse_range(text) if "-" in text.lstrip("-") else None
         if rng is None:
-            value = self.duration(node, what)
+            value = self.duration(node, what, least=MIN_HOLD)
             return Span(value, value) if value is not None else None
-        lo = self._bounded(s, what, rng[0], MAX_HOLD)
-        hi = self._bounded(s, what, rng[1], MAX_HOLD) if lo is not None else None
+        lo = self._bounded(s, what, rng[0], MAX_HOLD, MIN_HOLD)
+        hi = self._bounded(s, what, rng[1], MAX_HOLD, MIN_HOLD) if lo is not None else None
         if lo is None or hi is None:
             return None
         if lo >= hi:
@@ -450,6 +514,15 @@ class _Reader:
             return None
         if not path.is_file():
             self.err(node.pos, f"{what}: sound file {name!r} not found (looked in {folder})")
+            return None
+        from .audiofile import audio_length
+
+        try:
+            if audio_length(path) <= 0:
+                self.err(node.pos, f"{what}: sound file {name!r} holds no audio")
+                return None
+        except VoiceguideError as exc:
+            self.err(node.pos, f"{what}: cannot read sound file {name!r}: {str(exc).split(': ', 1)[-1]}")
             return None
         return path
 
@@ -506,9 +579,14 @@ class _Reader:
         else:
             values["steps"] = self.steps(steps, "steps", _Context())
             values["steps_pos"] = steps.pos
-        if self.p:
-            return None
-        return Routine(path=self.src.path, name=self.src.name, **values)
+        if values.get("steps") and count_instances(values["steps"]) > MAX_INSTANCES:
+            self.err(steps.pos, f"the steps expand (with sides and repeats) to more than {MAX_INSTANCES} steps")
+            values["steps"] = ()
+        if values.get("title") is None:
+            if not self.p:
+                return None
+            values["title"] = "(untitled)"
+        return Routine(path=self.src.path, name=self.src.name, **{k: v for k, v in values.items() if v is not None})
 
     def language(self, node: YNode) -> str | None:
         text = self.string(node, "language")
@@ -526,7 +604,7 @@ class _Reader:
         try:
             return parse_pace(s.text)
         except ValueError as exc:
-            self.err(s.pos, f"pace: {exc}")
+            self.err(s.pos, str(exc))
             return None
 
     def breath(self, node: YNode) -> Breath | None:
@@ -540,7 +618,7 @@ class _Reader:
             phases = {}
             for key in ("in", "hold", "out"):
                 if node.get(key) is not None:
-                    phases[key] = self.number(node.get(key), f"breath {key}", 0, 60)
+                    phases[key] = self.number(node.get(key), f"breath {key}", 0 if key == "hold" else 0.5, 60)
                 elif key != "hold":
                     self.err(node.pos, f"breath needs `{key}` (seconds)")
             if any(v is None for v in phases.values()) or len(phases) < 2 and "hold" not in phases:
@@ -690,6 +768,10 @@ class _Reader:
         labels = [self.string(item, "a side") for item in node.items]
         if None in labels:
             return None
+        for item, label in zip(node.items, labels):
+            if re.search(r"[{}\[\]]", label):
+                self.err(item.pos, f"the side {label!r} cannot hold braces or brackets; it is spoken as written")
+                return None
         if labels[0].lower() == labels[1].lower():
             self.err(node.pos, f"the two sides must differ, not both {labels[0]!r}")
             return None
@@ -759,7 +841,7 @@ class _Reader:
             n = self.number(get("countdown"), "countdown", 1, 60, whole=True)
             return Countdown(node.pos, int(n)) if n is not None else None
         if "every" in keys:
-            interval = self.duration(get("every"), "every")
+            interval = self.duration(get("every"), "every", least=MIN_EVERY)
             ref = self.sound(get("sound"), "sound")
             return Every(node.pos, interval, ref) if interval is not None and ref is not None else None
         at = self.cue_time(get("at"))
@@ -788,6 +870,10 @@ class _Reader:
             self.err(s.pos, f"at: {s.text.strip()} is longer than any hold may be")
             return None
         return CueTime(seconds, negative)
+
+
+def _limit_words(limit: float) -> str:
+    return f"{limit / 3600:g} hours" if limit >= 3600 else f"{limit / 60:g} minutes" if limit >= 60 else f"{limit:g}s"
 
 
 def iter_steps(steps: tuple[Step, ...]):

@@ -23,6 +23,7 @@ MAX_NODES = 20_000  # nodes after expanding aliases
 MAX_DEPTH = 40
 
 _STANDARD_TAG = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {"str", "int", "float", "bool", "null", "timestamp", "seq", "map", "merge"}
 
 
 @dataclass(frozen=True)
@@ -139,19 +140,52 @@ def _mark_pos(mark) -> Pos:
     return Pos(mark.line + 1, mark.column + 1)
 
 
-_HINTS = {
-    "found character '\\t' that cannot start any token": "tabs cannot indent YAML; use spaces",
-    "mapping values are not allowed here": "a value may not hold ': ' unquoted; put the text in quotes",
-}
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> tuple[object, str]:
+    """The mark to point at and a plain-words message for a YAML syntax error."""
+    problem = (exc.problem or "").strip()
+    context = (exc.context or "").strip()
+    mark = exc.problem_mark or exc.context_mark
+    if "quoted scalar" in context and exc.context_mark is not None:
+        return exc.context_mark, "invalid YAML: this quoted text is never closed (add the closing quote)"
+    if context.startswith("expected a single document"):
+        return mark, "invalid YAML: a routine is a single YAML document, but a second one starts here ('---')"
+    if problem.startswith("found character '\\t' that cannot start any token"):
+        return mark, "invalid YAML: a tab cannot indent YAML; use spaces"
+    if problem.startswith("expected <block end>"):
+        return mark, "invalid YAML: this line is not lined up with the lines above it (check its indentation)"
+    if problem.startswith("mapping values are not allowed here"):
+        return mark, (
+            "invalid YAML: unexpected ': ' here; if the text holds ': ', put the whole text in quotes, "
+            "otherwise check the indentation"
+        )
+    if problem.startswith("found undefined alias"):
+        return mark, f"invalid YAML: {problem} (an '*name' needs a matching '&name' before it)"
+    words = "; ".join(w for w in (context, problem) if w) or "invalid YAML"
+    return mark, f"invalid YAML: {words}"
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
-    problem = (exc.problem or exc.context or "invalid YAML").strip()
-    message = f"invalid YAML: {problem}"
-    for known, hint in _HINTS.items():
-        if problem.startswith(known):
-            message += f" ({hint})"
-    return message
+def _flow_too_deep(text: str) -> int | None:
+    """The offset of the first '[' or '{' nested deeper than MAX_DEPTH (outside quotes and comments)."""
+    depth, quote, comment = 0, "", False
+    for i, ch in enumerate(text):
+        if comment:
+            comment = ch != "\n"
+            continue
+        if quote:
+            if ch == quote:
+                quote = ""
+            continue
+        if ch in "\"'" and (i == 0 or text[i - 1] in " \t[{,:\n"):
+            quote = ch
+        elif ch == "#" and (i == 0 or text[i - 1] in " \t\n"):
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return i
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return None
 
 
 def load(path: Path | str, name: str | None = None) -> Source:
@@ -165,11 +199,15 @@ def load(path: Path | str, name: str | None = None) -> Source:
 def parse(text: str, *, path: Path | str = "<string>", name: str | None = None) -> Source:
     path = Path(path)
     name = name or str(path)
+    deep = _flow_too_deep(text)
+    if deep is not None:
+        pos = Source(path, name, text, None).pos_at(deep)
+        raise _fail(name, pos, f"the document is nested too deeply (more than {MAX_DEPTH} levels)")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise _fail(name, _mark_pos(mark) if mark else Pos(), _yaml_message(exc)) from None
+        mark, message = _yaml_problem(exc)
+        raise _fail(name, _mark_pos(mark) if mark else Pos(), message) from None
     except yaml.reader.ReaderError as exc:
         pos = Source(path, name, text, None).pos_at(exc.position)
         raise _fail(name, pos, f"the file holds a character YAML does not allow (#x{exc.character:04x})") from None
@@ -179,8 +217,12 @@ def parse(text: str, *, path: Path | str = "<string>", name: str | None = None) 
         raise _fail(name, Pos(), f"the document is nested too deeply (more than {MAX_DEPTH} levels)") from None
     if node is None:
         return Source(path, name, text, None)
-    root = _Converter(name).convert(node, 0)
+    root = _Converter(name).convert(node, 0, [])
     return Source(path, name, text, root)
+
+
+def _tag_name(tag: str) -> str:
+    return "!!" + tag[len(_STANDARD_TAG) :] if tag.startswith(_STANDARD_TAG) else tag
 
 
 class _Converter:
@@ -188,23 +230,27 @@ class _Converter:
         self.name = name
         self.count = 0
 
-    def convert(self, node: yaml.Node, depth: int) -> YNode:
+    def convert(self, node: yaml.Node, depth: int, stack: list[Pos]) -> YNode:
         self.count += 1
         pos = _mark_pos(node.start_mark)
         if self.count > MAX_NODES:
+            # point at the top-level value whose expansion went over the limit
+            where = stack[1] if len(stack) > 1 else pos
             raise _fail(
                 self.name,
-                pos,
-                f"the document expands to more than {MAX_NODES} values (an alias bomb?); "
+                where,
+                f"this value expands to more than {MAX_NODES} values (an alias bomb?); "
                 "write the routine out plainly",
             )
         if depth > MAX_DEPTH:
             raise _fail(self.name, pos, f"the document is nested too deeply (more than {MAX_DEPTH} levels)")
         tag = node.tag or ""
         short = tag[len(_STANDARD_TAG) :] if tag.startswith(_STANDARD_TAG) else tag
+        if short not in _ALLOWED_TAGS:
+            raise _fail(self.name, pos, f"YAML tags such as {_tag_name(tag)!r} are not supported in a routine")
         if isinstance(node, yaml.ScalarNode):
-            if not tag.startswith(_STANDARD_TAG):
-                raise _fail(self.name, pos, f"YAML tags such as {tag!r} are not supported in a routine")
+            if short in ("seq", "map"):
+                raise _fail(self.name, pos, f"YAML tags such as {_tag_name(tag)!r} are not supported here")
             return YScalar(
                 text=node.value,
                 tag=short,
@@ -213,16 +259,15 @@ class _Converter:
                 start=node.start_mark.index,
                 end=node.end_mark.index,
             )
-        if short not in ("seq", "map"):
-            raise _fail(self.name, pos, f"YAML tags such as {tag!r} are not supported in a routine")
+        stack = stack + [pos]
         if isinstance(node, yaml.SequenceNode):
-            return YSeq(tuple(self.convert(item, depth + 1) for item in node.value), pos)
+            return YSeq(tuple(self.convert(item, depth + 1, stack) for item in node.value), pos)
         pairs = []
         for key, value in node.value:
-            k = self.convert(key, depth + 1)
+            k = self.convert(key, depth + 1, stack)
             if not isinstance(k, YScalar):
                 raise _fail(self.name, k.pos, "a key must be a plain word, not a list or mapping")
             if k.tag == "merge":
                 raise _fail(self.name, k.pos, "YAML merge keys ('<<') are not supported in a routine")
-            pairs.append((k, self.convert(value, depth + 1)))
+            pairs.append((k, self.convert(value, depth + 1, stack)))
         return YMap(tuple(pairs), pos)

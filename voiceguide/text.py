@@ -156,7 +156,7 @@ Part = Literal | Placeholder | Pause
 _TOKEN_RE = re.compile(r"\{([^{}\n]*)\}|\[([^\[\]\n]*)\]|[{}\[\]]")
 _PAUSE_RE = re.compile(r"^\s*pause\s+(\S+)\s*$", re.IGNORECASE)
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def parse_template(text: str) -> tuple[tuple[Part, ...], list[TemplateProblem]]:
     """Split narration into literal text, placeholders and pauses, with any problems found."""
     parts: list[Part] = []
     problems: list[TemplateProblem] = []
-    bad = _CONTROL_RE.search(text)
+    bad = CONTROL_RE.search(text)
     if bad:
         problems.append(
             TemplateProblem(bad.start(), bad.group(), f"the text holds a control character (U+{ord(bad.group()):04X})")
