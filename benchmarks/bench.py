@@ -296,6 +296,18 @@ def bare_encode(raw: Path, out: Path) -> dict:
                       "-i", str(raw), "-c:a", "libmp3lame", "-b:a", f"{BITRATE}k", str(out)], what="ffmpeg encode")
 
 
+def vg_encode_argv(raw: Path, out: Path) -> list[str]:
+    """voiceguide's own ffmpeg command line (whatever sink.Mp3Encoder uses now), reading `raw` from disk."""
+    from voiceguide.sink import Mp3Encoder
+
+    enc = Mp3Encoder(out, BITRATE)
+    argv = [str(a) for a in enc.proc.args]
+    enc.abort()
+    argv[argv.index("pipe:0")] = str(raw)
+    argv[-1] = str(out)
+    return argv
+
+
 def decode_to_raw(mp3: str, raw: Path) -> float:
     subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", mp3, "-f", "s16le", "-ac", "1", "-ar", str(RATE),
                     str(raw)], check=True)
@@ -535,11 +547,15 @@ def main() -> None:
         inproc = self_child("--_inproc", str(main_r), str(tmp / "out-inproc"), "0", cache=cache)["result"]
         facts = {k: inproc[k] for k in ("duration", "speech_share", "utterances", "distinct_utterances", "sounds", "chapters")}
         results["session"] = facts
-        bare, warm = [], []
+        vg_argv = vg_encode_argv(raw, tmp / "bare-vg.mp3")
+        results["voiceguide_encoder_argv"] = vg_argv
+        bare, bare_vg, warm = [], [], []
         for i in range(repeats):
             bare.append(bare_encode(raw, tmp / "bare.mp3"))
+            bare_vg.append(run_child(vg_argv, what="ffmpeg encode (voiceguide args)"))
             warm.append(vg_render(main_r, tmp / "out-warm", cache))
-            log(f"run {i + 1}/{repeats}: bare {bare[-1]['wall']:.2f} s, warm {warm[-1]['wall']:.2f} s")
+            log(f"run {i + 1}/{repeats}: bare {bare[-1]['wall']:.2f} s, bare with voiceguide's args "
+                f"{bare_vg[-1]['wall']:.2f} s, warm {warm[-1]['wall']:.2f} s")
         if args.profile:
             prof = self_child("--_inproc", str(main_r), str(tmp / "out-prof"), "1", cache=cache)["result"]
             results["profile"] = {"phases": prof["phases"], "export_s": prof["profiled_export_s"],
@@ -593,6 +609,8 @@ def main() -> None:
     L, Ls = pcm_seconds, small_seconds
     row(L, "bare encode (ffmpeg, the floor)", [r["wall"] for r in bare], med([r["cpu"] for r in bare]),
         max(r["rss_mb"] for r in bare), bare_t)
+    row(L, "bare encode, voiceguide's ffmpeg args", [r["wall"] for r in bare_vg], med([r["cpu"] for r in bare_vg]),
+        max(r["rss_mb"] for r in bare_vg), bare_t)
     row(L, "voiceguide cold (CLI, empty cache)", [cold["wall"]], cold["cpu"], cold["rss_mb"], bare_t)
     row(L, "voiceguide warm (CLI)", [r["wall"] for r in warm], med([r["cpu"] for r in warm]),
         max(r["rss_mb"] for r in warm), bare_t)
@@ -610,6 +628,8 @@ def main() -> None:
         "cold_over_bare": cold["wall"] / bare_t,
         "warm_over_bare": warm_t / bare_t,
         "warm_inprocess_over_bare": inproc["export_s"] / bare_t,
+        "bare_vg_args_over_bare": med([r["wall"] for r in bare_vg]) / bare_t,
+        "warm_over_bare_vg_args": warm_t / med([r["wall"] for r in bare_vg]),
         "naive_over_warm": {str(minutes): ratio_main, str(small): ratio_small},
         "naive_over_warm_growth": ratio_main / ratio_small,
         "rss_b_over_a": rss_b / rss_a,
@@ -664,6 +684,8 @@ def main() -> None:
     out.append(f"  cold / bare encode            {ratios['cold_over_bare']:6.2f}x")
     out.append(f"  warm / bare encode            {ratios['warm_over_bare']:6.2f}x   (in-process export: "
                f"{ratios['warm_inprocess_over_bare']:.2f}x)")
+    out.append(f"  voiceguide's own encode args / bare {ratios['bare_vg_args_over_bare']:6.2f}x   (warm / that: "
+               f"{ratios['warm_over_bare_vg_args']:.2f}x)")
     out.append(f"  naive / warm at {small:>4g} min      {ratio_small:6.2f}x")
     out.append(f"  naive / warm at {minutes:>4g} min      {ratio_main:6.2f}x   (growth {ratios['naive_over_warm_growth']:.2f}x)")
     out.append("")

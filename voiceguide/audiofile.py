@@ -13,12 +13,20 @@ from .errors import VoiceguideError
 
 
 def ffmpeg_binary(name: str = "ffmpeg") -> str:
-    """ffmpeg/ffprobe from PATH; a clear error naming the package to install if missing."""
+    """ffmpeg (or ffprobe) from PATH; else the ffmpeg bundled by the imageio-ffmpeg package
+    (`pip install voiceguide[ffmpeg]`); else a clear error naming what to install."""
     found = shutil.which(name)
+    if found is None and name == "ffmpeg":
+        try:
+            import imageio_ffmpeg
+
+            found = imageio_ffmpeg.get_ffmpeg_exe()
+        except Exception:  # not installed, or no binary for this platform
+            found = None
     if found is None:
         raise VoiceguideError(
-            f"{name} was not found; install it (Debian/Ubuntu: sudo apt-get install ffmpeg; "
-            "macOS: brew install ffmpeg; Windows: winget install ffmpeg)"
+            f"{name} was not found; install ffmpeg (Debian/Ubuntu: sudo apt-get install ffmpeg; "
+            "macOS: brew install ffmpeg; Windows: winget install ffmpeg) or pip install 'voiceguide[ffmpeg]'"
         )
     return found
 
@@ -32,6 +40,8 @@ def _length_cached(path: str, mtime_ns: int, size: int) -> float:
                 return w.getnframes() / float(w.getframerate())
         except (wave.Error, EOFError):
             pass  # not plain PCM: let ffprobe read it
+    if shutil.which("ffprobe") is None:  # e.g. only a bundled ffmpeg: decode and count
+        return _decoded_length(p)
     out = subprocess.run(
         [ffmpeg_binary("ffprobe"), "-v", "error", "-show_entries", "format=duration", "-of", "json", "--", str(p)],
         capture_output=True,
@@ -42,6 +52,12 @@ def _length_cached(path: str, mtime_ns: int, size: int) -> float:
         return float(json.loads(out.stdout)["format"]["duration"])
     except (ValueError, KeyError, TypeError):
         raise VoiceguideError(f"{path}: cannot read this sound file ({out.stderr.strip() or 'unknown format'})") from None
+
+
+def _decoded_length(path: Path) -> float:
+    from .dsp import RATE
+
+    return decode(path, RATE).size / RATE
 
 
 def audio_length(path: Path) -> float:

@@ -32,13 +32,14 @@ def plan_table(timeline: Timeline, console: Console) -> None:
     table.add_column("time", justify="right", no_wrap=True)
     table.add_column("end", justify="right", no_wrap=True)
     table.add_column("kind", no_wrap=True)
-    table.add_column("step")
     table.add_column("what")
-    chapter = -2
+    chapter = -1
     for ev in timeline.events:
-        step = ev.step if ev.chapter != chapter else ""
-        chapter = ev.chapter
-        table.add_row(format_clock(ev.start), format_clock(ev.end), ev.kind, Text(step), Text(_what(ev)))
+        while chapter < ev.chapter:
+            chapter += 1
+            ch = timeline.chapters[chapter]
+            table.add_row(format_clock(ch.start), "", "", Text(f"== {ch.title}", style="bold"))
+        table.add_row(format_clock(ev.start), format_clock(ev.end), ev.kind, Text(_what(ev)))
     console.print(table)
     s = timeline.settings
     console.print(
