@@ -100,7 +100,7 @@ FIXES = [
 TITLE_ADJ = ["Gentle", "Slow", "Deep", "Easy", "Soft", "Long", "Quiet", "Steady", "Open", "Warm"]
 TITLE_NOUN = ["release", "stretch", "opener", "roll", "twist", "reach", "hold", "glide", "sway", "press"]
 TEN_LEFT = ["Ten seconds left.", "Ten more seconds.", "Last ten seconds, stay soft.", "Ten seconds, keep breathing."]
-HOLD_LENGTHS = ["40s", "45s", "50s", "1m", "40-50s", "45-60s", "1m-1m15s"]
+HOLD_LENGTHS = ["40s", "45s", "50s", "1m", "40-50s", "45-60s"]
 
 
 def _sentence(rng: random.Random) -> str:
@@ -155,13 +155,13 @@ def _hold(rng: random.Random, sided: bool) -> dict:
 
 def _step(rng: random.Random) -> dict:
     r = rng.random()
-    if r < 0.30:  # spoken step: narration, then the transition gap
+    if r < 0.36:  # spoken step: narration, then the transition gap
         return {"title": _title(rng), "say": _say(rng, 3, 5)}
-    if r < 0.58:
+    if r < 0.61:
         return _hold(rng, sided=False)
-    if r < 0.70:
+    if r < 0.73:
         return _hold(rng, sided=True)
-    if r < 0.80:
+    if r < 0.81:
         return {
             "title": _title(rng),
             "say": _say(rng, 2, 3) + " Take {breaths} slow breaths.",

@@ -270,6 +270,51 @@ def voices(
     _console().print(f"{len(found)} voices ({eng.name}, {eng.version()}); espeak voices also take variants: en-us+f3", markup=False)
 
 
+@app.command()
+def play(
+    script: Annotated[Path, typer.Argument(help="The routine to play.", show_default=False)],
+    start_at: Annotated[
+        Optional[str], typer.Option("--from", help="Start at a step: its number (1 = first step) or its title.")
+    ] = None,
+    voice: VoiceOpt = None,
+    rate: RateOpt = None,
+    pace: PaceOpt = None,
+    hold_scale: HoldScaleOpt = None,
+    breath: BreathOpt = None,
+    engine: EngineOpt = "auto",
+    backend: Annotated[
+        Optional[str], typer.Option("--audio-backend", help="miniaudio backend, e.g. pulseaudio, alsa, null.", hidden=True)
+    ] = None,
+) -> None:
+    """Play a routine live, hands-free: speech and sounds through the speakers, the step and countdown on screen.
+
+    Keys (in a terminal): space pauses and resumes, n skips to the next step, b goes back to the
+    start of the step, q quits; a `wait` step waits for any key. Without a terminal it runs unattended."""
+    import time
+
+    from .live import MiniaudioOutput, prepare_live
+    from .liveview import play_session
+
+    started = time.monotonic()
+    ov = overrides(pace, hold_scale, breath, rate, voice)
+    ahead = prepare_live(script, ov, engine, display=_display(script))
+    console = _console()
+    if not console.is_terminal:
+        console = _plain_console()
+    play_session(ahead, MiniaudioOutput(backend=backend), console, start_at, started=started)
+
+
+def _plain_console():
+    from rich.console import Console
+
+    class Flushing(Console):
+        def print(self, *args, **kw):
+            super().print(*args, **kw)
+            self.file.flush()
+
+    return Flushing(highlight=False, soft_wrap=True)
+
+
 @app.command("list")
 def list_cmd(
     folder: Annotated[Optional[Path], typer.Argument(help="Folder of routines (default: ./scripts, else the shipped ones).")] = None,

@@ -1,0 +1,323 @@
+"""Live playback: the same timeline as `render`, mixed on demand and played through an audio device.
+
+Time is kept by the audio clock: the player's position is the number of frames
+handed to the device, so speech lands where the timeline says however long the
+session runs. Clips are rendered ahead while playing: the first few before the
+sound starts, the rest in the background in timeline order, re-planning as real
+lengths arrive (the timeline before the first unrendered utterance never moves).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from . import dsp
+from .errors import ScriptError, VoiceguideError
+from .mix import Mixer
+from .plan import EstimatedLengths, Timeline, plan
+from .render import utterances
+from .script import Routine, load_routine
+from .settings import Overrides, Settings, resolve
+from .voice import ClipCache, Voice
+
+
+class AudioError(VoiceguideError):
+    pass
+
+
+# ------------------------------------------------------------------ audio output
+
+
+class Output(Protocol):
+    """Where live audio goes: pulls int16 mono bytes from `pull(frames)` on its own thread."""
+
+    def start(self, rate: int, pull: Callable[[int], bytes]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class MiniaudioOutput:
+    """miniaudio: wheels for Linux, macOS and Windows; loads PulseAudio/ALSA/CoreAudio/WASAPI at run time."""
+
+    def __init__(self, buffer_ms: int = 40, backend: str | None = None):
+        self.buffer_ms = buffer_ms
+        self.backend = backend
+        self.device = None
+
+    def start(self, rate: int, pull: Callable[[int], bytes]) -> None:
+        try:
+            import miniaudio
+        except ImportError:
+            raise AudioError("live playback needs the miniaudio package (pip install miniaudio)") from None
+        backends = [getattr(miniaudio.Backend, self.backend.upper())] if self.backend else None
+
+        def feeder():
+            frames = yield b""
+            while True:
+                frames = yield pull(frames)
+
+        gen = feeder()
+        next(gen)
+        try:
+            self.device = miniaudio.PlaybackDevice(
+                output_format=miniaudio.SampleFormat.SIGNED16,
+                nchannels=1,
+                sample_rate=rate,
+                buffersize_msec=self.buffer_ms,
+                backends=backends,
+                app_name="voiceguide",
+            )
+            self.device.start(gen)
+        except miniaudio.MiniaudioError as exc:
+            self.close()
+            raise AudioError(
+                f"no audio output could be opened ({exc}): no sound card or sound server, or the device is busy. "
+                "To listen later, make a file instead: voiceguide render ROUTINE"
+            ) from None
+
+    def close(self) -> None:
+        if self.device is not None:
+            try:
+                self.device.stop()
+                self.device.close()
+            except Exception:  # closing a lost device can fail; nothing to save
+                pass
+            self.device = None
+
+
+# ------------------------------------------------------------------ rendering ahead
+
+
+class _Lengths:
+    """Measured lengths for clips already rendered, estimates for the rest."""
+
+    def __init__(self, voice: Voice, settings: Settings):
+        self.voice = voice
+        self.estimate = EstimatedLengths(settings)
+        self.ready: dict[str, float] = {}
+
+    def speech(self, text: str) -> float:
+        return self.ready.get(text) or self.estimate.speech(text)
+
+    def sound(self, path: Path) -> float:
+        return self.estimate.sound(path)
+
+
+class Ahead:
+    """Renders a session's clips in timeline order and keeps an up-to-date timeline."""
+
+    def __init__(self, routine: Routine, settings: Settings, voice: Voice):
+        self.routine = routine
+        self.settings = settings
+        self.voice = voice
+        self.texts = utterances(routine, settings)
+        self.lengths = _Lengths(voice, settings)
+        self.lock = threading.Lock()
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self.timeline: Timeline = plan(routine, settings, self.lengths)
+        self.final_until = 0.0
+        self._next = 0
+
+    def render_some(self, count: int) -> None:
+        batch = self.texts[self._next : self._next + count]
+        for text in batch:
+            self.voice.clip(text)
+            self.lengths.ready[text] = self.voice.speech(text)
+        self._next += len(batch)
+        timeline = plan(self.routine, self.settings, self.lengths)
+        pending = set(self.texts[self._next :])
+        final = next((e.start for e in timeline.events if e.kind == "speech" and e.text in pending), timeline.duration)
+        with self.lock:
+            self.timeline = timeline
+            self.final_until = final if pending else math.inf
+
+    def start_background(self, on_update: Callable[[Timeline], None]) -> None:
+        def work():
+            try:
+                while self._next < len(self.texts):
+                    self.render_some(6)
+                    on_update(self.timeline)
+            except BaseException as exc:  # reported by the player
+                self.error = exc
+            finally:
+                self.done.set()
+
+        threading.Thread(target=work, name="render-ahead", daemon=True).start()
+
+
+# ------------------------------------------------------------------ the player
+
+
+@dataclass(frozen=True)
+class Status:
+    position: float
+    duration: float
+    chapter: int
+    chapter_title: str
+    next_title: str | None
+    countdown: float | None  # seconds left in the current hold, rest or wait
+    countdown_kind: str | None
+    paused: bool
+    waiting: bool
+    finished: bool
+    title: str
+
+
+class Player:
+    """Plays a timeline from its mixer, keeping time by the frames it hands to the device."""
+
+    def __init__(self, timeline: Timeline, speech: Callable[[str], np.ndarray], interactive_waits: bool = False):
+        self.speech = speech
+        self.lock = threading.Lock()
+        self.mixer = Mixer(timeline, speech)
+        self.timeline = timeline
+        self.position = 0  # frames
+        self.paused = False
+        self.waiting = False
+        self.finished = threading.Event()
+        self.interactive_waits = interactive_waits
+        self.first_sound: float | None = None  # monotonic time the first audible frame went out
+        self.last_pull = time.monotonic()
+        self.failure: BaseException | None = None
+        self._waits_done: set[float] = set()
+
+    # -- called from the render-ahead thread
+    def update(self, timeline: Timeline) -> None:
+        mixer = Mixer(timeline, self.speech)
+        with self.lock:
+            self.timeline = timeline
+            self.mixer = mixer
+
+    # -- called from the audio thread
+    def pull(self, frames: int) -> bytes:
+        try:
+            return self._pull(frames)
+        except BaseException as exc:  # never let an exception kill the audio thread silently
+            self.failure = exc
+            self.finished.set()
+            return b"\x00\x00" * frames
+
+    def _pull(self, frames: int) -> bytes:
+        self.last_pull = time.monotonic()
+        with self.lock:
+            if self.paused or self.waiting or self.finished.is_set():
+                return b"\x00\x00" * frames
+            a = self.position
+            b = min(a + frames, self.mixer.length)
+            if self.interactive_waits:
+                for ev in self.timeline.events:
+                    s = int(round(ev.start * dsp.RATE))
+                    if ev.kind == "wait" and a <= s < b and ev.start not in self._waits_done:
+                        b = s
+                        self.waiting = True
+                        self._waits_done.add(ev.start)
+                        self._wait_end = int(round(ev.end * dsp.RATE))
+                        break
+            block = self.mixer.render_final(a, b) if b > a else np.zeros(0, np.float32)
+            self.position = b
+            if b >= self.mixer.length and not self.waiting:
+                self.finished.set()
+        if self.first_sound is None and block.size and np.abs(block).max() > 1e-3:
+            self.first_sound = time.monotonic()
+        data = dsp.to_int16(block).tobytes()
+        return data + b"\x00\x00" * (frames - block.size)
+
+    # -- controls (from the key thread)
+    def toggle_pause(self) -> None:
+        with self.lock:
+            self.paused = not self.paused
+
+    def key(self) -> None:
+        """Any key: ends a `wait`."""
+        with self.lock:
+            if self.waiting:
+                self.waiting = False
+                self.position = getattr(self, "_wait_end", self.position)
+
+    def skip(self) -> None:
+        with self.lock:
+            now = self.position / dsp.RATE
+            later = [c.start for c in self.timeline.chapters if c.start > now + 1e-6]
+            self.waiting = False
+            if later:
+                self.position = int(round(later[0] * dsp.RATE))
+            else:
+                self.position = self.mixer.length
+
+    def back(self) -> None:
+        with self.lock:
+            now = self.position / dsp.RATE
+            starts = [c.start for c in self.timeline.chapters if c.start <= now + 1e-6]
+            self.waiting = False
+            self.position = int(round((starts[-1] if starts else 0.0) * dsp.RATE))
+
+    def seek(self, seconds: float) -> None:
+        with self.lock:
+            self.position = int(round(seconds * dsp.RATE))
+
+    def quit(self) -> None:
+        self.finished.set()
+
+    def status(self) -> Status:
+        with self.lock:
+            t = self.position / dsp.RATE
+            tl = self.timeline
+            paused, waiting = self.paused, self.waiting
+        idx = max([i for i, c in enumerate(tl.chapters) if c.start <= t + 1e-6], default=0)
+        chapter = tl.chapters[idx] if tl.chapters else None
+        nxt = tl.chapters[idx + 1].title if idx + 1 < len(tl.chapters) else None
+        count = kind = None
+        for ev in tl.events:
+            if ev.kind in ("hold", "rest", "wait") and ev.start <= t < ev.end:
+                count, kind = ev.end - t, ev.kind
+        return Status(
+            position=t, duration=tl.duration, chapter=idx, chapter_title=chapter.title if chapter else "",
+            next_title=nxt, countdown=count, countdown_kind=kind, paused=paused, waiting=waiting,
+            finished=self.finished.is_set(), title=tl.title,
+        )
+
+
+# ------------------------------------------------------------------ a live session
+
+
+def find_chapter(timeline: Timeline, wanted: str) -> float:
+    """`--from`: a step by number (1 = the first step) or by (part of) its title."""
+    chapters = [c for c in timeline.chapters if c.title != "Introduction"]
+    if wanted.strip().isdigit():
+        n = int(wanted)
+        if not 1 <= n <= len(chapters):
+            raise VoiceguideError(f"--from {wanted}: the routine has steps 1 to {len(chapters)}")
+        return chapters[n - 1].start
+    key = wanted.strip().lower()
+    for c in timeline.chapters:
+        if c.title.lower() == key or c.title.lower().startswith(key):
+            return c.start
+    for c in timeline.chapters:
+        if key in c.title.lower():
+            return c.start
+    titles = ", ".join(c.title for c in chapters[:12])
+    raise VoiceguideError(f"--from {wanted!r}: no step has that title (steps: {titles})")
+
+
+def prepare_live(
+    path: Path,
+    overrides: Overrides = Overrides(),
+    engine: str = "auto",
+    display: str | None = None,
+    cache: ClipCache | None = None,
+) -> Ahead:
+    routine = load_routine(path, display)
+    settings = resolve(routine, overrides)
+    voice = Voice.create(engine, settings.voice, settings.language, settings.speech_rate, cache)
+    settings = replace(settings, voice=voice.voice_id)
+    ahead = Ahead(routine, settings, voice)
+    ahead.render_some(4)  # enough to start speaking; the rest follows while playing
+    return ahead

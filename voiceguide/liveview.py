@@ -1,0 +1,153 @@
+"""The live session's terminal side: the view (rich, or plain lines when not a terminal) and the keys."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+from typing import Callable, Iterator
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.text import Text
+
+from . import dsp
+from .live import Ahead, AudioError, Output, Player, Status, find_chapter
+from .text import format_clock, format_length
+
+KEYS_HELP = "space pause/resume · n next step · b back to step start · q quit"
+
+
+@contextlib.contextmanager
+def raw_keys(enabled: bool) -> Iterator[Callable[[float], str | None]]:
+    """Single key presses without Enter; the terminal is restored however we leave."""
+    if not enabled:
+        yield lambda timeout: (time.sleep(timeout), None)[1]
+        return
+    if os.name == "nt":  # pragma: no cover - Windows
+        import msvcrt
+
+        def read(timeout: float) -> str | None:
+            end = time.monotonic() + timeout
+            while time.monotonic() < end:
+                if msvcrt.kbhit():
+                    return msvcrt.getwch()
+                time.sleep(0.02)
+            return None
+
+        yield read
+        return
+    import select
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+
+        def read(timeout: float) -> str | None:
+            ready, _, _ = select.select([fd], [], [], timeout)
+            if not ready:
+                return None
+            data = os.read(fd, 1)
+            return data.decode("utf-8", "replace") if data else None
+
+        yield read
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def _view(s: Status, interactive: bool) -> Panel:
+    state = "paused" if s.paused else "press any key to go on" if s.waiting else "playing"
+    lines = [
+        Text.assemble((s.title, "bold"), "   ", (state, "yellow" if s.paused or s.waiting else "green")),
+        Text.assemble("now:  ", (s.chapter_title, "bold cyan")),
+    ]
+    if s.countdown is not None:
+        lines.append(Text.assemble(f"{s.countdown_kind}: ", (f"{format_clock(s.countdown)[:-2]} left", "bold")))
+    lines.append(Text(f"next: {s.next_title or 'the end'}"))
+    left = max(0.0, s.duration - s.position)
+    lines.append(Text(f"session: {format_length(left)} left ({format_clock(s.position)[:-2]} of {format_clock(s.duration)[:-2]})"))
+    if interactive:
+        lines.append(Text(KEYS_HELP, style="dim"))
+    return Panel(Group(*lines), expand=False)
+
+
+def play_session(
+    ahead: Ahead,
+    output: Output,
+    console: Console,
+    start_at: str | None = None,
+    interactive: bool | None = None,
+    started: float | None = None,
+) -> Player:
+    """Play until the end or `q`; raises AudioError / ScriptError with a message on failure."""
+    if interactive is None:
+        interactive = sys.stdin.isatty() and console.is_terminal
+    start = 0.0
+    if start_at is not None:
+        start = find_chapter(ahead.timeline, start_at)
+        while ahead.final_until <= start + 10 and ahead._next < len(ahead.texts):
+            ahead.render_some(12)  # everything before the starting point must be measured
+            start = find_chapter(ahead.timeline, start_at)
+    player = Player(ahead.timeline, ahead.voice.clip, interactive_waits=interactive)
+    player.seek(start)
+    ahead.start_background(player.update)
+    started = started if started is not None else time.monotonic()
+    output.start(dsp.RATE, player.pull)
+    try:
+        with raw_keys(interactive) as read_key:
+            if console.is_terminal:
+                with Live(_view(player.status(), interactive), console=console, refresh_per_second=8, transient=False) as live:
+                    _loop(player, ahead, read_key, lambda s: live.update(_view(s, interactive)), started, console, False)
+            else:
+                _loop(player, ahead, read_key, None, started, console, True)
+        if not player.failure and player.finished.is_set():
+            time.sleep(0.25)  # let the device play out its last buffer
+    finally:
+        output.close()
+    if player.failure is not None:
+        raise AudioError(f"playback stopped: {player.failure}")
+    return player
+
+
+def _loop(player: Player, ahead: Ahead, read_key, show, started: float, console: Console, plain: bool) -> None:
+    last_chapter = -1
+    announced = False
+    while not player.finished.is_set():
+        key = read_key(0.1)
+        if key is not None:
+            if player.status().waiting:
+                player.key()
+            elif key == " ":
+                player.toggle_pause()
+            elif key in ("n", "N"):
+                player.skip()
+            elif key in ("b", "B"):
+                player.back()
+            elif key in ("q", "Q", "\x1b"):
+                player.quit()
+                break
+        if ahead.error is not None:
+            player.quit()
+            raise ahead.error
+        status = player.status()
+        if not status.paused and not status.waiting and time.monotonic() - player.last_pull > 3.0:
+            player.quit()
+            raise AudioError("the audio device stopped taking sound (was it unplugged or taken by another program?)")
+        if plain:
+            if not announced and player.first_sound is not None:
+                announced = True
+                console.print(f"first sound after {player.first_sound - started:.2f}s", markup=False)
+            if status.chapter != last_chapter:
+                last_chapter = status.chapter
+                nxt = f"  (next: {status.next_title})" if status.next_title else ""
+                console.print(f"{format_clock(status.position)}  {status.chapter_title}{nxt}", markup=False)
+        elif show is not None:
+            show(status)
+    if plain:
+        console.print(f"{format_clock(player.status().position)}  end", markup=False)
