@@ -42,6 +42,7 @@ if str(REPO) not in sys.path:
 RATE = 22050  # voiceguide.dsp.RATE (checked at start-up)
 SEED = 20240611
 BITRATE = 64
+ESPEAK_FASTER = 0.08
 
 # ====================================================================== routine generator
 # One deterministic stream of steps (fixed seed): a routine of N minutes is the shortest prefix of
@@ -100,7 +101,7 @@ FIXES = [
 TITLE_ADJ = ["Gentle", "Slow", "Deep", "Easy", "Soft", "Long", "Quiet", "Steady", "Open", "Warm"]
 TITLE_NOUN = ["release", "stretch", "opener", "roll", "twist", "reach", "hold", "glide", "sway", "press"]
 TEN_LEFT = ["Ten seconds left.", "Ten more seconds.", "Last ten seconds, stay soft.", "Ten seconds, keep breathing."]
-HOLD_LENGTHS = ["40s", "45s", "50s", "1m", "40-50s", "45-60s"]
+HOLD_LENGTHS = ["40s", "45s", "50s", "1m", "40-50s", "45-55s"]
 
 
 def _sentence(rng: random.Random) -> str:
@@ -138,7 +139,7 @@ def _hold(rng: random.Random, sided: bool) -> dict:
                        + _say(rng, 2, 3) + " Stay for {duration}.")
         step["brief"] = "Now the {side} side. " + _say(rng, 1, 1)
     else:
-        step["say"] = _say(rng, 3, 4) + " Stay here for {duration}."
+        step["say"] = _say(rng, 3, 5) + " Stay here for {duration}."
     setup = rng.choice([None, "5s", "8s", "10s"])
     if setup:
         step["setup"] = setup
@@ -153,24 +154,26 @@ def _hold(rng: random.Random, sided: bool) -> dict:
     return step
 
 
-def _step(rng: random.Random) -> dict:
-    r = rng.random()
-    if r < 0.36:  # spoken step: narration, then the transition gap
-        return {"title": _title(rng), "say": _say(rng, 3, 5)}
-    if r < 0.61:
+DECK = ["spoken"] * 6 + ["hold"] * 3 + ["sided"] * 2 + ["breaths", "rest", "repeat"]  # one round of step kinds
+
+
+def _step(rng: random.Random, kind: str) -> dict:
+    if kind == "spoken":  # narration, then the transition gap
+        return {"title": _title(rng), "say": _say(rng, 4, 6)}
+    if kind == "hold":
         return _hold(rng, sided=False)
-    if r < 0.73:
+    if kind == "sided":
         return _hold(rng, sided=True)
-    if r < 0.81:
+    if kind == "breaths":
         return {
             "title": _title(rng),
             "say": _say(rng, 2, 3) + " Take {breaths} slow breaths.",
             "breaths": rng.choice([4, 5, 6, "4-6"]),
             "breath_cues": 2,
         }
-    if r < 0.90:
-        return {"rest": rng.choice(["15s", "20s"]), "say": f"Rest for {{duration}}. Next comes {{next}}."}
-    if r < 0.97:
+    if kind == "rest":
+        return {"rest": rng.choice(["15s", "20s"]), "say": "Rest for {duration}. Next comes {next}."}
+    if kind == "repeat":
         return {
             "repeat": rng.choice([2, 3]),
             "steps": [{
@@ -178,7 +181,7 @@ def _step(rng: random.Random) -> dict:
                 "say": "Round {round} of {rounds}. " + _say(rng, 2, 2),
                 "brief": "Round {round} of {rounds}. " + _say(rng, 1, 1),
                 "for": "30s",
-                "cues": [{"at": "half", "say": rng.choice(TEN_LEFT[1:2] + ["Halfway there.", "Keep going."])},
+                "cues": [{"at": "half", "say": rng.choice(["Ten more seconds.", "Halfway there.", "Keep going."])},
                          {"countdown": 3}],
             }],
         }
@@ -186,8 +189,17 @@ def _step(rng: random.Random) -> dict:
 
 
 def step_stream(count: int) -> list[dict]:
+    """The first `count` steps of the stream: rounds of DECK, each shuffled, a bell after every other round.
+    The mix of kinds is the same at any length, so the share of speech is too."""
     rng = random.Random(SEED)
-    return [_step(rng) for _ in range(count)]
+    out: list[dict] = []
+    rounds = 0
+    while len(out) < count:
+        deck = DECK + (["bell"] if rounds % 2 else [])
+        rng.shuffle(deck)
+        out += [_step(rng, kind) for kind in deck]
+        rounds += 1
+    return out[:count]
 
 
 def routine_doc(minutes: float, steps: list[dict]) -> dict:
@@ -217,7 +229,10 @@ def estimated_duration(path: Path) -> tuple[float, float]:
     routine = load_routine(path)
     settings = resolve(routine)
     tl = plan(routine, settings, EstimatedLengths(settings))
-    return tl.duration, sum(e.length for e in tl.events if e.kind == "speech")
+    speech = sum(e.length for e in tl.events if e.kind == "speech")
+    # espeak-ng at the gentle pace speaks ~8% faster than the planner's word-count estimate: correct for it,
+    # so the rendered session (planned with measured clips) lands nearer N minutes
+    return tl.duration - ESPEAK_FASTER * speech, speech * (1 - ESPEAK_FASTER)
 
 
 def make_routine(minutes: float, folder: Path) -> dict:
@@ -339,6 +354,7 @@ def _timeline_facts(sess) -> dict:
         "speech_share": sum(e.length for e in speech) / tl.duration,
         "utterances": len(speech),
         "distinct_utterances": len({e.text for e in speech}),
+        "distinct_sentences": len({x.strip() for e in speech for x in e.text.replace("?", ".").split(". ") if x.strip()}),
         "sounds": sum(1 for e in tl.events if e.kind == "sound"),
         "chapters": len(tl.chapters),
     }
@@ -356,23 +372,43 @@ PHASES = [  # (label, filename suffix, function name): cumulative times from cPr
 
 
 def mode_inproc(routine: str, out_dir: str, profile: str) -> None:
-    """Warm render in this process: session(), then export() split into its passes."""
+    """Warm render in this process: session(), the loudness normalisation alone (as export does it,
+    counting what the limiter does), then the whole export() (which normalises again, then streams)."""
+    import numpy as np
+
     from voiceguide import dsp
+    from voiceguide.mix import TARGET_LUFS, Mixer
     from voiceguide.render import export
-    from voiceguide.mix import Mixer
+    from voiceguide.sink import encoder_loss_db
 
     t0 = time.perf_counter()
     sess = _session(Path(routine))
     t1 = time.perf_counter()
     res: dict = {"session_s": t1 - t0, **_timeline_facts(sess)}
-    # the two loudness passes alone (what export does first), for the split
-    m = Mixer(sess.timeline, sess.voice.clip)
-    t2 = time.perf_counter()
-    m.measure()
-    t3 = time.perf_counter()
-    m.measure(final=True)
-    t4 = time.perf_counter()
-    res["measure_raw_s"], res["measure_final_s"] = t3 - t2, t4 - t3
+    if profile != "1":
+        counts = {"blocks": 0, "envelope": 0, "limited": 0}
+        real_limit = dsp.limit
+
+        def counting_limit(x, ceiling):
+            y = real_limit(x, ceiling)
+            counts["blocks"] += 1
+            if x.size and np.abs(x).max() >= ceiling * 0.5:
+                counts["envelope"] += 1  # the early exit did not apply: the 4x true-peak envelope was computed
+            counts["limited"] += y is not x
+            return y
+
+        m = Mixer(sess.timeline, sess.voice.clip)
+        t2 = time.perf_counter()
+        m.measure()
+        t3 = time.perf_counter()
+        dsp.limit = counting_limit
+        try:
+            m.normalise(TARGET_LUFS + encoder_loss_db("mp3", BITRATE))
+        finally:
+            dsp.limit = real_limit
+        t4 = time.perf_counter()
+        res["measure_raw_s"], res["normalise_s"] = t3 - t2, t4 - t3
+        res["limiter_in_final_pass"] = counts
     prof = None
     if profile == "1":
         import cProfile
@@ -380,9 +416,10 @@ def mode_inproc(routine: str, out_dir: str, profile: str) -> None:
         prof = cProfile.Profile()
         prof.enable()
     t5 = time.perf_counter()
-    export(sess, Path(out_dir), "mp3", BITRATE)
+    result = export(sess, Path(out_dir), "mp3", BITRATE)
     t6 = time.perf_counter()
     res["export_s"] = t6 - t5
+    res["gain_db"] = result.gain_db
     res["total_s"] = (t1 - t0) + (t6 - t5)
     if prof is not None:
         import io
@@ -395,11 +432,9 @@ def mode_inproc(routine: str, out_dir: str, profile: str) -> None:
             ct = sum(v[3] for (f, _, n), v in st.stats.items() if f.endswith(suffix) and n == func)
             phases.append([label, ct])
         res["phases"] = phases
-        res["profiled_export_s"] = t6 - t5
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(8)
         res["profile_top"] = buf.getvalue()
-    assert dsp.RATE == RATE
     print(json.dumps(res))
 
 
@@ -543,9 +578,10 @@ def main() -> None:
         raw = tmp / "main.s16"
         pcm_seconds = decode_to_raw(cold["mp3"], raw)
 
-        log(f"in-process warm render{' (profiled)' if args.profile else ''} ...")
+        log("in-process warm render ...")
         inproc = self_child("--_inproc", str(main_r), str(tmp / "out-inproc"), "0", cache=cache)["result"]
-        facts = {k: inproc[k] for k in ("duration", "speech_share", "utterances", "distinct_utterances", "sounds", "chapters")}
+        facts = {k: inproc[k] for k in ("duration", "speech_share", "utterances", "distinct_utterances",
+                                        "distinct_sentences", "sounds", "chapters")}
         results["session"] = facts
         vg_argv = vg_encode_argv(raw, tmp / "bare-vg.mp3")
         results["voiceguide_encoder_argv"] = vg_argv
@@ -557,8 +593,9 @@ def main() -> None:
             log(f"run {i + 1}/{repeats}: bare {bare[-1]['wall']:.2f} s, bare with voiceguide's args "
                 f"{bare_vg[-1]['wall']:.2f} s, warm {warm[-1]['wall']:.2f} s")
         if args.profile:
+            log("in-process warm render under cProfile ...")
             prof = self_child("--_inproc", str(main_r), str(tmp / "out-prof"), "1", cache=cache)["result"]
-            results["profile"] = {"phases": prof["phases"], "export_s": prof["profiled_export_s"],
+            results["profile"] = {"phases": prof["phases"], "export_s": prof["export_s"],
                                   "top": prof["profile_top"]}
 
         # ------------------------------------------------ 5-6. naive, and scaling
@@ -661,7 +698,8 @@ def main() -> None:
     out = []
     mach = results["machine"]
     out.append(f"voiceguide benchmark: {fmt_clock(facts['duration'])} session ({minutes:g}-min routine), "
-               f"{facts['utterances']} utterances ({facts['distinct_utterances']} distinct), "
+               f"{facts['utterances']} utterances ({facts['distinct_utterances']} distinct clips, "
+               f"{facts['distinct_sentences']} distinct sentences), "
                f"{facts['sounds']} sounds, speech {facts['speech_share']:.0%} of the time")
     out.append(f"machine: {mach['cpus']} CPUs, load {mach['loadavg_start'][0]:.2f} -> {mach['loadavg_end'][0]:.2f}, "
                f"Python {mach['python']}, numpy {mach['numpy']}, {mach['ffmpeg'].split(' Copyright')[0]}, "
@@ -674,8 +712,11 @@ def main() -> None:
         runs = " ".join(f"{x:.2f}" for x in r["runs"]) if len(r["runs"]) > 1 else ""
         out.append(f"{fmt_clock(r['length_s']):>7}  {r['stage']:<37} {r['wall_s']:7.2f} {r['x_bare']:6.2f}x {cpu:>7} {rss:>9}  {runs}")
     out.append("")
-    out.append(f"in-process warm, {minutes:g} min: session() {inproc['session_s']:.2f} s, export() {inproc['export_s']:.2f} s "
-               f"(its loudness passes alone: raw {inproc['measure_raw_s']:.2f} s + limited {inproc['measure_final_s']:.2f} s)")
+    lim = inproc["limiter_in_final_pass"]
+    out.append(f"in-process warm, {minutes:g} min: session() {inproc['session_s']:.2f} s, export() {inproc['export_s']:.2f} s; "
+               f"of which normalise() {inproc['normalise_s']:.2f} s (one raw loudness pass alone: {inproc['measure_raw_s']:.2f} s)")
+    out.append(f"  session gain {inproc['gain_db']:+.2f} dB; limiter on the final pass: {lim['blocks']} blocks, "
+               f"{lim['envelope']} computed the true-peak envelope, {lim['limited']} actually limited")
     out.append(f"naive pydub, {minutes:g} min: build {nm['build_s']:.2f} s + export {nm['export_s']:.2f} s "
                f"({nm['events']} events, {nm['overlaps']} overlaid); {small:g} min: build {ns['build_s']:.2f} s + "
                f"export {ns['export_s']:.2f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -346,6 +347,25 @@ def new(
 
 
 @app.command()
+def doctor(
+    out_dir: Annotated[Path, typer.Option("--output", "-o", help="The output folder to check.")] = Path("output"),
+) -> None:
+    """Check the speech engines, ffmpeg, the audio output, and the cache and output folders."""
+    from .doctor import findings
+
+    console = _console()
+    failed = False
+    for f in findings(out_dir):
+        mark = "ok " if f.ok else ("FIX" if f.needed else "-- ")
+        console.print(f"{mark} {f.what:<22} {f.detail}", markup=False)
+        if not f.ok and f.fix:
+            console.print(f"    {'':<22} fix: {f.fix}", markup=False)
+        failed |= f.needed and not f.ok
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def schema() -> None:
     """Print the routine format's JSON Schema (for editors' YAML language server)."""
     from .script import schema as load_schema
@@ -371,10 +391,45 @@ def _main(
 # ------------------------------------------------------------------ entry point
 
 
+class Terminated(BaseException):
+    """SIGTERM, turned into an exception so that every clean-up (temporary files, the encoder,
+    the audio device, the terminal) runs exactly as for Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+_interrupted: list[int] = []
+
+
+def _on_sigint(signum, frame):
+    _interrupted.append(signum)  # typer turns Ctrl-C into a plain exit code 130; remember it was one
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; expected failures print a message (no traceback) and exit non-zero."""
+    import signal
+
+    with contextlib.suppress(ValueError):  # not in the main thread (e.g. tests calling main): leave it
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        signal.signal(signal.SIGINT, _on_sigint)
+    interrupted = "voiceguide: interrupted; nothing half-written was left behind"
     try:
-        app(args=argv, prog_name="voiceguide", standalone_mode=True)
+        result = app(args=argv, prog_name="voiceguide", standalone_mode=False)
+        if _interrupted:
+            print(interrupted, file=sys.stderr)
+            return 130
+        return result if isinstance(result, int) else 0
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        print(interrupted, file=sys.stderr)
+        return 130
+    except Terminated:
+        print("voiceguide: terminated; nothing half-written was left behind", file=sys.stderr)
+        return 143
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except ScriptError as exc:
@@ -384,16 +439,15 @@ def main(argv: list[str] | None = None) -> int:
     except VoiceguideError as exc:
         print(f"voiceguide: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("voiceguide: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
-        try:
+        with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
         return 1
-    except Exception as exc:  # a bug: say so briefly, keep the traceback for those who ask
+    except Exception as exc:
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()  # a usage error from the option parser (typer/click): it prints its own message
+            return exc.exit_code
+        # a bug: say so briefly, keep the traceback for those who ask
         if os.environ.get("VOICEGUIDE_DEBUG"):
             raise
         print(
@@ -402,7 +456,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 70
-    return 0
 
 
 def entry() -> None:

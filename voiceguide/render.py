@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import dsp
-from .errors import ScriptError
+from .errors import ScriptError, VoiceguideError
 from .fsutil import atomic_path, atomic_write_text
 from .mix import TARGET_LUFS, Mixer
 from .plan import Timeline, plan
@@ -105,10 +105,11 @@ def export(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> RenderResult:
     """Mix and encode a session into `out_dir`; the file and its transcripts appear whole or not at all."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VoiceguideError(f"{out_dir}: cannot be used as the output folder ({exc.strerror or exc})") from None
     if not os.access(out_dir, os.W_OK):
-        from .errors import VoiceguideError
-
         raise VoiceguideError(f"{out_dir}: the output folder is not writable")
     stem = output_name(sess.routine.path)
     target = out_dir / f"{stem}.{fmt}"
@@ -126,6 +127,15 @@ def export(
         if progress:
             progress("encode", written[0], total)
 
+    try:
+        return _write(sess, mixer, out_dir, stem, target, fmt, bitrate, tags, advance, gain_db)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise VoiceguideError(f"{out_dir}: no space left on the device; nothing was written") from None
+        raise VoiceguideError(f"{target}: cannot write ({exc.strerror or exc}); nothing was written") from None
+
+
+def _write(sess, mixer, out_dir, stem, target, fmt, bitrate, tags, advance, gain_db) -> RenderResult:
     with atomic_path(target, suffix=f".{fmt}.part") as tmp:
         write_stream(encoder(fmt, tmp, bitrate), mixer.blocks(), advance)
         if fmt == "mp3":

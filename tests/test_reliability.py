@@ -1,0 +1,197 @@
+"""Faults and interruptions lose nothing: real signals, a full disk, missing tools, concurrent renders."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from conftest import ROOT
+
+ENV = dict(os.environ)
+
+
+def vg(*args, env=None, cwd=ROOT, **kw):
+    return subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=cwd, capture_output=True, text=True,
+                          env=env or ENV, timeout=600, **kw)
+
+
+@pytest.fixture(scope="module")
+def warm_env(tmp_path_factory):
+    env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path_factory.mktemp("cache")))
+    return env
+
+
+def _interrupt_render(tmp_path, env, sig):
+    routine = "scripts/partner-hip-massage.yaml"
+    out = tmp_path / "out"
+    assert vg("render", routine, "-o", str(out), env=env).returncode == 0
+    good = out / "partner-hip-massage.mp3"
+    before = good.read_bytes()
+    proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "render", routine, "-o", str(out), "--bitrate", "96"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".partner-hip-massage.mp3.*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the render finished before it could be interrupted"
+    time.sleep(0.3)  # well into encoding
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    return proc.returncode, err, out, good, before
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_mid_render_leaves_the_earlier_file_and_no_temporaries(tmp_path, warm_env, sig, code):
+    rc, err, out, good, before = _interrupt_render(tmp_path, warm_env, sig)
+    assert rc == code
+    assert "Traceback" not in err and "nothing half-written" in err
+    assert good.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == [
+        "partner-hip-massage.lrc", "partner-hip-massage.mp3", "partner-hip-massage.srt"]
+    assert not subprocess.run(["pgrep", "-f", str(out)], capture_output=True).stdout  # no ffmpeg left behind
+
+
+def test_two_renders_at_once_share_the_cache(tmp_path):
+    env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path / "cold-cache"))
+    procs = [subprocess.Popen([sys.executable, "-m", "voiceguide", "render", "scripts/breathing-reset.yaml",
+                               "-o", str(tmp_path / name)], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    a = (tmp_path / "a" / "breathing-reset.mp3").read_bytes()
+    b = (tmp_path / "b" / "breathing-reset.mp3").read_bytes()
+    assert a == b
+    assert not [p for p in (tmp_path / "cold-cache").rglob("*") if p.name.startswith(".")]  # no stray temp files
+
+
+def test_full_disk_is_a_clear_error_and_leaves_nothing(tmp_path, warm_env):
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mnt)]).returncode != 0:
+        pytest.fail("cannot mount a small tmpfs (the tests need root for this check)")
+    try:
+        proc = vg("render", "scripts/glute-release.yaml", "-o", str(mnt), env=warm_env)
+        assert proc.returncode == 1
+        assert "no space left" in proc.stderr.lower() and "Traceback" not in proc.stderr
+        assert list(mnt.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(mnt)])
+
+
+def test_output_that_is_a_file_is_a_clear_error(tmp_path, warm_env):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    proc = vg("render", "scripts/daily-five.yaml", "-o", str(blocker), env=warm_env)
+    assert proc.returncode == 1 and "not-a-folder" in proc.stderr and "Traceback" not in proc.stderr
+    assert blocker.read_text() == "x"
+
+
+def _path_without(*tools) -> str:
+    """A PATH holding links to everything on the current PATH except `tools`."""
+    import tempfile
+
+    bin_dir = Path(tempfile.mkdtemp(prefix="vg-path-"))
+    for folder in os.environ["PATH"].split(os.pathsep):
+        p = Path(folder)
+        if not p.is_dir():
+            continue
+        for exe in p.iterdir():
+            if exe.name in tools or (bin_dir / exe.name).exists():
+                continue
+            try:
+                (bin_dir / exe.name).symlink_to(exe)
+            except OSError:
+                pass
+    return str(bin_dir)
+
+
+def test_missing_ffmpeg_says_what_to_install(tmp_path, warm_env):
+    env = dict(warm_env, PATH=_path_without("ffmpeg", "ffprobe"))
+    proc = vg("render", "scripts/daily-five.yaml", "-o", str(tmp_path), env=env)
+    assert proc.returncode == 1
+    assert "ffmpeg" in proc.stderr and "apt-get install ffmpeg" in proc.stderr and "Traceback" not in proc.stderr
+    doctor = vg("doctor", "-o", str(tmp_path), env=env)
+    assert doctor.returncode == 1 and "apt-get install ffmpeg" in doctor.stdout
+
+
+def test_missing_espeak_says_what_to_install(tmp_path, warm_env):
+    env = dict(warm_env, PATH=_path_without("espeak-ng", "espeak"))
+    proc = vg("render", "scripts/daily-five.yaml", "--engine", "espeak", "-o", str(tmp_path), env=env)
+    assert proc.returncode == 1
+    assert "espeak-ng was not found" in proc.stderr and "apt-get install espeak-ng" in proc.stderr
+
+
+def test_doctor_reports_a_working_machine(tmp_path):
+    proc = vg("doctor", "-o", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout
+    for what in ("speech engine", "ffmpeg", "clip cache", "output folder"):
+        assert any(line.startswith("ok ") and what in line for line in proc.stdout.splitlines()), what
+
+
+def test_title_never_changes_the_output_path(tmp_path, warm_env):
+    routine = tmp_path / "safe-name.yaml"
+    routine.write_text("title: ../../etc/passwd/ with / slashes\nsteps:\n  - say: Hello there.\n")
+    proc = vg("render", str(routine), "-o", str(tmp_path / "out"), env=warm_env)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["safe-name.lrc", "safe-name.mp3", "safe-name.srt"]
+
+
+# ------------------------------------------------------------------ fuzzing check and plan
+
+from voiceguide.errors import ScriptError, VoiceguideError  # noqa: E402
+from voiceguide.plan import plan  # noqa: E402
+from voiceguide.script import validate  # noqa: E402
+from voiceguide.settings import resolve  # noqa: E402
+from voiceguide.source import parse  # noqa: E402
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**6), st.floats(allow_nan=True),
+                    st.text(max_size=30), st.sampled_from(["20-30s", "-5s", "half", "1m30s", "{side}", "[pause 2s]", "all"]))
+KEYS = st.sampled_from(["title", "steps", "say", "for", "breaths", "rest", "sound", "wait", "repeat", "sides", "cues",
+                        "at", "countdown", "every", "brief", "setup", "breath", "pace", "safety", "intro", "outro", "x"])
+DOCS = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=5),
+                                                     st.dictionaries(KEYS, inner, max_size=6)), max_leaves=30)
+
+
+def _check_and_plan(text: str) -> None:
+    try:
+        src = parse(text, path=ROOT / "scripts" / "fuzz.yaml", name="fuzz.yaml")
+    except ScriptError as exc:
+        assert all(d.pos.line >= 1 for d in exc.diagnostics)
+        return
+    routine, problems = validate(src)
+    for d in problems:
+        assert d.file == "fuzz.yaml" and d.pos.line >= 1 and d.pos.column >= 1 and d.message
+    if routine is None or problems:
+        return
+    try:
+        plan(routine, resolve(routine))
+    except (ScriptError, VoiceguideError):
+        pass
+
+
+@hsettings(max_examples=1500, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=DOCS)
+def test_fuzz_arbitrary_yaml_documents(doc):
+    _check_and_plan(yaml.safe_dump(doc, allow_unicode=True))
+
+
+SHIPPED_TEXTS = [p.read_text() for p in sorted((ROOT / "scripts").glob("*.yaml"))]
+
+
+@hsettings(max_examples=1500, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(base=st.sampled_from(SHIPPED_TEXTS), edits=st.lists(
+    st.tuples(st.integers(0, 10**6), st.integers(0, 8), st.text(alphabet=":-[]{}#&*!|>'\"\n 0123456789sm\t", max_size=6)),
+    min_size=1, max_size=4))
+def test_fuzz_mutated_valid_routines(base, edits):
+    text = base
+    for at, cut, insert in edits:
+        at %= len(text) + 1
+        text = text[:at] + insert + text[at + cut:]
+    _check_and_plan(text)
