@@ -117,7 +117,8 @@ def finish(signal, peak_db):
     return trim_tail(normalise(fade(remove_dc(signal)), peak_db))
 
 
-def write(path, signal):
+def write(path, signal, rate=None):
+    rate = rate or RATE
     full = os.path.join(ROOT, path)
     os.makedirs(os.path.dirname(full), exist_ok=True)
     pcm = array.array("h", (max(-32767, min(32767, round(s * 32767)))
@@ -127,9 +128,9 @@ def write(path, signal):
     with wave.open(full, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
-        w.setframerate(RATE)
+        w.setframerate(rate)
         w.writeframes(pcm.tobytes())
-    print(f"wrote {path}: {len(signal) / RATE:.3f} s")
+    print(f"wrote {path}: {len(signal) / rate:.3f} s")
 
 
 # --- the sounds -----------------------------------------------------------
@@ -201,6 +202,49 @@ def soft_bowl():
     return finish(sig, -4.0)
 
 
+# --- background beds: 30 s loops that repeat seamlessly, at 22050 Hz ---------
+
+BED_RATE = 22050
+BED_SECONDS = 30.0
+
+
+def ocean():
+    """Soft surf: low-passed noise swelling and settling every 7.5 s (four swells per loop).
+    The noise is made 0.5 s longer and its end cross-faded into its start, so the loop has no seam."""
+    import random
+
+    rng = random.Random(1234)
+    n = int(BED_SECONDS * BED_RATE)
+    extra = int(0.5 * BED_RATE)
+    a = math.exp(-2 * math.pi * 500.0 / BED_RATE)  # one-pole low-pass near 500 Hz, twice
+    y1 = y2 = 0.0
+    noise = []
+    for _ in range(n + extra):
+        y1 = a * y1 + (1 - a) * (rng.random() * 2 - 1)
+        y2 = a * y2 + (1 - a) * y1
+        noise.append(y2)
+    for i in range(extra):  # the tail fades into the head
+        w = i / extra
+        noise[i] = noise[i] * w + noise[n + i] * (1 - w)
+    noise = noise[:n]
+    period = BED_SECONDS / 4
+    sig = [v * (0.35 + 0.65 * math.sin(math.pi * (i / BED_RATE) / period) ** 2) for i, v in enumerate(noise)]
+    return normalise(remove_dc(sig), -12.0)
+
+
+def drone():
+    """A quiet pad on A (110 Hz) with its fifth and octave, breathing slowly; every partial makes a whole
+    number of cycles in 30 s, so the loop repeats without a seam."""
+    n = int(BED_SECONDS * BED_RATE)
+    partials = [(110.0, 1.0), (165.0, 0.5), (220.1, 0.35), (329.9, 0.18)]
+    sig = []
+    for i in range(n):
+        t = i / BED_RATE
+        lfo = 0.75 + 0.25 * math.sin(2 * math.pi * 0.1 * t)
+        sig.append(lfo * sum(amp * math.sin(2 * math.pi * f * t) for f, amp in partials))
+    return normalise(sig, -12.0)
+
+
 def main():
     write("sounds/bell.wav", bell())
     write("sounds/chime.wav", chime())
@@ -208,6 +252,8 @@ def main():
     write("sounds/inhale.wav", inhale())
     write("sounds/exhale.wav", exhale())
     write("scripts/sounds/soft-bowl.wav", soft_bowl())
+    write("sounds/beds/ocean.wav", ocean(), BED_RATE)
+    write("sounds/beds/drone.wav", drone(), BED_RATE)
 
 
 if __name__ == "__main__":

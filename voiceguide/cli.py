@@ -13,7 +13,7 @@ import typer
 
 from . import __version__
 from .errors import ScriptError, VoiceguideError
-from .settings import Overrides, parse_breath, parse_pace
+from .settings import Overrides
 
 app = typer.Typer(
     name="voiceguide",
@@ -25,24 +25,6 @@ app = typer.Typer(
 )
 
 # ------------------------------------------------------------------ shared options
-
-
-def _pace(value: Optional[str]) -> Optional[float]:
-    if value is None:
-        return None
-    try:
-        return parse_pace(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-
-
-def _breath(value: Optional[str]):
-    if value is None:
-        return None
-    try:
-        return parse_breath(value)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
 
 
 PaceOpt = Annotated[
@@ -62,8 +44,25 @@ RateOpt = Annotated[
 VoiceOpt = Annotated[Optional[str], typer.Option("--voice", help="Voice id, name or language (e.g. en-us, en-us+f3).")]
 
 
-def overrides(pace=None, hold_scale=None, breath=None, rate=None, voice=None) -> Overrides:
-    return Overrides(pace=_pace(pace), hold_scale=hold_scale, breath=_breath(breath), rate=rate, voice=voice)
+def choose(pace=None, hold_scale=None, breath=None, rate=None, voice=None, guidance=None, ambient=None,
+           engine=None, preset=None) -> Overrides:
+    """The command line's choices over the chosen preset over the user's config file."""
+    from .settings import load_config, merge, parse_value
+
+    given = {"pace": pace, "hold_scale": hold_scale, "breath": breath, "rate": rate, "voice": voice,
+             "guidance": guidance, "ambient": ambient, "engine": engine}
+    parsed = {}
+    for key, value in given.items():
+        if value is None:
+            continue
+        try:
+            parsed[key] = parse_value(key, value, Path.cwd())
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint=f"--{key.replace('_', '-')}") from None
+    try:
+        return merge(Overrides(**parsed), load_config(), preset)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--preset") from None
 
 
 def _console(stderr: bool = False):
@@ -80,13 +79,21 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-EngineOpt = Annotated[str, typer.Option("--engine", help="Speech engine: auto, espeak or pyttsx3.")]
+EngineOpt = Annotated[Optional[str], typer.Option("--engine", help="Speech engine: auto, espeak or pyttsx3.")]
+GuidanceOpt = Annotated[
+    Optional[str],
+    typer.Option("--guidance", help="full (all narration), brief (short forms), minimal (titles, cues, countdowns)."),
+]
+AmbientOpt = Annotated[
+    Optional[str], typer.Option("--ambient", help="A background bed under the session: a built-in name or a sound file.")
+]
+PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="A named preset from your config file.")]
 EstimateOpt = Annotated[
     bool, typer.Option("--estimate", help="Estimate speech lengths from word counts instead of rendering speech.")
 ]
 
 
-def _plan_file(path: Path, ov: Overrides, engine: str = "auto", estimate: bool = False, progress=None):
+def _plan_file(path: Path, ov: Overrides, estimate: bool = False, progress=None):
     """The routine and its timeline; speech lengths measured from real clips unless estimating.
 
     A file with problems is still planned from its valid parts, so that the planner's own
@@ -105,7 +112,7 @@ def _plan_file(path: Path, ov: Overrides, engine: str = "auto", estimate: bool =
         return routine, plan(routine, resolve(routine, ov))
     from .render import session
 
-    sess = session(path, ov, engine, display=_display(path), progress=progress)
+    sess = session(path, ov, ov.engine or "auto", display=_display(path), progress=progress)
     return sess.routine, sess.timeline
 
 
@@ -138,18 +145,21 @@ def check(
     breath: BreathOpt = None,
     rate: RateOpt = None,
     voice: VoiceOpt = None,
-    engine: EngineOpt = "auto",
+    engine: EngineOpt = None,
+    guidance: GuidanceOpt = None,
+    ambient: AmbientOpt = None,
+    preset: PresetOpt = None,
     estimate: EstimateOpt = False,
 ) -> None:
     """Validate routines: every problem with FILE:LINE:COLUMN; safety notes and total length when fine."""
     from .text import format_length
 
-    ov = overrides(pace, hold_scale, breath, rate, voice)
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset)
     out, err = _console(), _console(stderr=True)
     failed = 0
     for path in scripts:
         try:
-            routine, timeline = _plan_file(path, ov, engine, estimate)
+            routine, timeline = _plan_file(path, ov, estimate)
         except ScriptError as exc:
             failed += 1
             for d in exc.diagnostics:
@@ -180,17 +190,40 @@ def plan_cmd(
     breath: BreathOpt = None,
     rate: RateOpt = None,
     voice: VoiceOpt = None,
-    engine: EngineOpt = "auto",
+    engine: EngineOpt = None,
+    guidance: GuidanceOpt = None,
+    ambient: AmbientOpt = None,
+    preset: PresetOpt = None,
     estimate: EstimateOpt = False,
 ) -> None:
     """Show the timeline: every event with its clock time, and the total."""
     from .report import plan_table
 
-    routine, timeline = _plan_file(script, overrides(pace, hold_scale, breath, rate, voice), engine, estimate)
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset)
+    routine, timeline = _plan_file(script, ov, estimate)
     if as_json:
         sys.stdout.write(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False) + "\n")
         return
     plan_table(timeline, _console())
+    _console().print(_pace_totals(routine, timeline.settings), markup=False)
+
+
+def _pace_totals(routine, settings) -> str:
+    """The same routine at each named pace (speech estimated), to show what pace does."""
+    from dataclasses import replace
+
+    from .plan import plan
+    from .settings import PACES
+    from .text import format_length
+
+    parts = []
+    for name, value in PACES.items():
+        try:
+            total = plan(routine, replace(settings, pace=value)).duration
+            parts.append(f"{name} {format_length(total)}")
+        except ScriptError:
+            parts.append(f"{name} (does not fit)")
+    return "at other paces (speech estimated): " + ", ".join(parts)
 
 
 @app.command()
@@ -202,7 +235,10 @@ def render(
     pace: PaceOpt = None,
     hold_scale: HoldScaleOpt = None,
     breath: BreathOpt = None,
-    engine: EngineOpt = "auto",
+    engine: EngineOpt = None,
+    guidance: GuidanceOpt = None,
+    ambient: AmbientOpt = None,
+    preset: PresetOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="mp3 (tagged, with chapters) or wav.")] = "mp3",
     bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbit/s.")] = 64,
 ) -> None:
@@ -215,13 +251,13 @@ def render(
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
-    ov = overrides(pace, hold_scale, breath, rate, voice)
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset)
     out, err = _console(), _console(stderr=True)
     failed = 0
     for path in scripts:
         try:
             with Progress(err, _display(path)) as bar:
-                sess = session(path, ov, engine, display=_display(path), progress=bar.speech)
+                sess = session(path, ov, ov.engine or "auto", display=_display(path), progress=bar.speech)
                 result = export(sess, out_dir, fmt, bitrate, progress=bar.audio)
         except ScriptError as exc:
             failed += 1
@@ -254,7 +290,7 @@ def voices(
 
     from .voice import get_engine, voice_samples
 
-    eng = get_engine(engine)
+    eng = get_engine(engine or "auto")
     found = [v for v in eng.voices() if not language or v.language.lower().startswith(language.lower())]
     if not found:
         raise VoiceguideError(f"no {eng.name} voices for language {language!r}")
@@ -282,7 +318,10 @@ def play(
     pace: PaceOpt = None,
     hold_scale: HoldScaleOpt = None,
     breath: BreathOpt = None,
-    engine: EngineOpt = "auto",
+    engine: EngineOpt = None,
+    guidance: GuidanceOpt = None,
+    ambient: AmbientOpt = None,
+    preset: PresetOpt = None,
     backend: Annotated[
         Optional[str], typer.Option("--audio-backend", help="miniaudio backend, e.g. pulseaudio, alsa, null.", hidden=True)
     ] = None,
@@ -297,8 +336,8 @@ def play(
     from .liveview import play_session
 
     started = time.monotonic()
-    ov = overrides(pace, hold_scale, breath, rate, voice)
-    ahead = prepare_live(script, ov, engine, display=_display(script))
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset)
+    ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
     console = _console()
     if not console.is_terminal:
         console = _plain_console()
@@ -363,6 +402,51 @@ def doctor(
         failed |= f.needed and not f.ok
     if failed:
         raise typer.Exit(1)
+
+
+config_app = typer.Typer(help="Show or change your settings (a TOML file in your config folder).", no_args_is_help=False)
+app.add_typer(config_app, name="config")
+
+
+@config_app.callback(invoke_without_command=True)
+def config_show(
+    ctx: typer.Context,
+    script: Annotated[
+        Optional[Path], typer.Option("--routine", "-r", help="Show the settings as they apply to this routine.")
+    ] = None,
+    preset: PresetOpt = None,
+) -> None:
+    """Print every effective setting and where it came from (command line, preset, config, routine, default)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    from .script import load_routine
+    from .settings import config_path, explain
+
+    ov = choose(preset=preset)
+    routine = load_routine(script, _display(script)) if script is not None else None
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("setting", "value", "from"):
+        table.add_column(col)
+    for key, value, source in explain(routine, ov):
+        table.add_row(Text(key), Text(value), Text(source))
+    console = _console()
+    console.print(table)
+    console.print(f"config file: {config_path()}", markup=False)
+
+
+@config_app.command("set")
+def config_set(
+    key: Annotated[str, typer.Argument(help="A setting (pace, hold_scale, breath, rate, voice, guidance, ambient, engine) or presets.NAME.SETTING.")],
+    value: Annotated[str, typer.Argument(help="Its value, e.g. gentle, 1.5, 4-7-8, en-us+f3.")],
+) -> None:
+    """Write a setting to your config file."""
+    from .settings import set_config_value
+
+    path = set_config_value(key, value)
+    _console().print(f"{key} = {value}  ({_display(path)})", markup=False)
 
 
 @app.command()

@@ -26,6 +26,15 @@ TARGET_LUFS = -16.0
 CEILING_DBTP = -2.0  # the limiter's ceiling: MP3 encoding adds a little, the file stays at or below -1 dBTP
 BLOCK_SECONDS = 4.0
 
+# The background bed: its level under the session, how far it ducks under speech, and its ramps.
+AMBIENT_LEVEL = 0.25
+AMBIENT_DUCK_DB = -15.0
+DUCK_ATTACK = 0.25  # seconds before speech begins the bed starts going down
+DUCK_RELEASE = 0.6  # seconds after speech ends it is back up
+AMBIENT_FADE_IN = 3.0
+AMBIENT_FADE_OUT = 4.0
+LOOP_SEAM = 0.05  # seconds cross-faded where a bed loops back to its start
+
 # How loud each kind of sound sits under speech levelled at -16 LUFS (linear gain on the file).
 SOUND_LEVELS = {
     "hold-start": 0.55,
@@ -53,15 +62,20 @@ class Mixer:
         self.gain = dsp.db_to_gain(gain_db)
         self.length = int(round(timeline.duration * dsp.RATE))
         placed = []
+        self.ambient = [ev for ev in timeline.events if ev.role == "ambient"]
         for ev in timeline.events:
-            if ev.kind in ("speech", "sound"):
+            if ev.kind in ("speech", "sound") and ev.role != "ambient":
                 s = int(round(ev.start * dsp.RATE))
                 placed.append(_Placed(s, s + max(1, int(round(ev.length * dsp.RATE))), ev))
         placed.sort(key=lambda p: p.start)
         self.placed = placed
         self.starts = np.array([p.start for p in placed], dtype=np.int64)
         self.longest = max((p.end - p.start for p in placed), default=0)
+        self.speech_spans = [(p.start, p.end) for p in placed if p.event.kind == "speech"]
+        self.speech_starts = np.array([a for a, _ in self.speech_spans], dtype=np.int64)
+        self.longest_speech = max((b - a for a, b in self.speech_spans), default=0)
         self._sounds: dict[Path, np.ndarray] = {}
+        self._loops: dict[Path, np.ndarray] = {}
         self._clips: OrderedDict[str, np.ndarray] = OrderedDict()
 
     # ---------------------------------------------------------- sources
@@ -93,11 +107,53 @@ class Mixer:
             return dsp.fade_out_tail(data[:n] * level, 0.05)
         return data * level
 
+    # ---------------------------------------------------------- the background bed
+
+    def _loop(self, path: Path) -> np.ndarray:
+        """The bed as a loop: its last LOOP_SEAM seconds cross-faded into its first, so it never clicks."""
+        if path not in self._loops:
+            data = self._sound(path)
+            n = min(int(LOOP_SEAM * dsp.RATE), data.size // 4)
+            if n > 0:
+                ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+                head = data[:n] * ramp + data[-n:] * (1.0 - ramp)
+                data = np.concatenate([head, data[n:-n]])
+            self._loops[path] = data.astype(np.float32)
+        return self._loops[path]
+
+    def duck_envelope(self, a: int, b: int) -> np.ndarray:
+        """The bed's gain over [a, b): 1, falling to AMBIENT_DUCK_DB under speech with linear ramps."""
+        t = np.arange(a, b, dtype=np.float64)
+        gain = np.ones(b - a, dtype=np.float64)
+        low = dsp.db_to_gain(AMBIENT_DUCK_DB)
+        attack, release = DUCK_ATTACK * dsp.RATE, DUCK_RELEASE * dsp.RATE
+        lo = int(np.searchsorted(self.speech_starts, a - self.longest_speech - release, side="left"))
+        hi = int(np.searchsorted(self.speech_starts, b + attack, side="right"))
+        for s, e in self.speech_spans[lo:hi]:
+            if e + release < a or s - attack > b:
+                continue
+            # 1 far away, `low` inside [s, e], straight lines in between
+            f = np.where(t < s, (s - t) / attack, np.where(t > e, (t - e) / release, 0.0))
+            np.minimum(gain, low + (1.0 - low) * np.clip(f, 0.0, 1.0), out=gain)
+        return gain.astype(np.float32)
+
+    def _ambient(self, ev: Event, a: int, b: int) -> np.ndarray:
+        loop = self._loop(ev.path)
+        idx = np.arange(a, b) % loop.size
+        bed = loop[idx] * AMBIENT_LEVEL
+        t = np.arange(a, b, dtype=np.float64) / dsp.RATE
+        fade = np.clip(np.minimum(t / AMBIENT_FADE_IN, (ev.end - t) / AMBIENT_FADE_OUT), 0.0, 1.0)
+        return (bed * fade * self.duck_envelope(a, b)).astype(np.float32)
+
     # ---------------------------------------------------------- rendering
 
     def render(self, a: int, b: int) -> np.ndarray:
         """Samples [a, b) of the session, before gain and limiting (float32)."""
         out = np.zeros(max(0, b - a), dtype=np.float32)
+        for ev in self.ambient:
+            s, e = max(a, 0), min(b, self.length)
+            if e > s:
+                out[s - a : e - a] += self._ambient(ev, s, e)
         lo = int(np.searchsorted(self.starts, a - self.longest, side="left"))
         hi = int(np.searchsorted(self.starts, b, side="left"))
         for p in self.placed[lo:hi]:

@@ -10,7 +10,7 @@ object, so an estimate serves `check` and `plan` and measured TTS clips serve
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Protocol
 
@@ -36,10 +36,19 @@ from .script import (
     sounds_dir,
 )
 from .settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, DEFAULT_SETUP, Settings
-from .text import Literal, Pause, Placeholder, count_words, duration_words, format_length, normalise_space, short_title
+from .text import (
+    Literal,
+    Pause,
+    Placeholder,
+    count_words,
+    duration_words,
+    first_sentence,
+    format_length,
+    normalise_space,
+    phrase,
+    short_title,
+)
 
-SWITCH_SIDES = "Switch sides."
-BREATH_WORDS = {"in": "Breathe in", "hold": "Hold", "out": "Breathe out"}
 INTRO_CHAPTER = "Introduction"
 
 
@@ -112,6 +121,8 @@ class Timeline:
                 "voice": s.voice,
                 "language": s.language,
                 "wait_fallback": s.wait_fallback,
+                "guidance": s.guidance,
+                "ambient": s.ambient.name if s.ambient else None,
             },
         }
 
@@ -284,13 +295,17 @@ class _Planner:
         r, s = self.r, self.s
         instances = _expand(r.steps)
         titles = [self.title_of(inst) for inst in instances]
-        if r.intro or r.safety:
+        # guidance: full and brief speak the intro (brief: only the first safety note); minimal skips it
+        notes = () if s.guidance == "minimal" else r.safety[:1] if s.guidance == "brief" else r.safety
+        intro = r.intro if s.guidance != "minimal" else None
+        if intro or notes:
             self.chapter(INTRO_CHAPTER)
             first_title = titles[0][0] if titles else ""
-            if r.intro:
-                self.speak(self.fill(r.intro, {"next": first_title}), "intro", "narration")
-            for i, note in enumerate(r.safety):
-                self.t += s.gap(DEFAULT_NOTE_GAP)
+            if intro:
+                self.speak(self.fill(intro, {"next": first_title}), "intro", "narration")
+            for i, note in enumerate(notes):
+                if i or intro:
+                    self.t += s.gap(DEFAULT_NOTE_GAP)
                 self.speak(self.fill(note, {"next": first_title}), "safety", "safety")
             self.t += s.gap(DEFAULT_GAP)
         # {next}: the title of the next different step (another side or round of the same step is skipped)
@@ -300,9 +315,12 @@ class _Planner:
             following[i] = following[i + 1] if same else titles[i + 1][0]
         for i, inst in enumerate(instances):
             self.lay(inst, titles[i], following[i])
-        if r.outro:
+        if r.outro and s.guidance != "minimal":
             self.speak(self.fill(r.outro, {}), "outro", "narration")
         duration = max((e.end for e in self.events), default=0.0)
+        if s.ambient is not None and duration > 0:
+            self.add(0.0, duration, "sound", "ambient", sound=s.ambient.name, role="ambient", path=s.ambient.path)
+            self.events[-1] = replace(self.events[-1], chapter=0)
         if duration > MAX_ROUTINE:
             self.err(
                 r.steps_pos,
@@ -370,14 +388,13 @@ class _Planner:
         if inst.side == 1:
             self.sound_at(self.t, self.builtin("chime"), label, "transition")
             self.t = self.events[-1].end
-            self.speak([SWITCH_SIDES], label, "transition")
+            self.speak([phrase("switch sides", self.language)], label, "transition")
             self.t += self.s.gap(DEFAULT_NOTE_GAP)
-        narration = step.say if inst.first or step.brief is None else step.brief
+        narration = self.narration(inst, label, values)
         if isinstance(step, Rest):
-            self.lay_rest(step, label, narration, values, length)
+            self.lay_rest(step, label, narration, length)
             return
-        if narration is not None:
-            self.speak(self.fill(narration, values), label, "narration")
+        self.speak(narration, label, "narration")
         if isinstance(step, Hold):
             self.t += step.setup if step.setup is not None else self.s.gap(DEFAULT_SETUP)
             self.lay_hold(step, label, values, length)
@@ -393,11 +410,28 @@ class _Planner:
             return
         self.t += self.s.gap(DEFAULT_GAP)
 
-    def lay_rest(self, step: Rest, label: str, narration: Narration | None, values: dict, length: float) -> None:
+    def narration(self, inst: _Instance, label: str, values: dict) -> list[str | float]:
+        """What a step says, by guidance level: full (`say`, then `brief` for later sides and rounds),
+        brief (`brief`, else the first sentence of `say`), minimal (the step's title)."""
+        step = inst.step
+        guidance = self.s.guidance
+        if guidance == "minimal":
+            return [label.replace(" (", ", ").replace(")", "") + "."] if label else []
+        if guidance == "full":
+            narr = step.say if inst.first or step.brief is None else step.brief
+            return self.fill(narr, values) if narr is not None else []
+        if step.brief is not None:
+            return self.fill(step.brief, values)
+        if step.say is None:
+            return []
+        spoken = " ".join(p for p in self.fill(step.say, values) if isinstance(p, str))
+        return [first_sentence(spoken)] if spoken else []
+
+    def lay_rest(self, step: Rest, label: str, narration: list[str | float], length: float) -> None:
         start = self.t
         self.add(start, start + length, "rest", label, role="rest")
-        if narration is not None:
-            self.speak(self.fill(narration, values), label, "narration")
+        if narration:
+            self.speak(narration, label, "narration")
             if self.t > start + length + 1e-9:
                 self.err(
                     step.pos,
@@ -475,7 +509,7 @@ class _Planner:
                 if seconds <= 0:
                     continue
                 if spoken:
-                    ev = self.speak_at(start, BREATH_WORDS[phase], label, "breath")
+                    ev = self.speak_at(start, phrase(f"breathe {phase}", self.language), label, "breath")
                     if ev.end > start + seconds + 1e-9:
                         self.err(
                             step.pos,

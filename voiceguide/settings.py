@@ -6,8 +6,10 @@ Precedence: command-line options > the routine's own values > built-in defaults.
 from __future__ import annotations
 
 import math
+import os
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 PACES = {"gentle": 0.8, "normal": 1.0, "brisk": 1.25}
 PACE_MIN, PACE_MAX = 0.5, 2.0
@@ -96,6 +98,18 @@ def range_position(pace: float) -> float:
     return min(1.0, max(0.0, 0.5 - math.log2(pace) / 2))
 
 
+GUIDANCE = ("full", "brief", "minimal")
+ENGINES = ("auto", "espeak", "pyttsx3")
+
+
+@dataclass(frozen=True)
+class Ambient:
+    """A background bed: its name as given and the file to loop."""
+
+    name: str
+    path: Path
+
+
 @dataclass(frozen=True)
 class Settings:
     pace: float = 1.0
@@ -105,6 +119,9 @@ class Settings:
     voice: str | None = None
     language: str = "en"
     wait_fallback: float = DEFAULT_WAIT_FALLBACK
+    guidance: str = "full"
+    ambient: Ambient | None = None
+    engine: str = "auto"
 
     @property
     def speech_rate(self) -> float:
@@ -123,19 +140,120 @@ class Settings:
         return range_position(self.pace)
 
 
+# The settings a user can choose (on the command line, in the config file, in a preset).
+CHOOSABLE = ("pace", "hold_scale", "breath", "rate", "voice", "guidance", "ambient", "engine")
+
+
 @dataclass(frozen=True)
 class Overrides:
-    """Values given on the command line; None means 'not given'."""
+    """Chosen values above the routine's own (command line, preset, config file); None = not chosen.
+
+    `sources` says where each chosen value came from, for `voiceguide config`."""
 
     pace: float | None = None
     hold_scale: float | None = None
     breath: Breath | None = None
     rate: float | None = None
     voice: str | None = None
+    guidance: str | None = None
+    ambient: Ambient | None = None
+    engine: str | None = None
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def source(self, key: str) -> str | None:
+        return dict(self.sources).get(key)
+
+
+def parse_value(key: str, value, base: Path | None = None):
+    """A setting's value from text or TOML (raises ValueError with a message for the user)."""
+    if key == "pace":
+        return parse_pace(value if isinstance(value, str) else float(value))
+    if key == "hold_scale":
+        v = float(value)
+        if not HOLD_SCALE_MIN <= v <= HOLD_SCALE_MAX:
+            raise ValueError(f"hold_scale must be from {HOLD_SCALE_MIN} to {HOLD_SCALE_MAX}, not {value}")
+        return v
+    if key == "rate":
+        v = float(value)
+        if not RATE_MIN <= v <= RATE_MAX:
+            raise ValueError(f"rate must be from {RATE_MIN:g} to {RATE_MAX:g} words per minute, not {value}")
+        return v
+    if key == "breath":
+        if isinstance(value, dict):
+            return check_breath(Breath(float(value["in"]), float(value["out"]), float(value.get("hold", 0))))
+        return parse_breath(str(value))
+    if key == "guidance":
+        v = str(value).strip().lower()
+        if v not in GUIDANCE:
+            raise ValueError(f"guidance must be one of {', '.join(GUIDANCE)}, not {value!r}")
+        return v
+    if key == "engine":
+        v = str(value).strip().lower()
+        if v not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {value!r}")
+        return v
+    if key == "voice":
+        v = str(value).strip()
+        if not v or v.startswith("-"):
+            raise ValueError(f"{value!r} is not a voice name")
+        return v
+    if key == "ambient":
+        return find_ambient(str(value), base)
+    raise ValueError(f"unknown setting {key!r}; settings are {', '.join(CHOOSABLE)}")
+
+
+def beds_dir() -> Path:
+    from .script import sounds_dir
+
+    return sounds_dir() / "beds"
+
+
+def builtin_beds() -> list[str]:
+    return sorted(p.stem for p in beds_dir().glob("*.wav"))
+
+
+def find_ambient(value: str, base: Path | None = None) -> Ambient:
+    """A bed by built-in name (`voiceguide` ships some in sounds/beds) or as a file any ffmpeg can read."""
+    name = value.strip()
+    if not name or name.startswith("-"):
+        raise ValueError(f"{value!r} is not a sound")
+    built_in = beds_dir() / f"{name}.wav"
+    if "/" not in name and "." not in name:
+        if built_in.is_file():
+            return Ambient(name, built_in)
+        raise ValueError(f"unknown background bed {name!r}; built-in beds: {', '.join(builtin_beds())}, or give a file")
+    path = Path(name).expanduser()
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    if not path.is_file():
+        raise ValueError(f"background sound file {name!r} not found")
+    return Ambient(path.name, path.resolve())
+
+
+def merge(cli: Overrides, config: "Config | None" = None, preset: str | None = None) -> Overrides:
+    """Command line > the chosen preset > the config file's own values; the routine and defaults come after."""
+    values: dict = {}
+    sources: dict = {}
+    layers = []
+    if config is not None:
+        layers.append((config.values, f"config {config.path}"))
+        if preset is not None:
+            if preset not in config.presets:
+                known = ", ".join(sorted(config.presets)) or "none defined"
+                raise ValueError(f"unknown preset {preset!r} (presets in {config.path}: {known})")
+            layers.append((config.presets[preset], f"preset {preset}"))
+    elif preset is not None:
+        raise ValueError(f"unknown preset {preset!r}: there is no config file")
+    layers.append(({k: getattr(cli, k) for k in CHOOSABLE if getattr(cli, k) is not None}, "command line"))
+    for layer, where in layers:
+        for key, value in layer.items():
+            values[key] = value
+            sources[key] = where
+    return Overrides(**values, sources=tuple(sources.items()))
 
 
 def resolve(routine, overrides: Overrides = Overrides()) -> Settings:
-    """CLI options > the routine's values > defaults."""
+    """Chosen values (command line > preset > config file) > the routine's own values > defaults."""
     s = Settings()
     from_routine = {
         "pace": routine.pace,
@@ -144,7 +262,144 @@ def resolve(routine, overrides: Overrides = Overrides()) -> Settings:
         "voice": routine.voice,
         "language": routine.language,
         "wait_fallback": routine.wait_fallback,
+        "ambient": Ambient(routine.ambient.name, routine.ambient.path) if routine.ambient else None,
     }
     s = replace(s, **{k: v for k, v in from_routine.items() if v is not None})
-    given = {k: getattr(overrides, k) for k in ("pace", "hold_scale", "breath", "rate", "voice")}
+    given = {k: getattr(overrides, k) for k in CHOOSABLE}
     return replace(s, **{k: v for k, v in given.items() if v is not None})
+
+
+def explain(routine, overrides: Overrides) -> list[tuple[str, str, str]]:
+    """(setting, effective value, where it came from) for every setting."""
+    s = resolve(routine, overrides) if routine is not None else resolve_defaults(overrides)
+    rows = []
+    for key in CHOOSABLE + ("language", "wait_fallback"):
+        source = overrides.source(key)
+        if source is None:
+            own = getattr(routine, key, None) if routine is not None else None
+            source = f"routine {routine.name}" if own is not None else "default"
+        value = getattr(s, key)
+        shown = value.name if isinstance(value, Ambient) else str(value) if value is not None else "(none)"
+        rows.append((key, shown, source))
+    return rows
+
+
+def resolve_defaults(overrides: Overrides) -> Settings:
+    given = {k: getattr(overrides, k) for k in CHOOSABLE}
+    return replace(Settings(), **{k: v for k, v in given.items() if v is not None})
+
+
+# ------------------------------------------------------------------ the config file
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    values: dict
+    presets: dict
+
+
+def config_path() -> Path:
+    env = os.environ.get("VOICEGUIDE_CONFIG_DIR")
+    if env:
+        return Path(env) / "config.toml"
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("voiceguide", appauthor=False)) / "config.toml"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The user's config file (TOML); a missing file is an empty config. Problems name the file and line."""
+    import tomllib
+
+    from .errors import VoiceguideError
+
+    path = path or config_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Config(path, {}, {})
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VoiceguideError(f"{path}: cannot read the config file ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        where = f"{m.group(1)}:{m.group(2)}" if m else "1:1"
+        raise VoiceguideError(f"{path}:{where}: invalid TOML: {str(exc).split(' (at line')[0]}") from None
+    values: dict = {}
+    presets: dict = {}
+    problems = []
+
+    def read(table: dict, where: str) -> dict:
+        out = {}
+        for key, value in table.items():
+            if key == "presets" and where == "":
+                continue
+            try:
+                out[key] = parse_value(key, value, path.parent)
+            except (ValueError, KeyError, TypeError) as exc:
+                problems.append(f"{where}{key}: {exc}")
+        return out
+
+    values = read(data, "")
+    raw_presets = data.get("presets", {})
+    if not isinstance(raw_presets, dict):
+        problems.append("presets must be tables such as [presets.evening]")
+        raw_presets = {}
+    for name, table in raw_presets.items():
+        if not isinstance(table, dict):
+            problems.append(f"presets.{name} must be a table: [presets.{name}]")
+            continue
+        presets[name] = read(table, f"presets.{name}.")
+    if problems:
+        raise VoiceguideError(f"{path}: " + "; ".join(problems))
+    return Config(path, values, presets)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def set_config_value(key: str, value: str, path: Path | None = None) -> Path:
+    """`voiceguide config set KEY VALUE` (KEY may be `presets.NAME.KEY`): validate, then write atomically."""
+    import tomllib
+
+    from .errors import VoiceguideError
+    from .fsutil import atomic_write_text
+
+    path = path or config_path()
+    load_config(path)  # refuse to rewrite a broken file
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "presets":
+        table, name = f"presets.{parts[1]}", parts[2]
+    elif len(parts) == 1:
+        table, name = "", key
+    else:
+        raise VoiceguideError(f"{key!r}: write a setting ({', '.join(CHOOSABLE)}) or presets.NAME.SETTING")
+    try:
+        parse_value(name, value, path.parent)
+    except ValueError as exc:
+        raise VoiceguideError(f"{key}: {exc}") from None
+    data = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    target = data
+    if table:
+        target = data.setdefault("presets", {}).setdefault(parts[1], {})
+    number = name in ("pace", "hold_scale", "rate") and re.fullmatch(r"\d+(\.\d+)?", value.strip())
+    target[name] = float(value) if number else value
+    lines = ["# voiceguide settings: voiceguide config shows them, voiceguide config set KEY VALUE changes them."]
+    for k, v in data.items():
+        if k != "presets":
+            lines.append(f"{k} = {_toml_value(v)}")
+    for pname, ptable in data.get("presets", {}).items():
+        lines.append("")
+        lines.append(f"[presets.{pname}]")
+        lines.extend(f"{k} = {_toml_value(v)}" for k, v in ptable.items())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return path

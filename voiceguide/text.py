@@ -100,32 +100,59 @@ def number_words(n: int) -> str:
     return number_words(thousands) + " thousand" + (glue + number_words(rest) if rest else "")
 
 
-def _unit(n: int, word: str, english: bool) -> str:
-    if not english:
-        return f"{n} {word}" if n != 1 else f"1 {word}"
-    return f"{number_words(n)} {word}{'' if n == 1 else 's'}"
+# Unit words (singular, plural) and "and" for the languages we speak natively; numbers themselves are
+# written as digits there, which the speech engine reads in the voice's own language.
+UNITS = {
+    "de": {"hour": ("Stunde", "Stunden"), "minute": ("Minute", "Minuten"), "second": ("Sekunde", "Sekunden"), "and": "und"},
+    "fr": {"hour": ("heure", "heures"), "minute": ("minute", "minutes"), "second": ("seconde", "secondes"), "and": "et"},
+    "es": {"hour": ("hora", "horas"), "minute": ("minuto", "minutos"), "second": ("segundo", "segundos"), "and": "y"},
+    "it": {"hour": ("ora", "ore"), "minute": ("minuto", "minuti"), "second": ("secondo", "secondi"), "and": "e"},
+    "nl": {"hour": ("uur", "uur"), "minute": ("minuut", "minuten"), "second": ("seconde", "seconden"), "and": "en"},
+    "pt": {"hour": ("hora", "horas"), "minute": ("minuto", "minutos"), "second": ("segundo", "segundos"), "and": "e"},
+}
+
+# The few phrases voiceguide itself says, by language (English where a language is missing).
+PHRASES = {
+    "en": {"switch sides": "Switch sides.", "breathe in": "Breathe in", "breathe hold": "Hold", "breathe out": "Breathe out"},
+    "de": {"switch sides": "Seite wechseln.", "breathe in": "Einatmen", "breathe hold": "Halten", "breathe out": "Ausatmen"},
+    "fr": {"switch sides": "Changez de côté.", "breathe in": "Inspirez", "breathe hold": "Retenez", "breathe out": "Expirez"},
+    "es": {"switch sides": "Cambia de lado.", "breathe in": "Inhala", "breathe hold": "Mantén", "breathe out": "Exhala"},
+    "it": {"switch sides": "Cambia lato.", "breathe in": "Inspira", "breathe hold": "Trattieni", "breathe out": "Espira"},
+    "nl": {"switch sides": "Wissel van kant.", "breathe in": "Adem in", "breathe hold": "Vasthouden", "breathe out": "Adem uit"},
+    "pt": {"switch sides": "Troque de lado.", "breathe in": "Inspire", "breathe hold": "Segure", "breathe out": "Expire"},
+}
+
+
+def _base_language(language: str) -> str:
+    return (language or "en").lower().replace("_", "-").split("-")[0]
+
+
+def phrase(key: str, language: str = "en") -> str:
+    return PHRASES.get(_base_language(language), PHRASES["en"]).get(key, PHRASES["en"][key])
 
 
 def duration_words(seconds: float, language: str = "en") -> str:
-    """A hold's length as spoken: 'thirty seconds', 'one minute and thirty seconds'."""
-    english = language.lower().startswith("en")
+    """A hold's length as spoken: 'thirty seconds', 'one minute and thirty seconds'; in other languages
+    digits with that language's unit words ('1 Minute und 30 Sekunden'), else digits and h/min/s."""
+    lang = _base_language(language)
     s = int(seconds + 0.5)
     h, rest = divmod(s, 3600)
     m, s = divmod(rest, 60)
-    if not english:
-        # Digits are read in the voice's own language by the engine.
-        parts = [f"{h} h" if h else "", f"{m} min" if m else "", f"{s} s" if s or not (h or m) else ""]
-        return " ".join(p for p in parts if p)
-    parts = []
-    if h:
-        parts.append(_unit(h, "hour", True))
-    if m:
-        parts.append(_unit(m, "minute", True))
-    if s or not parts:
-        parts.append(_unit(s, "second", True))
+    amounts = [(h, "hour"), (m, "minute"), (s, "second")]
+    amounts = [(n, unit) for n, unit in amounts if n] or [(0, "second")]
+    if lang == "en":
+        parts = [f"{number_words(n)} {unit}{'' if n == 1 else 's'}" for n, unit in amounts]
+        glue = "and"
+    elif lang in UNITS:
+        words = UNITS[lang]
+        parts = [f"{n} {words[unit][0 if n == 1 else 1]}" for n, unit in amounts]
+        glue = words["and"]
+    else:
+        short = {"hour": "h", "minute": "min", "second": "s"}
+        return " ".join(f"{n} {short[unit]}" for n, unit in amounts)
     if len(parts) == 1:
         return parts[0]
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
+    return ", ".join(parts[:-1]) + f" {glue} " + parts[-1]
 
 
 def count_words(n: int, language: str = "en") -> str:

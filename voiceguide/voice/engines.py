@@ -102,6 +102,8 @@ def parse_wav_bytes(data: bytes) -> tuple[np.ndarray, int]:
 # ------------------------------------------------------------------ espeak-ng
 
 
+GENDERS = {"female": "f3", "woman": "f3", "f": "f3", "male": "m3", "man": "m3", "m": "m3"}
+
 ESPEAK_MIN_WPM = 80  # espeak-ng speaks no slower than this; slower speech gets longer gaps between words
 
 
@@ -174,6 +176,10 @@ class Espeak:
         wanted = wanted.strip()
         if wanted.startswith("-") or not re.fullmatch(r"[\w().+/ -]+", wanted):
             raise VoiceError(f"{wanted!r} is not a voice name")
+        gender = GENDERS.get(wanted.lower())
+        if gender:  # "female" / "male": the language's voice with a variant of that gender
+            lang = (language or "en").lower()
+            return self.resolve_voice(f"{'en-us' if lang == 'en' else lang}+{gender}", language)
         base, _, variant = wanted.partition("+")
         key = base.strip().lower().replace("_", " ")
         match = None
@@ -293,6 +299,15 @@ class Pyttsx3:
                     return v.id
             return voices[0].id if voices else ""
         w = wanted.strip().lower()
+        if w in GENDERS:
+            want = "female" if GENDERS[w].startswith("f") else "male"
+            lang = (language or "en").lower()
+            same = [v for v in voices if v.gender.startswith(want)]
+            for v in same:
+                if v.language.lower().replace("_", "-").startswith(lang):
+                    return v.id
+            if same:
+                return same[0].id
         for v in voices:
             if w in (v.id.lower(), v.name.lower(), v.id.lower().rsplit("/", 1)[-1]):
                 return v.id

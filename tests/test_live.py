@@ -1,0 +1,623 @@
+"""Live playback (`voiceguide play`) on a real sound server.
+
+A private PulseAudio daemon runs for this module; every session plays to its own null sink and is
+recorded from that sink's monitor. The sink adds latency, so recordings are compared by CONTENT and
+INTERVALS (speech found by cross-correlation with the real clips, ticks by a matched filter), not by
+wall-clock time. Keys are sent through a pseudo-terminal, as a person would type them.
+
+The shipped routine plays in real time (over two minutes): it starts in the background when the
+module starts, on its own sink, while the other tests run; its test is the last one in the file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import pty
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from voiceguide import dsp
+from voiceguide.voice import ClipCache, Voice
+
+LIVE = ROOT / "tests" / "live"
+SHIPPED = ROOT / "scripts" / "two-minute-reset.yaml"
+RATE = dsp.RATE
+TOOLS = ("pulseaudio", "parecord", "pactl")
+MISSING_TOOLS = (
+    "the live tests need a PulseAudio server and its tools ({missing} not found): "
+    "sudo apt-get install pulseaudio pulseaudio-utils (./dev test installs them)"
+)
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
+HOLD_LEFT = re.compile(r"hold: (\d+):(\d\d) left")
+
+
+# ------------------------------------------------------------------ the sound server
+
+
+class Pulse:
+    """A private PulseAudio daemon (a temp dir as runtime dir and home) with null sinks to record."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.log = root / "pulseaudio.log"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
+        self.env.update(
+            XDG_RUNTIME_DIR=str(root), HOME=str(root), PULSE_SERVER=f"unix:{root}/native", TERM="xterm"
+        )
+        self.env.pop("COLUMNS", None)
+        self.env.pop("LINES", None)
+        self._names = itertools.count(1)
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit", "--use-pid-file=no",
+                 "-L", f"module-native-protocol-unix socket={root}/native",
+                 "-L", f"module-null-sink sink_name=vgtest rate={RATE} channels=1",
+                 "--log-target=stderr"],
+                env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            )
+        deadline = time.monotonic() + 15
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"pulseaudio exited ({self.proc.returncode}): {self.log.read_text()[-2000:]}")
+            if subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError(f"pulseaudio did not come up: {self.log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        self.pactl("set-default-sink", "vgtest")
+
+    def pactl(self, *args: str) -> str:
+        proc = subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, timeout=20)
+        assert proc.returncode == 0, f"pactl {' '.join(args)}: {proc.stderr}"
+        return proc.stdout.strip()
+
+    def new_sink(self) -> str:
+        """A fresh null sink of its own, so that sessions (and their recordings) never mix."""
+        name = f"vgsink{next(self._names)}"
+        self.pactl("load-module", "module-null-sink", f"sink_name={name}", f"rate={RATE}", "channels=1")
+        return name
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def pulse(tmp_path_factory):
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    if missing:
+        pytest.fail(MISSING_TOOLS.format(missing=", ".join(missing)), pytrace=False)
+    server = Pulse(tmp_path_factory.mktemp("pulse"))
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    """One clip cache for the test routines (shared by `plan --json`, `play` and the reference clips)."""
+    return tmp_path_factory.mktemp("live-clips")
+
+
+class Recorder:
+    """parecord on a sink's monitor; stop() ends it with SIGINT (so the WAV is finalised) and reads it."""
+
+    def __init__(self, pulse: Pulse, sink: str, path: Path):
+        self.path = path
+        self.proc = subprocess.Popen(
+            ["parecord", f"--device={sink}.monitor", f"--rate={RATE}", "--channels=1", "--format=s16le",
+             "--file-format=wav", str(path)],
+            env=pulse.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 10  # the monitor sends silence at once: wait until it arrives
+        while not (path.exists() and path.stat().st_size > 4000):
+            assert self.proc.poll() is None, f"parecord failed: {self.proc.stderr.read().decode()}"
+            assert time.monotonic() < deadline, "parecord records nothing"
+            time.sleep(0.02)
+
+    def stop(self) -> np.ndarray:
+        time.sleep(0.5)  # the last sound is still on its way through the sink
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        with wave.open(str(self.path)) as w:
+            assert w.getframerate() == RATE and w.getnchannels() == 1
+            data = w.readframes(w.getnframes())
+        return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+# ------------------------------------------------------------------ a play session
+
+
+class Session:
+    """`voiceguide play` on its own sink and recorder: unattended (stdin /dev/null, output to a pipe)
+    or in a pseudo-terminal (stdin and stdout a tty, keys sent as typed)."""
+
+    def __init__(self, pulse: Pulse, routine: Path, *args: str, cache: Path, tty: bool, tmp: Path):
+        self.sink = pulse.new_sink()
+        self.recorder = Recorder(pulse, self.sink, tmp / f"{self.sink}.wav")
+        self.env = dict(pulse.env, PULSE_SINK=self.sink, VOICEGUIDE_CACHE_DIR=str(cache))
+        cmd = [sys.executable, "-m", "voiceguide", "play", str(routine), *args]
+        self.tty = tty
+        self.raw = bytearray()
+        self.err = bytearray()
+        self.stdout_lines: list[tuple[float, str]] = []
+        self._seen = 0
+        self.started = time.monotonic()
+        if tty:
+            self.master, self.slave = pty.openpty()
+            import fcntl
+
+            fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+            self.termios_before = termios.tcgetattr(self.slave)
+            self.proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=self.env, stdin=self.slave, stdout=self.slave, stderr=self.slave,
+                start_new_session=True,
+            )
+            threading.Thread(target=self._read_pty, daemon=True).start()
+        else:
+            self.proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+            threading.Thread(target=self._read_lines, daemon=True).start()
+            threading.Thread(target=lambda: self.err.extend(self.proc.stderr.read()), daemon=True).start()
+        self.ended: float | None = None
+        self.audio: np.ndarray | None = None
+
+    def _read_pty(self) -> None:
+        while True:
+            try:
+                data = os.read(self.master, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            self.raw.extend(data)
+
+    def _read_lines(self) -> None:
+        for line in self.proc.stdout:
+            self.stdout_lines.append((time.monotonic(), line.decode("utf-8", "replace").rstrip("\n")))
+
+    # -- the terminal side
+    def text(self) -> str:
+        """Everything the session wrote to the terminal, without escape sequences."""
+        return ANSI.sub(b"", bytes(self.raw)).decode("utf-8", "replace")
+
+    def wait_for(self, pattern: str | re.Pattern, timeout: float = 20.0, check=None) -> tuple[re.Match, float]:
+        """The first match (after the previous one) of `pattern` on the screen for which `check` holds,
+        and when it was seen."""
+        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        deadline = time.monotonic() + timeout
+        while True:
+            now = time.monotonic()
+            text = self.text()
+            for m in rx.finditer(text, self._seen):
+                if check is None or check(m):
+                    self._seen = m.end()
+                    return m, now
+            if self.proc.poll() is not None or now > deadline:
+                self.kill()
+                raise AssertionError(f"never saw {rx.pattern!r} on the screen; it shows:\n{text[-1500:]}")
+            time.sleep(0.01)
+
+    def send(self, key: str) -> float:
+        os.write(self.master, key.encode())
+        return time.monotonic()
+
+    # -- the end
+    def finish(self, timeout: float) -> np.ndarray:
+        """Wait for the process to end; returns the recording."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"play did not end within {timeout:.0f}s")
+        self.ended = time.monotonic()
+        time.sleep(0.1)  # the readers catch up
+        if self.tty:
+            self.termios_after = termios.tcgetattr(self.slave)
+            os.close(self.slave)
+            os.close(self.master)
+        self.audio = self.recorder.stop()
+        return self.audio
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        if self.recorder.proc.poll() is None:
+            self.recorder.proc.kill()
+
+    @property
+    def output(self) -> str:
+        if self.tty:
+            return self.text()
+        return "\n".join(line for _, line in self.stdout_lines) + "\n" + self.err.decode("utf-8", "replace")
+
+    def assert_clean_exit(self) -> None:
+        assert self.proc.returncode == 0, self.output[-2000:]
+        assert "Traceback" not in self.output and "internal error" not in self.output, self.output[-2000:]
+        if self.tty:  # the terminal is restored: line editing and echo back on, the cursor shown again
+            assert self.termios_after == self.termios_before
+            assert self.raw.rfind(b"\x1b[?25h") > self.raw.rfind(b"\x1b[?25l")
+
+
+@pytest.fixture
+def play(pulse, cache, tmp_path):
+    sessions: list[Session] = []
+
+    def start(routine: Path, *args: str, tty: bool = False, clips: Path | None = None) -> Session:
+        s = Session(pulse, routine, *args, cache=clips or cache, tty=tty, tmp=tmp_path)
+        sessions.append(s)
+        return s
+
+    yield start
+    for s in sessions:
+        s.kill()
+
+
+# ------------------------------------------------------------------ the plan and the reference sound
+
+
+def plan_json(pulse: Pulse, routine: Path, clips: Path, *args: str) -> dict:
+    env = dict(pulse.env, VOICEGUIDE_CACHE_DIR=str(clips))
+    proc = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "plan", str(routine), "--json", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def voice_of(plan: dict, clips: Path) -> Voice:
+    s = plan["settings"]
+    return Voice.create("espeak", s["voice"], s["language"], s["speech_rate"], ClipCache(clips))
+
+
+def clip_of(voice: Voice, text: str) -> np.ndarray:
+    return dsp.from_int16(voice.clip(text))
+
+
+def speech(plan: dict) -> list[dict]:
+    return [e for e in plan["events"] if e["kind"] == "speech"]
+
+
+def chapter_start(plan: dict, title: str) -> float:
+    return next(c["start"] for c in plan["chapters"] if c["title"] == title)
+
+
+def correlate(audio: np.ndarray, tpl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised cross-correlation of `tpl` at every offset in `audio` (1.0 = the very same sound),
+    and the gain it would have there."""
+    L = tpl.size
+    if audio.size < L:
+        audio = np.concatenate([audio, np.zeros(L - audio.size, np.float32)])
+    n = 1 << int(np.ceil(np.log2(audio.size + L)))
+    c = np.fft.irfft(np.fft.rfft(audio, n) * np.conj(np.fft.rfft(tpl, n)), n)[: audio.size - L + 1]
+    sq = np.concatenate([[0.0], np.cumsum(audio.astype(np.float64) ** 2)])
+    window = sq[L:] - sq[:-L]
+    t2 = float(np.dot(tpl, tpl))
+    ncc = c / np.sqrt(np.maximum(window, 1e-6 * t2) * t2)
+    return ncc, c / t2
+
+
+def find_all(audio: np.ndarray, tpl: np.ndarray, threshold: float = 0.8, spacing: float = 0.3) -> list[tuple[float, float]]:
+    """Where `tpl` occurs in `audio`: (seconds, match) for every peak of the correlation above `threshold`."""
+    ncc, gain = correlate(audio, tpl)
+    hits: list[int] = []
+    for i in np.flatnonzero((ncc > threshold) & (gain > 0.5) & (gain < 2.0)):
+        if hits and i - hits[-1] < spacing * RATE:
+            if ncc[i] > ncc[hits[-1]]:
+                hits[-1] = int(i)
+        else:
+            hits.append(int(i))
+    return [(i / RATE, float(ncc[i])) for i in hits]
+
+
+def find_speech(audio: np.ndarray, clip: np.ndarray, threshold: float = 0.8) -> list[float]:
+    return [t for t, _ in find_all(audio, clip[: int(1.5 * RATE)], threshold, spacing=0.5)]
+
+
+def best_match(audio: np.ndarray, clip: np.ndarray) -> float:
+    return float(correlate(audio, clip[: int(1.5 * RATE)])[0].max())
+
+
+def onset_lag(audio: np.ndarray, clip: np.ndarray, start: float, search: float = 0.15) -> float:
+    """Where `clip` actually begins in `audio` relative to `start` (seconds), by cross-correlation."""
+    head = clip[: int(0.8 * RATE)]
+    pad = int(search * RATE)
+    a = int(round(start * RATE)) - pad
+    seg = audio[max(0, a) : a + head.size + 2 * pad]
+    if a < 0:
+        seg = np.concatenate([np.zeros(-a, np.float32), seg])
+    if seg.size < head.size + 2 * pad:
+        seg = np.concatenate([seg, np.zeros(head.size + 2 * pad - seg.size, np.float32)])
+    n = 1 << int(np.ceil(np.log2(seg.size + head.size)))
+    corr = np.fft.irfft(np.fft.rfft(seg, n) * np.conj(np.fft.rfft(head, n)), n)[: seg.size - head.size + 1]
+    return (int(np.argmax(corr)) - pad) / RATE
+
+
+def first_sound(audio: np.ndarray, level: float = 0.01) -> float:
+    loud = np.flatnonzero(np.abs(audio) > level)
+    assert loud.size, "the recording is silent"
+    return loud[0] / RATE
+
+
+def peak(audio: np.ndarray, a: float, b: float) -> float:
+    seg = audio[int(a * RATE) : int(b * RATE)]
+    return float(np.abs(seg).max()) if seg.size else 0.0
+
+
+def tick_sound() -> np.ndarray:
+    from voiceguide.audiofile import decode
+    from voiceguide.mix import SOUND_LEVELS
+
+    return decode(ROOT / "sounds" / "tick.wav") * SOUND_LEVELS["every"]
+
+
+def hold_seconds_left(m: re.Match) -> int:
+    return int(m.group(1)) * 60 + int(m.group(2))
+
+
+def position_at(hold: dict, shown: int, seen: float, when: float) -> float:
+    """Where the player was at `when`, given that the hold's countdown first showed `shown` seconds
+    at `seen`: it shows tenths rounded, cut to whole seconds, so it turned at `shown` + 0.95 left
+    (seen up to one screen refresh, 1/8 s, later)."""
+    return hold["end"] - (shown + 0.95) + (when - seen)
+
+
+# ------------------------------------------------------------------ the shipped routine, started first
+
+
+@pytest.fixture(scope="module")
+def shipped_session(pulse, tmp_path_factory):
+    """scripts/two-minute-reset.yaml played unattended with a cold clip cache, recorded."""
+    clips = tmp_path_factory.mktemp("cold-clips")
+    s = Session(pulse, SHIPPED, cache=clips, tty=False, tmp=tmp_path_factory.mktemp("shipped"))
+    yield s, clips
+    s.kill()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _start_shipped_first(request):
+    if any(getattr(item, "originalname", item.name) == "test_shipped_routine_follows_the_plan"
+           for item in request.session.items):
+        request.getfixturevalue("shipped_session")
+
+
+# ------------------------------------------------------------------ tests
+
+
+def test_sound_server_tools_are_installed():
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    assert not missing, MISSING_TOOLS.format(missing=", ".join(missing))
+
+
+def test_pause_stops_and_resumes_without_losing_a_tick(play, pulse, cache):
+    routine = LIVE / "pause-ticks.yaml"
+    plan = plan_json(pulse, routine, cache)
+    ticks_planned = [e["start"] for e in plan["events"] if e["kind"] == "sound" and e["sound"] == "tick"]
+    assert len(ticks_planned) == 19
+    s = play(routine, tty=True)
+    # sync on the countdown: it turns to 0:16 just as the tick 3 s into the hold goes out,
+    # so half a second later is well between two ticks
+    s.wait_for(HOLD_LEFT, timeout=30, check=lambda m: hold_seconds_left(m) <= 16)
+    time.sleep(0.45)
+    paused_at = s.send(" ")
+    s.wait_for(r"paused", timeout=3)
+    time.sleep(max(0.0, 2.0 - (time.monotonic() - paused_at)))
+    resumed_at = s.send(" ")
+    audio = s.finish(timeout=plan["duration"] + 20)
+    s.assert_clean_exit()
+    pause = resumed_at - paused_at
+
+    ticks = [t for t, _ in find_all(audio, tick_sound(), threshold=0.7, spacing=0.3)]
+    assert len(ticks) == len(ticks_planned), ticks  # nothing lost, nothing repeated
+    gaps = np.diff(ticks)
+    long = [i for i, g in enumerate(gaps) if g > 1.5]
+    assert len(long) == 1, gaps
+    k = long[0]
+    assert abs(gaps[k] - (1.0 + pause)) < 0.15, (gaps[k], pause)
+    others = np.delete(gaps, k)
+    assert np.all(np.abs(others - 1.0) < 0.020), others
+    assert 2 <= k <= 4  # the pause fell where it was sent, a few seconds into the hold
+    assert peak(audio, ticks[k] + 0.1, ticks[k + 1] - 0.01) < 0.01  # silence while paused
+
+
+def test_pause_silences_the_very_next_block(tmp_path):
+    """In process: the player hands out silence from the first pull after the pause, holds its
+    position, and goes on with exactly the samples it would have played."""
+    from voiceguide.live import Player, prepare_live
+
+    ahead = prepare_live(LIVE / "pause-ticks.yaml", cache=ClipCache(tmp_path))
+    block = RATE // 100  # 10 ms
+
+    def pulls(player, n):
+        return [np.frombuffer(player.pull(block), "<i2") for _ in range(n)]
+
+    straight = np.concatenate(pulls(Player(ahead.timeline, ahead.voice.clip), 300))
+    player = Player(ahead.timeline, ahead.voice.clip)
+    before = pulls(player, 30)  # 0.3 s: in the middle of the first words
+    assert np.abs(before[-1]).max() > 300
+    player.toggle_pause()
+    position = player.position
+    during = pulls(player, 50)
+    assert all(not b.any() for b in during)
+    assert player.position == position
+    assert player.status().paused
+    player.toggle_pause()
+    after = pulls(player, 270)
+    assert np.array_equal(np.concatenate(before + after), straight)
+
+
+def test_next_skips_the_rest_of_the_step(play, pulse, cache):
+    routine = LIVE / "skip.yaml"
+    plan = plan_json(pulse, routine, cache)
+    voice = voice_of(plan, cache)
+    first, left, after = (e for e in speech(plan))
+    assert after["start"] == chapter_start(plan, "After the skip")
+    hold = next(e for e in plan["events"] if e["kind"] == "hold")
+    s = play(routine, tty=True)
+    _, seen = s.wait_for(HOLD_LEFT, timeout=30, check=lambda m: hold_seconds_left(m) <= 57)
+    time.sleep(0.5)
+    sent = s.send("n")
+    at_key = position_at(hold, 57, seen, sent)
+    audio = s.finish(timeout=plan["duration"])
+    s.assert_clean_exit()
+    assert s.ended - s.started < plan["duration"] - 40  # far earlier than the full minute
+
+    r_first = find_speech(audio, clip_of(voice, first["text"]))
+    r_after = find_speech(audio, clip_of(voice, after["text"]))
+    assert len(r_first) == 1 and len(r_after) == 1, (r_first, r_after)
+    # the next step's narration follows right where the key was pressed
+    expected = r_first[0] + (at_key - first["start"])
+    assert -0.1 < r_after[0] - expected < 0.4, (r_after[0], expected)
+    assert best_match(audio, clip_of(voice, left["text"])) < 0.5  # the rest of the hold was skipped
+
+
+def test_back_replays_the_step(play, pulse, cache):
+    routine = LIVE / "back.yaml"
+    plan = plan_json(pulse, routine, cache)
+    voice = voice_of(plan, cache)
+    ready, narration = speech(plan)
+    assert narration["start"] == chapter_start(plan, "Stand tall")
+    hold = next(e for e in plan["events"] if e["kind"] == "hold")
+    s = play(routine, tty=True)
+    _, seen = s.wait_for(HOLD_LEFT, timeout=30, check=lambda m: hold_seconds_left(m) <= 6)
+    time.sleep(0.3)
+    at_key = position_at(hold, 6, seen, s.send("b"))
+    audio = s.finish(timeout=plan["duration"] + 20)
+    s.assert_clean_exit()
+    assert len(find_speech(audio, clip_of(voice, ready["text"]))) == 1
+    twice = find_speech(audio, clip_of(voice, narration["text"]))
+    assert len(twice) == 2, twice
+    # the second time follows right where the key was pressed, a little way into the hold
+    expected = twice[0] + (at_key - narration["start"])
+    assert -0.1 < twice[1] - expected < 0.4, (twice, expected)
+
+
+def test_quit_ends_at_once_and_restores_the_terminal(play, pulse, cache):
+    s = play(LIVE / "quit.yaml", tty=True)
+    s.wait_for(HOLD_LEFT, timeout=30)
+    sent = s.send("q")
+    s.finish(timeout=10)
+    assert s.ended - sent < 1.5, s.ended - sent
+    s.assert_clean_exit()
+
+
+def test_wait_step_waits_for_a_key_in_a_terminal(play, pulse, cache):
+    routine = LIVE / "wait.yaml"
+    plan = plan_json(pulse, routine, cache)
+    voice = voice_of(plan, cache)
+    ready, begin = speech(plan)
+    fallback = plan["settings"]["wait_fallback"]
+    assert fallback == 2.0
+    s = play(routine, tty=True)
+    _, seen = s.wait_for(r"press any key to go on", timeout=30)
+    time.sleep(4.0)
+    sent = s.send("x")
+    audio = s.finish(timeout=30)
+    s.assert_clean_exit()
+    r_ready = find_speech(audio, clip_of(voice, ready["text"]))
+    r_begin = find_speech(audio, clip_of(voice, begin["text"]))
+    assert len(r_ready) == 1 and len(r_begin) == 1
+    waited = (r_begin[0] - r_ready[0]) - (begin["start"] - ready["start"]) + fallback
+    assert waited > 3.9, waited  # no sound for 4 s, though the fallback is 2 s
+    assert abs(waited - (sent - seen)) < 0.35, (waited, sent - seen)  # and on at the key
+    ready_end = r_ready[0] + clip_of(voice, ready["text"]).size / RATE
+    assert peak(audio, ready_end + 0.05, r_begin[0] - 0.01) < 0.01
+
+
+def test_wait_step_lasts_the_fallback_unattended(play, pulse, cache):
+    routine = LIVE / "wait.yaml"
+    plan = plan_json(pulse, routine, cache)
+    voice = voice_of(plan, cache)
+    ready, begin = speech(plan)
+    s = play(routine)
+    audio = s.finish(timeout=30)
+    s.assert_clean_exit()
+    r_ready = find_speech(audio, clip_of(voice, ready["text"]))
+    r_begin = find_speech(audio, clip_of(voice, begin["text"]))
+    assert len(r_ready) == 1 and len(r_begin) == 1
+    assert abs((r_begin[0] - r_ready[0]) - (begin["start"] - ready["start"])) < 0.05
+
+
+@pytest.mark.parametrize("start_at, title", [("2", "Shoulder circles"), ("ankle circles", "Ankle circles")])
+def test_from_starts_at_that_step(play, pulse, cache, start_at, title):
+    routine = LIVE / "from.yaml"
+    plan = plan_json(pulse, routine, cache)
+    voice = voice_of(plan, cache)
+    events = speech(plan)
+    target = next(e for e in events if e["step"] == title)
+    s = play(routine, "--from", start_at)
+    audio = s.finish(timeout=plan["duration"] + 20)
+    s.assert_clean_exit()
+    onset = first_sound(audio)
+    found = find_speech(audio, clip_of(voice, target["text"]))
+    assert found and abs(found[0] - onset) < 0.03, (found, onset)
+    for e in events:
+        if e["start"] < target["start"]:
+            assert best_match(audio, clip_of(voice, e["text"])) < 0.5, e["text"]
+    lines = [line for _, line in s.stdout_lines if not line.startswith("first sound")]
+    assert re.fullmatch(rf"\d+:\d\d\.\d  {title}(  \(next: .*\))?", lines[0]), lines
+
+
+def test_no_sound_server_is_a_clear_error(pulse, tmp_path):
+    env = dict(pulse.env, PULSE_SERVER=f"unix:{tmp_path}/no-such-socket", VOICEGUIDE_CACHE_DIR=str(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "play", str(LIVE / "quit.yaml"), "--audio-backend", "pulseaudio"],
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "voiceguide render" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_shipped_routine_follows_the_plan(shipped_session, pulse):
+    """Unattended, cold clip cache: the first words within a second, then every utterance where
+    `plan --json` puts it (the recording's own offset found from the first one)."""
+    s, clips = shipped_session
+    audio = s.finish(timeout=400)
+    s.assert_clean_exit()
+    stdout = "\n".join(line for _, line in s.stdout_lines)
+    m = re.search(r"^first sound after (\d+\.\d+)s$", stdout, re.M)
+    assert m, stdout
+    assert float(m.group(1)) < 1.0, m.group(0)
+    plan = plan_json(pulse, SHIPPED, clips)  # after the play: its clips were rendered cold
+    for chapter in plan["chapters"]:
+        assert re.search(rf"^\d+:\d\d\.\d  {re.escape(chapter['title'])}", stdout, re.M), chapter["title"]
+    assert re.search(r"^\d+:\d\d\.\d  end$", stdout, re.M)
+    voice = voice_of(plan, clips)
+    events = speech(plan)
+    first = events[0]
+    hits = find_speech(audio[: int(20 * RATE)], clip_of(voice, first["text"]))
+    assert hits, "the first words are not in the recording"
+    offset = hits[0] - first["start"]
+    lags = [onset_lag(audio, clip_of(voice, e["text"]), offset + e["start"]) for e in events]
+    worst = max(range(len(lags)), key=lambda i: abs(lags[i]))
+    assert abs(lags[worst]) < 0.050, (events[worst]["start"], events[worst]["text"], lags[worst])
+    assert audio.size / RATE > offset + plan["duration"]  # the recording holds the whole session
