@@ -108,7 +108,7 @@ def test_new_writes_a_starter_that_passes_check(tmp_path):
         (["render", "scripts/daily-five.yaml", "--format", "ogg"], "choose one of mp3, wav"),
         (["check", "scripts/daily-five.yaml", "--pace", "fast"], "not a pace"),
         (["check", "scripts/daily-five.yaml", "--breath", "4"], "not a breath pattern"),
-        (["render", "scripts/daily-five.yaml", "--engine", "nope"], "unknown engine 'nope'"),
+        (["render", "scripts/daily-five.yaml", "--engine", "nope"], "engine must be one of auto, espeak, pyttsx3"),
     ],
 )
 def test_bad_usage_gets_a_clear_message(args, message):
