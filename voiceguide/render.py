@@ -127,22 +127,17 @@ def export(
         if progress:
             progress("encode", written[0], total)
 
+    extras = []
     try:
-        return _write(sess, mixer, out_dir, stem, target, fmt, bitrate, tags, advance, gain_db)
+        with atomic_path(target, suffix=f".{fmt}.part") as tmp:
+            write_stream(encoder(fmt, tmp, bitrate), mixer.blocks(), advance)
+            if fmt == "mp3":
+                prepend_tag(tmp, id3_tag(sess.timeline, tags))
+            for suffix, text in ((".srt", srt(sess.timeline)), (".lrc", lrc(sess.timeline, tags))):
+                atomic_write_text(out_dir / f"{stem}{suffix}", text)
+                extras.append(out_dir / f"{stem}{suffix}")
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
             raise VoiceguideError(f"{out_dir}: no space left on the device; nothing was written") from None
         raise VoiceguideError(f"{target}: cannot write ({exc.strerror or exc}); nothing was written") from None
-
-
-def _write(sess, mixer, out_dir, stem, target, fmt, bitrate, tags, advance, gain_db) -> RenderResult:
-    with atomic_path(target, suffix=f".{fmt}.part") as tmp:
-        write_stream(encoder(fmt, tmp, bitrate), mixer.blocks(), advance)
-        if fmt == "mp3":
-            prepend_tag(tmp, id3_tag(sess.timeline, tags))
-        extras = []
-        for suffix, text in ((".srt", srt(sess.timeline)), (".lrc", lrc(sess.timeline, tags))):
-            extra = out_dir / f"{stem}{suffix}"
-            atomic_write_text(extra, text)
-            extras.append(extra)
     return RenderResult(target, sess.timeline.duration, target.stat().st_size, gain_db, tuple(extras))
