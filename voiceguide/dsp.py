@@ -113,31 +113,38 @@ class LoudnessMeter:
         self.pending = np.zeros(0, dtype=np.float32)
         self.energies: list[np.ndarray] = []
 
+    def subblock_energies(self, x: np.ndarray) -> np.ndarray:
+        """K-weighted mean squares of x's 100 ms sub-blocks (x zero-padded to whole sub-blocks)."""
+        n = -(-x.size // self.sub) * self.sub
+        blocks = np.pad(x, (0, n - x.size)).reshape(-1, self.sub).astype(np.float64)
+        spec = np.abs(np.fft.rfft(blocks, axis=1)) ** 2
+        spec[:, 1:-1] *= 2  # one-sided spectrum
+        return (spec * self.weight).sum(axis=1) / (self.sub * self.sub)
+
     def feed(self, x: np.ndarray) -> None:
         data = np.concatenate([self.pending, x]) if self.pending.size else x
         whole = data.size // self.sub * self.sub
         if whole:
-            blocks = data[:whole].reshape(-1, self.sub).astype(np.float64)
-            spec = np.abs(np.fft.rfft(blocks, axis=1)) ** 2
-            spec[:, 1:-1] *= 2  # one-sided spectrum
-            self.energies.append((spec * self.weight).sum(axis=1) / (self.sub * self.sub))
+            self.energies.append(self.subblock_energies(data[:whole]))
         self.pending = np.array(data[whole:], dtype=np.float32)
 
     def integrated(self) -> float:
-        if not self.energies:
-            return -math.inf
-        sub = np.concatenate(self.energies)
-        if sub.size < 4:
-            return -math.inf
-        z = (sub[:-3] + sub[1:-2] + sub[2:-1] + sub[3:]) / 4.0
-        with np.errstate(divide="ignore"):
-            loud = -0.691 + 10 * np.log10(z)
-        gated = z[loud > -70.0]
-        if gated.size == 0:
-            return -math.inf
-        relative = -0.691 + 10 * math.log10(gated.mean()) - 10.0
-        final = z[(loud > -70.0) & (loud > relative)]
-        return -0.691 + 10 * math.log10(final.mean())
+        return gated_loudness(np.concatenate(self.energies)) if self.energies else -math.inf
+
+
+def gated_loudness(sub: np.ndarray) -> float:
+    """Integrated loudness (LUFS) from 100 ms sub-block energies: 400 ms blocks, absolute and relative gates."""
+    if sub.size < 4:
+        return -math.inf
+    z = (sub[:-3] + sub[1:-2] + sub[2:-1] + sub[3:]) / 4.0
+    with np.errstate(divide="ignore"):
+        loud = -0.691 + 10 * np.log10(z)
+    gated = z[loud > -70.0]
+    if gated.size == 0:
+        return -math.inf
+    relative = -0.691 + 10 * math.log10(gated.mean()) - 10.0
+    final = z[(loud > -70.0) & (loud > relative)]
+    return -0.691 + 10 * math.log10(final.mean())
 
 
 def integrated_loudness(x: np.ndarray, rate: int = RATE) -> float:
@@ -165,16 +172,53 @@ def _interp_filters() -> np.ndarray:
 _FILTERS = _interp_filters()
 
 
-def true_peak_envelope(x: np.ndarray) -> np.ndarray:
-    """Per sample, the largest magnitude of the 4x oversampled signal around it (ITU-R BS.1770 annex 2)."""
+_REVERSED = _FILTERS[1:, ::-1].T.astype(np.float32)  # (taps, phases 1..3) for window @ filters
+
+
+def true_peak_envelope(x: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """Per sample, the largest magnitude of the 4x oversampled signal from it to the next (ITU-R BS.1770
+    annex 2). Only samples at or above `floor` (and their left neighbours) are interpolated: between two
+    quiet samples the signal cannot rise above the ceiling that `floor` is chosen for."""
     env = np.abs(x).astype(np.float32)
-    for h in _FILTERS[1:]:
-        np.maximum(env, np.abs(np.convolve(x, h, mode="same")).astype(np.float32), out=env)
+    if x.size == 0:
+        return env
+    loud = env >= floor
+    loud[:-1] |= loud[1:]
+    idx = np.flatnonzero(loud)
+    if idx.size:
+        half = _TAPS // 2
+        xp = np.pad(x.astype(np.float32), (half, half))
+        windows = xp[idx[:, None] + np.arange(_TAPS)]
+        env[idx] = np.maximum(env[idx], np.abs(windows @ _REVERSED).max(axis=1))
     return env
 
 
 def true_peak(x: np.ndarray) -> float:
-    return float(true_peak_envelope(x).max()) if x.size else 0.0
+    """The 4x oversampled peak; only the neighbourhoods of samples over half the sample peak can hold it."""
+    if x.size == 0:
+        return 0.0
+    return float(true_peak_envelope(x, 0.5 * float(np.abs(x).max())).max())
+
+
+def sliding_min(y: np.ndarray, half: int) -> np.ndarray:
+    """min(y[i-half .. i+half]) for every i (edges padded), by doubling: O(n log half)."""
+    width = 2 * half + 1
+    p = np.pad(y, half, mode="edge")
+    m = p.copy()
+    span = 1
+    while span * 2 <= width:
+        m = np.minimum(m[:-span], m[span:])  # m[i] = min(p[i .. i + 2*span - 1])
+        span *= 2
+    rest = width - span
+    out = np.minimum(m[: y.size], m[rest : rest + y.size]) if rest else m[: y.size]
+    return out
+
+
+def box(y: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average of odd `width` (edges padded), by cumulative sums: O(n)."""
+    half = width // 2
+    c = np.concatenate([[0.0], np.cumsum(np.pad(y, half, mode="edge"), dtype=np.float64)])
+    return ((c[width:] - c[:-width]) / width)[: y.size]
 
 
 LIMIT_LOOKAHEAD = 0.003  # seconds; the gain starts falling this long before a peak
@@ -184,24 +228,19 @@ LIMIT_MARGIN = int(LIMIT_LOOKAHEAD * RATE) * 2 + _TAPS  # context samples each s
 def limit(x: np.ndarray, ceiling: float) -> np.ndarray:
     """Bring the true peak of `x` to at most `ceiling` with a smooth, look-ahead gain (no delay).
 
-    The gain needed at each sample is min-filtered over the look-ahead window and then
-    smoothed with a kernel no wider than that window, so the smooth gain never exceeds
-    what any sample needs. Callers limiting a stream pass LIMIT_MARGIN samples of context
-    each side and keep the middle."""
-    if x.size == 0:
+    The gain needed at each sample is min-filtered over +-w and then smoothed by two boxes of width
+    w+1 (a triangle spanning +-w), so the smooth gain at a sample is an average of minima that all
+    include that sample: it never exceeds what the sample needs. Callers limiting a stream pass
+    LIMIT_MARGIN samples of context each side and keep the middle."""
+    if x.size == 0 or np.abs(x).max() < ceiling * 0.5:
         return x
-    if np.abs(x).max() < ceiling * 0.5:
-        return x
-    env = true_peak_envelope(x)
+    env = true_peak_envelope(x, ceiling * 0.5)
     if env.max() <= ceiling:
         return x
     need = np.minimum(1.0, ceiling / np.maximum(env, 1e-9)).astype(np.float32)
     w = int(LIMIT_LOOKAHEAD * RATE)
-    padded = np.pad(need, w, mode="edge")
-    low = np.lib.stride_tricks.sliding_window_view(padded, 2 * w + 1).min(axis=1)
-    kernel = np.hanning(2 * w + 3)[1:-1]
-    kernel /= kernel.sum()
-    smooth = np.convolve(np.pad(low, w, mode="edge"), kernel, mode="valid").astype(np.float32)
+    width = w + 1 if w % 2 == 0 else w  # odd, at most w + 1
+    smooth = box(box(sliding_min(need, w), width), width).astype(np.float32)
     return (x * np.minimum(smooth, need)).astype(np.float32)
 
 

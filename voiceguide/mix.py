@@ -23,8 +23,9 @@ from .audiofile import decode
 from .plan import Event, Timeline
 
 TARGET_LUFS = -16.0
-CEILING_DBTP = -2.0  # the limiter's ceiling: MP3 encoding adds a little, the file stays at or below -1 dBTP
+CEILING_DBTP = -2.5  # the limiter's ceiling: MP3 encoding adds up to a decibel; the file stays under -1 dBTP
 BLOCK_SECONDS = 4.0
+CLIP_MEMORY = 16 << 20  # bytes of decoded clips kept between blocks
 
 # The background bed: its level under the session, how far it ducks under speech, and its ramps.
 AMBIENT_LEVEL = 0.25
@@ -77,6 +78,7 @@ class Mixer:
         self._sounds: dict[Path, np.ndarray] = {}
         self._loops: dict[Path, np.ndarray] = {}
         self._clips: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._clip_bytes = 0
 
     # ---------------------------------------------------------- sources
 
@@ -90,8 +92,10 @@ class Mixer:
         if clip is None:
             clip = dsp.from_int16(self.speech(text))
             self._clips[text] = clip
-            if len(self._clips) > 64:  # keep memory flat: a few recent clips only
-                self._clips.popitem(last=False)
+            self._clip_bytes += clip.nbytes
+            while self._clip_bytes > CLIP_MEMORY and len(self._clips) > 1:  # memory stays flat: recent clips only
+                _, old = self._clips.popitem(last=False)
+                self._clip_bytes -= old.nbytes
         else:
             self._clips.move_to_end(text)
         return clip
@@ -178,29 +182,39 @@ class Mixer:
         for a in range(start, self.length, block):
             yield self.render_final(a, min(self.length, a + block))
 
-    def measure(self, progress: Callable[[int], None] | None = None, final: bool = False) -> float:
-        """Integrated loudness (LUFS) of the session: raw at unit gain, or `final` (gain and limiter applied)."""
+    def normalise(self, target: float = TARGET_LUFS, progress: Callable[[int], None] | None = None) -> float:
+        """Set the gain that brings the session to `target` LUFS, the limiter included; returns it in dB.
+
+        One pass mixes the session at unit gain, keeping each block's loudness energies and true
+        peak. The gain follows from the energies; only the blocks whose peak the gain would push
+        over the ceiling are mixed again through the limiter, and their energies replace the
+        scaled ones, so the limiter's small loss is corrected without a second full pass."""
         meter = dsp.LoudnessMeter()
         block = int(BLOCK_SECONDS * dsp.RATE)
+        blocks = []
         for a in range(0, self.length, block):
             b = min(self.length, a + block)
-            meter.feed(self.render_final(a, b) if final else self.render(a, b))
+            raw = self.render(a, b)
+            peak = float(np.abs(raw).max()) if raw.size else 0.0
+            if peak > 0:
+                peak = dsp.true_peak(raw) if peak > 0.25 else peak * 1.5  # quiet blocks: a safe bound
+            blocks.append((a, b, meter.subblock_energies(raw), peak))
             if progress:
                 progress(b)
-        return meter.integrated()
-
-    def normalise(self, target: float = TARGET_LUFS, progress: Callable[[int], None] | None = None) -> float:
-        """Set the gain that brings the session to `target` LUFS, limiter included; returns the gain in dB.
-
-        One pass measures the raw mix; a second measures it with that gain through the limiter
-        (which takes a little loudness off the loudest words) and corrects for the difference."""
-        loud = self.measure(progress)
+        loud = dsp.gated_loudness(np.concatenate([e for _, _, e, _ in blocks])) if blocks else -math.inf
         if not math.isfinite(loud):
             self.gain = 1.0
             return 0.0
         gain_db = max(-30.0, min(30.0, target - loud))
         self.gain = dsp.db_to_gain(gain_db)
-        after = self.measure(progress, final=True)
+        ceiling = dsp.db_to_gain(CEILING_DBTP)
+        energies = []
+        for a, b, e, peak in blocks:
+            if peak * self.gain > ceiling:
+                energies.append(meter.subblock_energies(self.render_final(a, b)))
+            else:
+                energies.append(e * self.gain**2)
+        after = dsp.gated_loudness(np.concatenate(energies))
         if math.isfinite(after) and abs(target - after) > 0.05:
             gain_db = max(-30.0, min(30.0, gain_db + target - after))
             self.gain = dsp.db_to_gain(gain_db)

@@ -120,14 +120,49 @@ def encoder(fmt: str, path: Path, bitrate: int = DEFAULT_BITRATE):
 
 
 def write_stream(enc, blocks: Iterable[np.ndarray], progress=None) -> None:
+    """Mix (this thread) and write (a writer thread) at the same time, so the encoder never waits for
+    the mixer; numpy and the pipe both release the interpreter lock, so the two share the cores."""
+    import queue
+    import threading
+
+    pending: queue.Queue = queue.Queue(maxsize=4)
+    failure: list[BaseException] = []
+
+    def writer():
+        while True:
+            block = pending.get()
+            if block is None:
+                return
+            try:
+                enc.write(block)
+            except BaseException as exc:  # reported to the mixing thread
+                failure.append(exc)
+                while pending.get() is not None:  # drain so the producer never blocks forever
+                    pass
+                return
+
+    thread = threading.Thread(target=writer, name="encoder-feed", daemon=True)
+    thread.start()
     try:
         for block in blocks:
-            enc.write(block)
+            if failure:
+                break
+            pending.put(block)
             if progress:
                 progress(block.size)
+        pending.put(None)
+        thread.join()
+        if failure:
+            raise failure[0]
         enc.close()
     except BaseException:
+        if thread.is_alive():
+            with contextlib.suppress(Exception):
+                while True:
+                    pending.get_nowait()
+            pending.put(None)
         enc.abort()
+        thread.join(timeout=5)
         raise
 
 
