@@ -185,6 +185,9 @@ def check(
 def plan_cmd(
     script: Annotated[Path, typer.Argument(help="The routine file.", show_default=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON (the format's timeline section).")] = False,
+    svg: Annotated[
+        Optional[Path], typer.Option("--svg", help="Also draw the timeline to this file (SVG): a strip per step, to scale.")
+    ] = None,
     pace: PaceOpt = None,
     hold_scale: HoldScaleOpt = None,
     breath: BreathOpt = None,
@@ -201,6 +204,11 @@ def plan_cmd(
 
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset)
     routine, timeline = _plan_file(script, ov, estimate)
+    if svg is not None:
+        from .svg import write_svg
+
+        write_svg(timeline, svg)
+        _console(stderr=as_json).print(f"wrote {_display(svg)}", markup=False)
     if as_json:
         sys.stdout.write(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False) + "\n")
         return
@@ -353,6 +361,36 @@ def _plain_console():
             self.file.flush()
 
     return Flushing(highlight=False, soft_wrap=True)
+
+
+@app.command()
+def serve(
+    folder: Annotated[Path, typer.Argument(help="The folder of rendered sessions.")] = Path("output"),
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on: 0.0.0.0 is the local network, 127.0.0.1 this machine only.")
+    ] = "0.0.0.0",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on (0: any free port).")] = 8765,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not log each request.")] = False,
+) -> None:
+    """Serve the rendered sessions on the local network: a podcast feed, the MP3s, and a page to play them.
+
+    Read-only, and only the files of the folder. Anyone on your network can listen while it runs;
+    --host 127.0.0.1 keeps it on this machine. Ctrl-C stops it."""
+    from .serve import banner, make_server
+
+    def log(message: str) -> None:
+        if not quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    server = make_server(folder, host, port, log=log)
+    print(banner(server, _display(folder), ansi=sys.stdout.isatty()), flush=True)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, Terminated):
+        _interrupted.clear()
+        print("voiceguide: server stopped", file=sys.stderr)
+    finally:
+        server.server_close()
 
 
 @app.command("list")

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -133,7 +134,8 @@ def export(
             write_stream(encoder(fmt, tmp, bitrate), mixer.blocks(), advance)
             if fmt == "mp3":
                 prepend_tag(tmp, id3_tag(sess.timeline, tags))
-            for suffix, text in ((".srt", srt(sess.timeline)), (".lrc", lrc(sess.timeline, tags))):
+            timeline = json.dumps(sess.timeline.to_json(), indent=2, ensure_ascii=False) + "\n"  # as `plan --json`
+            for suffix, text in ((".srt", srt(sess.timeline)), (".lrc", lrc(sess.timeline, tags)), (".json", timeline)):
                 atomic_write_text(out_dir / f"{stem}{suffix}", text)
                 extras.append(out_dir / f"{stem}{suffix}")
     except OSError as exc:
