@@ -204,8 +204,9 @@ def test_hold_scale_is_exact_in_the_decoded_mp3(tmp_path):
     path = tmp_path / "hold.yaml"
     path.write_text(text)
     env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path / "cache"))
-    bell = dsp.from_int16((np.frombuffer(open(ROOT / "sounds" / "bell.wav", "rb").read()[44:], dtype="<i2")))
-    bell = dsp.resample(bell, 44100, RATE)[: RATE // 2]
+    from voiceguide.audiofile import decode
+
+    bell = decode(ROOT / "sounds" / "bell.wav")[: RATE // 2]
     measured = {}
     for scale in ("1", "1.5"):
         out = tmp_path / scale

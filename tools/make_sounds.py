@@ -18,7 +18,7 @@ import os
 import sys
 import wave
 
-RATE = 44100
+RATE = 22050  # the session rate: no resampling when mixed
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SILENCE_DB = -60.0   # trailing audio below this (dBFS) is trimmed
 MIN_FADE = 0.005     # seconds; every file starts and ends with a ramp to 0

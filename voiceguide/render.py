@@ -87,6 +87,46 @@ class RenderResult:
     extras: tuple[Path, ...] = field(default=())
 
 
+def _gain_key(sess: Session, fmt: str, bitrate: int) -> str:
+    """What the session's loudness depends on: the timeline, the clips' engine and format, the sounds' files."""
+    import hashlib
+
+    from .voice.cache import CLIP_FORMAT
+
+    sounds = sorted({str(e.path) for e in sess.timeline.events if e.path is not None})
+    stamp = []
+    for path in sounds:
+        try:
+            st = os.stat(path)
+            stamp.append((path, st.st_size, st.st_mtime_ns))
+        except OSError:
+            stamp.append((path, -1, -1))
+    blob = json.dumps(
+        [sess.timeline.to_json(), sess.voice.engine.name, sess.voice.engine.version(), CLIP_FORMAT, stamp, fmt, bitrate,
+         TARGET_LUFS],
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _cached_gain(cache: ClipCache, key: str) -> float | None:
+    """The loudness correction measured for exactly this session before (a warm render skips the pass)."""
+    try:
+        value = json.loads((cache.root.parent / "gains" / f"{key}.json").read_text())["gain_db"]
+        return float(value) if isinstance(value, (int, float)) and abs(value) <= 30 else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _store_gain(cache: ClipCache, key: str, gain_db: float) -> None:
+    path = cache.root.parent / "gains" / f"{key}.json"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps({"gain_db": gain_db}))
+    except OSError:
+        pass  # only a speed-up: a render never fails for want of it
+
+
 def tags_for(routine: Routine) -> Tags:
     comment = routine.summary
     return Tags(
@@ -116,10 +156,16 @@ def export(
     target = out_dir / f"{stem}.{fmt}"
     mixer = Mixer(sess.timeline, sess.voice.clip)
     total = mixer.length
-    gain_db = mixer.normalise(
-        TARGET_LUFS + encoder_loss_db(fmt, bitrate),
-        progress=(lambda n: progress("measure", n, total)) if progress else None,
-    )
+    known = _gain_key(sess, fmt, bitrate)
+    gain_db = _cached_gain(sess.voice.cache, known)
+    if gain_db is None:
+        gain_db = mixer.normalise(
+            TARGET_LUFS + encoder_loss_db(fmt, bitrate),
+            progress=(lambda n: progress("measure", n, total)) if progress else None,
+        )
+        _store_gain(sess.voice.cache, known, gain_db)
+    else:
+        mixer.gain = dsp.db_to_gain(gain_db)
     tags = tags_for(sess.routine)
     written = [0]
 
