@@ -11,6 +11,7 @@ module starts, on its own sink, while the other tests run; its test is the last 
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import os
@@ -44,6 +45,9 @@ MISSING_TOOLS = (
 )
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 HOLD_LEFT = re.compile(r"hold: (\d+):(\d\d) left")
+# The null sink's monitor can lose the first moments of a new stream (up to ~0.2 s of a session's
+# first words), so the first clip of a recording is matched with a lower threshold.
+ANCHOR = 0.6
 
 
 # ------------------------------------------------------------------ the sound server
@@ -169,8 +173,6 @@ class Session:
         self.started = time.monotonic()
         if tty:
             self.master, self.slave = pty.openpty()
-            import fcntl
-
             fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
             self.termios_before = termios.tcgetattr(self.slave)
             self.proc = subprocess.Popen(
@@ -240,10 +242,17 @@ class Session:
         time.sleep(0.1)  # the readers catch up
         if self.tty:
             self.termios_after = termios.tcgetattr(self.slave)
-            os.close(self.slave)
-            os.close(self.master)
+            self._close_tty()
         self.audio = self.recorder.stop()
         return self.audio
+
+    def _close_tty(self) -> None:
+        for fd in (self.slave, self.master):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.slave = self.master = -1
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -251,6 +260,9 @@ class Session:
             self.proc.wait(10)
         if self.recorder.proc.poll() is None:
             self.recorder.proc.kill()
+            self.recorder.proc.wait(10)
+        if self.tty:
+            self._close_tty()
 
     @property
     def output(self) -> str:
@@ -474,6 +486,69 @@ def test_pause_silences_the_very_next_block(tmp_path):
     assert np.array_equal(np.concatenate(before + after), straight)
 
 
+def test_mixing_ahead_gives_the_same_samples_and_follows_pause_and_skip(tmp_path):
+    """In process: with the producer thread mixing ahead, the device gets exactly what it would get
+    without it, and a pause or a skip acts at the position the device has reached."""
+    from voiceguide.live import Player, prepare_live
+
+    ahead = prepare_live(LIVE / "pause-ticks.yaml", cache=ClipCache(tmp_path))
+    while ahead._next < len(ahead.texts):
+        ahead.render_some(10)
+    block = 882
+
+    def run(producer: bool):
+        player = Player(ahead.timeline, ahead.voice.clip)
+        if producer:
+            player.start_producer()
+        out = []
+        for i in range(400):
+            if producer:
+                time.sleep(0.002)  # let it mix ahead
+            if i == 100:
+                player.toggle_pause()
+            if i == 120:
+                player.toggle_pause()
+            if i == 200:
+                player.skip()
+            out.append(np.frombuffer(player.pull(block), "<i2"))
+        player.quit()
+        return np.concatenate(out), player.position
+
+    (plain, pos_plain), (mixed_ahead, pos_ahead) = run(False), run(True)
+    assert pos_plain == pos_ahead
+    assert np.array_equal(plain, mixed_ahead)
+    assert not plain[100 * block : 120 * block].any()  # silent while paused
+
+
+def test_player_output_is_the_plan_to_the_sample(pulse, tmp_path):
+    """In process, no device: the shipped routine pulled in device-sized blocks while the clips are
+    still being rendered (and the timeline re-planned) is, sample for sample, the mix of the final
+    timeline, and that timeline is the one `plan --json` prints."""
+    from voiceguide.live import Player, prepare_live
+    from voiceguide.mix import Mixer
+
+    ahead = prepare_live(SHIPPED, cache=ClipCache(tmp_path))
+    player = Player(ahead.timeline, ahead.voice.clip)
+    ahead.start_background(player.update)
+    block, out = 882, []
+    while not player.finished.is_set():
+        # a real device plays in real time, far slower than the clips render: never overtake them here
+        while not ahead.done.is_set() and player.position + block > ahead.final_until * RATE:
+            time.sleep(0.005)
+        out.append(np.frombuffer(player.pull(block), "<i2"))
+    assert ahead.error is None and player.failure is None
+    got = np.concatenate(out)
+    final = ahead.timeline
+    mixer = Mixer(final, ahead.voice.clip)
+    assert got.size >= mixer.length and not got[mixer.length :].any()
+    assert np.array_equal(got[: mixer.length], dsp.to_int16(mixer.render_final(0, mixer.length)))
+    plan = plan_json(pulse, SHIPPED, tmp_path)
+    assert len(plan["events"]) == len(final.events)
+    for want, ev in zip(plan["events"], final.events):
+        assert (ev.kind, ev.text if ev.kind == "speech" else None) == (want["kind"], want.get("text"))
+        assert abs(ev.start - want["start"]) < 0.0006 and abs(ev.end - want["end"]) < 0.0006
+
+
 def test_next_skips_the_rest_of_the_step(play, pulse, cache):
     routine = LIVE / "skip.yaml"
     plan = plan_json(pulse, routine, cache)
@@ -490,7 +565,7 @@ def test_next_skips_the_rest_of_the_step(play, pulse, cache):
     s.assert_clean_exit()
     assert s.ended - s.started < plan["duration"] - 40  # far earlier than the full minute
 
-    r_first = find_speech(audio, clip_of(voice, first["text"]))
+    r_first = find_speech(audio, clip_of(voice, first["text"]), ANCHOR)
     r_after = find_speech(audio, clip_of(voice, after["text"]))
     assert len(r_first) == 1 and len(r_after) == 1, (r_first, r_after)
     # the next step's narration follows right where the key was pressed
@@ -512,7 +587,7 @@ def test_back_replays_the_step(play, pulse, cache):
     at_key = position_at(hold, 6, seen, s.send("b"))
     audio = s.finish(timeout=plan["duration"] + 20)
     s.assert_clean_exit()
-    assert len(find_speech(audio, clip_of(voice, ready["text"]))) == 1
+    assert len(find_speech(audio, clip_of(voice, ready["text"]), ANCHOR)) == 1
     twice = find_speech(audio, clip_of(voice, narration["text"]))
     assert len(twice) == 2, twice
     # the second time follows right where the key was pressed, a little way into the hold
@@ -523,6 +598,9 @@ def test_back_replays_the_step(play, pulse, cache):
 def test_quit_ends_at_once_and_restores_the_terminal(play, pulse, cache):
     s = play(LIVE / "quit.yaml", tty=True)
     s.wait_for(HOLD_LEFT, timeout=30)
+    s.send("\x1b[A")  # an arrow key starts with Esc, but it is no Esc: the session goes on
+    time.sleep(0.5)
+    assert s.proc.poll() is None, s.output[-1500:]
     sent = s.send("q")
     s.finish(timeout=10)
     assert s.ended - sent < 1.5, s.ended - sent
@@ -542,7 +620,7 @@ def test_wait_step_waits_for_a_key_in_a_terminal(play, pulse, cache):
     sent = s.send("x")
     audio = s.finish(timeout=30)
     s.assert_clean_exit()
-    r_ready = find_speech(audio, clip_of(voice, ready["text"]))
+    r_ready = find_speech(audio, clip_of(voice, ready["text"]), ANCHOR)
     r_begin = find_speech(audio, clip_of(voice, begin["text"]))
     assert len(r_ready) == 1 and len(r_begin) == 1
     waited = (r_begin[0] - r_ready[0]) - (begin["start"] - ready["start"]) + fallback
@@ -550,6 +628,17 @@ def test_wait_step_waits_for_a_key_in_a_terminal(play, pulse, cache):
     assert abs(waited - (sent - seen)) < 0.35, (waited, sent - seen)  # and on at the key
     ready_end = r_ready[0] + clip_of(voice, ready["text"]).size / RATE
     assert peak(audio, ready_end + 0.05, r_begin[0] - 0.01) < 0.01
+
+
+def test_quit_works_during_a_wait(play, pulse, cache):
+    s = play(LIVE / "wait.yaml", tty=True)
+    s.wait_for(r"press any key to go on", timeout=30)
+    sent = s.send("q")
+    s.finish(timeout=10)
+    assert s.ended - sent < 1.5, s.ended - sent
+    s.assert_clean_exit()
+    assert best_match(s.audio, clip_of(voice_of(plan_json(pulse, LIVE / "wait.yaml", cache), cache),
+                                       "Now lift your right leg.")) < 0.5  # it quit, not went on
 
 
 def test_wait_step_lasts_the_fallback_unattended(play, pulse, cache):
@@ -560,7 +649,7 @@ def test_wait_step_lasts_the_fallback_unattended(play, pulse, cache):
     s = play(routine)
     audio = s.finish(timeout=30)
     s.assert_clean_exit()
-    r_ready = find_speech(audio, clip_of(voice, ready["text"]))
+    r_ready = find_speech(audio, clip_of(voice, ready["text"]), ANCHOR)
     r_begin = find_speech(audio, clip_of(voice, begin["text"]))
     assert len(r_ready) == 1 and len(r_begin) == 1
     assert abs((r_begin[0] - r_ready[0]) - (begin["start"] - ready["start"])) < 0.05
@@ -576,9 +665,11 @@ def test_from_starts_at_that_step(play, pulse, cache, start_at, title):
     s = play(routine, "--from", start_at)
     audio = s.finish(timeout=plan["duration"] + 20)
     s.assert_clean_exit()
-    onset = first_sound(audio)
-    found = find_speech(audio, clip_of(voice, target["text"]))
-    assert found and abs(found[0] - onset) < 0.03, (found, onset)
+    clip = clip_of(voice, target["text"])
+    found = find_speech(audio, clip)
+    assert len(found) == 1, found
+    # the first sound recorded is that step's words (the sink may swallow their very beginning)
+    assert found[0] - 0.03 < first_sound(audio) < found[0] + 0.5, (found, first_sound(audio))
     for e in events:
         if e["start"] < target["start"]:
             assert best_match(audio, clip_of(voice, e["text"])) < 0.5, e["text"]
@@ -614,10 +705,14 @@ def test_shipped_routine_follows_the_plan(shipped_session, pulse):
     voice = voice_of(plan, clips)
     events = speech(plan)
     first = events[0]
-    hits = find_speech(audio[: int(20 * RATE)], clip_of(voice, first["text"]))
+    hits = find_speech(audio[: int(20 * RATE)], clip_of(voice, first["text"]), ANCHOR)
     assert hits, "the first words are not in the recording"
     offset = hits[0] - first["start"]
-    lags = [onset_lag(audio, clip_of(voice, e["text"]), offset + e["start"]) for e in events]
-    worst = max(range(len(lags)), key=lambda i: abs(lags[i]))
-    assert abs(lags[worst]) < 0.050, (events[worst]["start"], events[worst]["text"], lags[worst])
+    lags = [onset_lag(audio, clip_of(voice, e["text"]), offset + e["start"], search=0.3) for e in events]
+    late = [f"{e['start']:.3f}s {lag * 1000:+.0f} ms" for e, lag in zip(events, lags) if abs(lag) >= 0.050]
+    assert not late, (
+        "speech off the plan by 50 ms or more: " + ", ".join(late) + "; all lags (ms): "
+        + " ".join(f"{lag * 1000:+.0f}" for lag in lags)
+        + " (a lasting step at one point means the sound server ran dry there: a busy machine)"
+    )
     assert audio.size / RATE > offset + plan["duration"]  # the recording holds the whole session

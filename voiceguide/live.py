@@ -172,29 +172,81 @@ class Status:
 
 
 class Player:
-    """Plays a timeline from its mixer, keeping time by the frames it hands to the device."""
+    """Plays a timeline from its mixer, keeping time by the frames it hands to the device.
+
+    A producer thread mixes up to AHEAD seconds in advance, so the audio callback only copies
+    bytes and never waits on the mixer; whatever is not mixed yet when the device asks is mixed
+    on the spot, so the output is the same sample for sample either way. Pausing, skipping and
+    going back act on the position the device has reached, not on what was mixed ahead."""
+
+    AHEAD = 0.5  # seconds mixed in advance
+    CHUNK = 0.1  # seconds mixed at a time
 
     def __init__(self, timeline: Timeline, speech: Callable[[str], np.ndarray], interactive_waits: bool = False):
         self.speech = speech
         self.lock = threading.Lock()
-        self.mixer = Mixer(timeline, speech)
-        self.timeline = timeline
-        self.position = 0  # frames
+        self.interactive_waits = interactive_waits
+        self._set_timeline(timeline, Mixer(timeline, speech))
+        self.position = 0  # frames handed to the device: the audio clock
         self.paused = False
         self.waiting = False
         self.finished = threading.Event()
-        self.interactive_waits = interactive_waits
         self.first_sound: float | None = None  # monotonic time the first audible frame went out
         self.last_pull = time.monotonic()
         self.failure: BaseException | None = None
-        self._waits_done: set[float] = set()
+        self._waits_done: set[int] = set()
+        self._wait_end = 0
+        self._ahead = bytearray()  # mixed audio for [self._ahead_at, ...)
+        self._ahead_at = 0
+        self._producer: threading.Thread | None = None
+
+    def _set_timeline(self, timeline: Timeline, mixer: Mixer) -> None:
+        self.timeline = timeline
+        self.mixer = mixer
+        self._waits = [
+            (int(round(e.start * dsp.RATE)), int(round(e.end * dsp.RATE))) for e in timeline.events if e.kind == "wait"
+        ]
 
     # -- called from the render-ahead thread
     def update(self, timeline: Timeline) -> None:
         mixer = Mixer(timeline, self.speech)
         with self.lock:
-            self.timeline = timeline
-            self.mixer = mixer
+            self._set_timeline(timeline, mixer)  # what is mixed ahead lies before any change: it stays
+
+    # -- the producer
+    def start_producer(self) -> None:
+        self._producer = threading.Thread(target=self._produce, name="mix-ahead", daemon=True)
+        self._producer.start()
+
+    def _produce(self) -> None:
+        chunk, ahead = int(self.CHUNK * dsp.RATE), int(self.AHEAD * dsp.RATE)
+        try:
+            while not self.finished.is_set():
+                with self.lock:
+                    start = self._ahead_at + len(self._ahead) // 2
+                    if self._ahead_at != self.position:
+                        self._ahead, self._ahead_at, start = bytearray(), self.position, self.position
+                    end = min(start + chunk, self.mixer.length, self._next_wait(start))
+                    mixer = self.mixer
+                    busy = start - self.position >= ahead or end <= start or self.paused or self.waiting
+                if busy:
+                    time.sleep(0.01)
+                    continue
+                data = dsp.to_int16(mixer.render_final(start, end)).tobytes()
+                with self.lock:
+                    if self._ahead_at + len(self._ahead) // 2 == start and mixer is self.mixer:
+                        self._ahead += data
+        except BaseException as exc:  # reported by the view's loop
+            self.failure = exc
+            self.finished.set()
+
+    def _next_wait(self, at: int) -> int:
+        """Where the next interactive wait begins at or after `at` (the mix stops there until a key)."""
+        if self.interactive_waits:
+            for s, _ in self._waits:
+                if s >= at and s not in self._waits_done:
+                    return s
+        return self.mixer.length
 
     # -- called from the audio thread
     def pull(self, frames: int) -> bytes:
@@ -212,23 +264,26 @@ class Player:
                 return b"\x00\x00" * frames
             a = self.position
             b = min(a + frames, self.mixer.length)
-            if self.interactive_waits:
-                for ev in self.timeline.events:
-                    s = int(round(ev.start * dsp.RATE))
-                    if ev.kind == "wait" and a <= s < b and ev.start not in self._waits_done:
-                        b = s
-                        self.waiting = True
-                        self._waits_done.add(ev.start)
-                        self._wait_end = int(round(ev.end * dsp.RATE))
-                        break
-            block = self.mixer.render_final(a, b) if b > a else np.zeros(0, np.float32)
+            wait = self._next_wait(a)
+            if self.interactive_waits and wait < b:
+                b = wait
+                self.waiting = True
+                self._waits_done.add(wait)
+                self._wait_end = next(e for s, e in self._waits if s == wait)
+            if self._ahead_at != a:  # a seek since it was mixed
+                self._ahead, self._ahead_at = bytearray(), a
+            take = min(len(self._ahead) // 2, max(0, b - a))
+            data = bytes(self._ahead[: 2 * take])
+            del self._ahead[: 2 * take]
+            if a + take < b:
+                data += dsp.to_int16(self.mixer.render_final(a + take, b)).tobytes()
             self.position = b
+            self._ahead_at = b  # what is left ahead starts where the device now is
             if b >= self.mixer.length and not self.waiting:
                 self.finished.set()
-        if self.first_sound is None and block.size and np.abs(block).max() > 1e-3:
+        if self.first_sound is None and data and np.abs(np.frombuffer(data, dtype="<i2")).max() > 32:
             self.first_sound = time.monotonic()
-        data = dsp.to_int16(block).tobytes()
-        return data + b"\x00\x00" * (frames - block.size)
+        return data + b"\x00\x00" * (frames - len(data) // 2)
 
     # -- controls (from the key thread)
     def toggle_pause(self) -> None:
@@ -240,7 +295,7 @@ class Player:
         with self.lock:
             if self.waiting:
                 self.waiting = False
-                self.position = getattr(self, "_wait_end", self.position)
+                self.position = self._wait_end
 
     def skip(self) -> None:
         with self.lock:

@@ -54,6 +54,9 @@ def raw_keys(enabled: bool) -> Iterator[Callable[[float], str | None]]:
             if not ready:
                 return None
             data = os.read(fd, 1)
+            if data == b"\x1b" and select.select([fd], [], [], 0.05)[0]:
+                os.read(fd, 32)  # an arrow or function key's escape sequence, not a lone Esc
+                return None
             return data.decode("utf-8", "replace") if data else None
 
         yield read
@@ -97,6 +100,7 @@ def play_session(
     player = Player(ahead.timeline, ahead.voice.clip, interactive_waits=interactive)
     player.seek(start)
     ahead.start_background(player.update)
+    player.start_producer()
     started = started if started is not None else time.monotonic()
     output.start(dsp.RATE, player.pull)
     try:
@@ -121,6 +125,9 @@ def _loop(player: Player, ahead: Ahead, read_key, show, started: float, console:
     while not player.finished.is_set():
         key = read_key(0.1)
         if key is not None:
+            if key in ("q", "Q", "\x1b"):
+                player.quit()
+                break
             if player.status().waiting:
                 player.key()
             elif key == " ":
@@ -129,9 +136,6 @@ def _loop(player: Player, ahead: Ahead, read_key, show, started: float, console:
                 player.skip()
             elif key in ("b", "B"):
                 player.back()
-            elif key in ("q", "Q", "\x1b"):
-                player.quit()
-                break
         if ahead.error is not None:
             player.quit()
             raise ahead.error
