@@ -9,7 +9,7 @@ sys.path.insert(0, str(ROOT))
 
 from voiceguide.plan import plan  # noqa: E402
 from voiceguide.script import parse_routine  # noqa: E402
-from voiceguide.settings import Settings, resolve  # noqa: E402
+from voiceguide.settings import resolve  # noqa: E402
 
 
 def load_text(text: str, folder: Path | None = None):

@@ -1,7 +1,6 @@
 """Faults and interruptions lose nothing: real signals, a full disk, missing tools, concurrent renders."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys

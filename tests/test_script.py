@@ -9,7 +9,7 @@ from conftest import ROOT, load_text, plan_text
 from voiceguide.errors import ScriptError
 from voiceguide.plan import plan
 from voiceguide.script import BreathHold, Hold, Repeat, Rest, parse_routine
-from voiceguide.settings import Settings, range_position, resolve
+from voiceguide.settings import range_position, resolve
 
 SPEC = (ROOT.parent / "shared" / "design" / "routine-format.md")
 

@@ -8,8 +8,12 @@ import subprocess
 import wave
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import VoiceguideError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def ffmpeg_binary(name: str = "ffmpeg") -> str:

@@ -12,19 +12,19 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
 
 import numpy as np
 
 from . import dsp
-from .errors import ScriptError, VoiceguideError
+from .errors import VoiceguideError
 from .mix import Mixer
 from .plan import EstimatedLengths, Timeline, plan
-from .render import utterances
-from .script import Routine, load_routine
-from .settings import Overrides, Settings, resolve
+from .render import utterances, voiced
+from .script import Routine
+from .settings import Overrides, Settings
 from .voice import ClipCache, Voice
 
 
@@ -369,10 +369,7 @@ def prepare_live(
     display: str | None = None,
     cache: ClipCache | None = None,
 ) -> Ahead:
-    routine = load_routine(path, display)
-    settings = resolve(routine, overrides)
-    voice = Voice.create(engine, settings.voice, settings.language, settings.speech_rate, cache)
-    settings = replace(settings, voice=voice.voice_id)
+    routine, settings, voice = voiced(path, overrides, engine, display, cache)
     ahead = Ahead(routine, settings, voice)
     ahead.render_some(4)  # enough to start speaking; the rest follows while playing
     return ahead

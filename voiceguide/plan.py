@@ -30,7 +30,6 @@ from .script import (
     SayCue,
     SoundCue,
     SoundRef,
-    Spoken,
     Step,
     Wait,
     sounds_dir,

@@ -54,6 +54,20 @@ def utterances(routine: Routine, settings: Settings) -> list[str]:
         return []  # the real plan will report the problems with measured lengths
 
 
+def voiced(
+    path: Path,
+    overrides: Overrides = Overrides(),
+    engine: str = "auto",
+    display: str | None = None,
+    cache: ClipCache | None = None,
+) -> tuple[Routine, Settings, Voice]:
+    """A routine, its settings and the voice that will speak it (the voice id settled in the settings)."""
+    routine = load_routine(path, display)
+    settings = resolve(routine, overrides)
+    voice = Voice.create(engine, settings.voice, settings.language, settings.speech_rate, cache)
+    return routine, replace(settings, voice=voice.voice_id), voice
+
+
 def session(
     path: Path,
     overrides: Overrides = Overrides(),
@@ -63,10 +77,7 @@ def session(
     progress: Callable[[int, int], None] | None = None,
 ) -> Session:
     """Load, voice and plan a routine: the timeline uses each clip's measured length."""
-    routine = load_routine(path, display)
-    settings = resolve(routine, overrides)
-    voice = Voice.create(engine, settings.voice, settings.language, settings.speech_rate, cache)
-    settings = replace(settings, voice=voice.voice_id)
+    routine, settings, voice = voiced(path, overrides, engine, display, cache)
     voice.prepare(utterances(routine, settings), progress=progress)
     timeline = plan(routine, settings, voice)
     return Session(routine, settings, voice, timeline)
