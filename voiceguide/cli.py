@@ -45,12 +45,12 @@ VoiceOpt = Annotated[Optional[str], typer.Option("--voice", help="Voice id, name
 
 
 def choose(pace=None, hold_scale=None, breath=None, rate=None, voice=None, guidance=None, ambient=None,
-           engine=None, preset=None) -> Overrides:
+           engine=None, preset=None, cues=None) -> Overrides:
     """The command line's choices over the chosen preset over the user's config file."""
     from .settings import load_config, merge, parse_value
 
     given = {"pace": pace, "hold_scale": hold_scale, "breath": breath, "rate": rate, "voice": voice,
-             "guidance": guidance, "ambient": ambient, "engine": engine}
+             "guidance": guidance, "ambient": ambient, "engine": engine, "cues": cues}
     parsed = {}
     for key, value in given.items():
         if value is None:
@@ -79,7 +79,14 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-EngineOpt = Annotated[Optional[str], typer.Option("--engine", help="Speech engine: auto, espeak or pyttsx3.")]
+EngineOpt = Annotated[
+    Optional[str],
+    typer.Option("--engine", help="Speech engine: auto, espeak, pyttsx3 or piper (neural: pip install 'voiceguide[neural]')."),
+]
+CuesOpt = Annotated[
+    Optional[str],
+    typer.Option("--cues", help="A folder of your own recordings of phrases ('switch sides.wav'): they replace the voice for those phrases."),
+]
 GuidanceOpt = Annotated[
     Optional[str],
     typer.Option("--guidance", help="full (all narration), brief (short forms), minimal (titles, cues, countdowns)."),
@@ -149,12 +156,13 @@ def check(
     guidance: GuidanceOpt = None,
     ambient: AmbientOpt = None,
     preset: PresetOpt = None,
+    cues: CuesOpt = None,
     estimate: EstimateOpt = False,
 ) -> None:
     """Validate routines: every problem with FILE:LINE:COLUMN; safety notes and total length when fine."""
     from .text import format_length
 
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset)
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues)
     out, err = _console(), _console(stderr=True)
     failed = 0
     for path in scripts:
@@ -197,12 +205,13 @@ def plan_cmd(
     guidance: GuidanceOpt = None,
     ambient: AmbientOpt = None,
     preset: PresetOpt = None,
+    cues: CuesOpt = None,
     estimate: EstimateOpt = False,
 ) -> None:
     """Show the timeline: every event with its clock time, and the total."""
     from .report import plan_table
 
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset)
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues)
     routine, timeline = _plan_file(script, ov, estimate)
     if svg is not None:
         from .svg import write_svg
@@ -247,6 +256,7 @@ def render(
     guidance: GuidanceOpt = None,
     ambient: AmbientOpt = None,
     preset: PresetOpt = None,
+    cues: CuesOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="mp3 (tagged, with chapters) or wav.")] = "mp3",
     bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbit/s.")] = 64,
 ) -> None:
@@ -259,7 +269,7 @@ def render(
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset)
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues)
     out, err = _console(), _console(stderr=True)
     failed = 0
     for path in scripts:
@@ -297,22 +307,29 @@ def voices(
     from rich.text import Text
 
     from .voice import get_engine, voice_samples
+    from .voice.piper import neural_voices
 
     eng = get_engine(engine or "auto")
     found = [v for v in eng.voices() if not language or v.language.lower().startswith(language.lower())]
-    if not found:
+    neural = neural_voices(language) if (engine or "auto") == "auto" else []  # beside the system voices
+    if not found and not neural:
         raise VoiceguideError(f"no {eng.name} voices for language {language!r}")
     if sample:
-        for v, path in voice_samples(eng, found, sample, out_dir, rate or 150.0):
-            _console().print(f"{v.id:<24} {_display(path)}", markup=False)
+        for name, voices_of in ((eng.name, found), ("piper", neural)):
+            if voices_of:
+                for v, path in voice_samples(eng if name == eng.name else get_engine(name), voices_of, sample, out_dir,
+                                             rate or 150.0):
+                    _console().print(f"{v.id:<24} {_display(path)}", markup=False)
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("voice", "name", "language", "gender"):
+    for col in ("voice", "name", "language", "gender") + (("engine",) if neural else ()):
         table.add_column(col)
-    for v in found:
-        table.add_row(Text(v.id), Text(v.name), Text(v.language), Text(v.gender))
+    for v in found + neural:
+        table.add_row(Text(v.id), Text(v.name), Text(v.language), Text(v.gender), *((Text(v.engine),) if neural else ()))
     _console().print(table)
-    _console().print(f"{len(found)} voices ({eng.name}, {eng.version()}); espeak voices also take variants: en-us+f3", markup=False)
+    note = f" and {len(neural)} neural (piper; --voice ID uses it)" if neural else ""
+    variants = "; espeak voices also take variants: en-us+f3" if eng.name == "espeak" else ""
+    _console().print(f"{len(found)} voices ({eng.name}, {eng.version()}){note}{variants}", markup=False)
 
 
 @app.command()
@@ -330,6 +347,7 @@ def play(
     guidance: GuidanceOpt = None,
     ambient: AmbientOpt = None,
     preset: PresetOpt = None,
+    cues: CuesOpt = None,
     backend: Annotated[
         Optional[str], typer.Option("--audio-backend", help="miniaudio backend, e.g. pulseaudio, alsa, null.", hidden=True)
     ] = None,
@@ -344,7 +362,7 @@ def play(
     from .liveview import play_session
 
     started = time.monotonic()
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset)
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues)
     ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
     console = _console()
     if not console.is_terminal:
@@ -477,7 +495,7 @@ def config_show(
 
 @config_app.command("set")
 def config_set(
-    key: Annotated[str, typer.Argument(help="A setting (pace, hold_scale, breath, rate, voice, guidance, ambient, engine) or presets.NAME.SETTING.")],
+    key: Annotated[str, typer.Argument(help="A setting (pace, hold_scale, breath, rate, voice, guidance, ambient, engine, cues) or presets.NAME.SETTING.")],
     value: Annotated[str, typer.Argument(help="Its value, e.g. gentle, 1.5, 4-7-8, en-us+f3.")],
 ) -> None:
     """Write a setting to your config file."""

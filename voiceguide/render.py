@@ -64,7 +64,7 @@ def voiced(
     """A routine, its settings and the voice that will speak it (the voice id settled in the settings)."""
     routine = load_routine(path, display)
     settings = resolve(routine, overrides)
-    voice = Voice.create(engine, settings.voice, settings.language, settings.speech_rate, cache)
+    voice = Voice.create(engine, settings.voice, settings.language, settings.speech_rate, cache, cues=settings.cues)
     return routine, replace(settings, voice=voice.voice_id), voice
 
 
@@ -112,9 +112,10 @@ def _gain_key(sess: Session, fmt: str, bitrate: int) -> str:
             stamp.append((path, st.st_size, st.st_mtime_ns))
         except OSError:
             stamp.append((path, -1, -1))
+    cues = sess.voice.cues.fingerprint() if sess.voice.cues is not None else None  # the recordings in use
     blob = json.dumps(
         [sess.timeline.to_json(), sess.voice.engine.name, sess.voice.engine.version(), CLIP_FORMAT, stamp, fmt, bitrate,
-         TARGET_LUFS],
+         TARGET_LUFS, cues],
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

@@ -99,7 +99,7 @@ def range_position(pace: float) -> float:
 
 
 GUIDANCE = ("full", "brief", "minimal")
-ENGINES = ("auto", "espeak", "pyttsx3")
+ENGINES = ("auto", "espeak", "pyttsx3", "piper")
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,7 @@ class Settings:
     guidance: str = "full"
     ambient: Ambient | None = None
     engine: str = "auto"
+    cues: Path | None = None  # a folder of recorded phrases ("switch sides.wav") that replace the voice
 
     @property
     def speech_rate(self) -> float:
@@ -141,7 +142,7 @@ class Settings:
 
 
 # The settings a user can choose (on the command line, in the config file, in a preset).
-CHOOSABLE = ("pace", "hold_scale", "breath", "rate", "voice", "guidance", "ambient", "engine")
+CHOOSABLE = ("pace", "hold_scale", "breath", "rate", "voice", "guidance", "ambient", "engine", "cues")
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ class Overrides:
     guidance: str | None = None
     ambient: Ambient | None = None
     engine: str | None = None
+    cues: Path | None = None
     sources: tuple[tuple[str, str], ...] = ()
 
     def source(self, key: str) -> str | None:
@@ -199,6 +201,13 @@ def parse_value(key: str, value, base: Path | None = None):
         return v
     if key == "ambient":
         return find_ambient(str(value), base)
+    if key == "cues":
+        path = Path(str(value).strip()).expanduser()
+        if not path.is_absolute() and base is not None:
+            path = base / path
+        if not path.is_dir():
+            raise ValueError(f"recorded cues folder {str(value)!r} not found")
+        return path.resolve()
     raise ValueError(f"unknown setting {key!r}; settings are {', '.join(CHOOSABLE)}")
 
 

@@ -65,8 +65,9 @@ class Voice:
 
     It is also the planner's `Lengths`: speech lengths are the measured clips."""
 
-    def __init__(self, engine: Engine, voice_id: str, wpm: float, cache: ClipCache | None = None):
+    def __init__(self, engine: Engine, voice_id: str, wpm: float, cache: ClipCache | None = None, cues=None):
         self.engine = engine
+        self.cues = cues  # RecordedCues: the user's recordings replace the engine for the phrases they name
         self.voice_id = voice_id
         self.wpm = wpm
         self.cache = cache or ClipCache()
@@ -74,12 +75,24 @@ class Voice:
         self._version = engine.version()
 
     @classmethod
-    def create(cls, engine_name: str, wanted: str | None, language: str, wpm: float, cache: ClipCache | None = None):
+    def create(cls, engine_name: str, wanted: str | None, language: str, wpm: float, cache: ClipCache | None = None,
+               cues: Path | None = None):
+        if (engine_name or "auto") == "auto" and wanted:
+            from .piper import is_piper_voice
+
+            if is_piper_voice(wanted):  # --voice en_US-joe-medium or --voice PATH/voice.onnx
+                engine_name = "piper"
         engine = get_engine(engine_name)
-        return cls(engine, engine.resolve_voice(wanted, language), wpm, cache)
+        recorded = None
+        if cues is not None:
+            from .recorded import RecordedCues
+
+            recorded = RecordedCues(cues)
+        return cls(engine, engine.resolve_voice(wanted, language), wpm, cache, cues=recorded)
 
     def describe(self) -> str:
-        return f"{self.engine.name} voice {self.voice_id} at {self.wpm:.0f} wpm"
+        extra = f", {len(self.cues)} recorded cues" if self.cues is not None else ""
+        return f"{self.engine.name} voice {self.voice_id} at {self.wpm:.0f} wpm{extra}"
 
     def key(self, text: str) -> str:
         return clip_key(
@@ -89,6 +102,10 @@ class Voice:
 
     def clip(self, text: str) -> np.ndarray:
         """The clip for `text` as int16 at the session rate, rendered if not cached."""
+        recorded = self.cues.lookup(text) if self.cues is not None else None
+        if recorded is not None:  # the user's own recording of exactly this phrase
+            self._lengths[text] = recorded.size / dsp.RATE
+            return recorded
         key = self.key(text)
         samples = self.cache.get(key, dsp.RATE)
         if samples is None:

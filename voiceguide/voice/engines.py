@@ -362,7 +362,7 @@ class Pyttsx3:
 # ------------------------------------------------------------------ choosing
 
 
-ENGINES = ("auto", "espeak", "pyttsx3")
+ENGINES = ("auto", "espeak", "pyttsx3", "piper")
 
 
 def get_engine(name: str = "auto") -> Engine:
@@ -372,6 +372,10 @@ def get_engine(name: str = "auto") -> Engine:
         return Espeak()
     if name == "pyttsx3":
         return Pyttsx3()
+    if name == "piper":
+        from .piper import Piper  # optional extra (GPL): imported only when asked for
+
+        return Piper()
     if name != "auto":
         raise VoiceError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     order = (Espeak, Pyttsx3) if sys.platform.startswith("linux") else (Pyttsx3, Espeak)

