@@ -194,3 +194,54 @@ def test_fuzz_mutated_valid_routines(base, edits):
         at %= len(text) + 1
         text = text[:at] + insert + text[at + cut:]
     _check_and_plan(text)
+
+
+# ------------------------------------------------------------------ long sessions
+
+
+def _long_routine(folder: Path, rounds: int) -> Path:
+    """A routine of `rounds` rounds of about 4.3 minutes each: speech, holds with cues, breaths, rests."""
+    doc = {
+        "title": "Long session",
+        "steps": [{
+            "repeat": rounds,
+            "steps": [
+                {"title": "Roll", "say": "Roll slowly over the glute, round {round}.", "for": "90s",
+                 "cues": [{"at": "half", "say": "Halfway."}, {"countdown": 3}]},
+                {"title": "Breathe", "say": "Breathe slowly.", "breaths": 6, "breath_cues": 2},
+                {"title": "Stretch", "sides": ["right", "left"], "say": "Stretch the {side} side.", "for": "30s"},
+                {"rest": "10s", "say": "Rest."},
+            ],
+        }],
+    }
+    path = folder / f"long-{rounds}.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _peak_rss_mb(argv, env) -> float:
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, proc.stderr.read().decode()
+    return usage.ru_maxrss / 1024
+
+
+def test_a_six_hour_session_renders_with_flat_memory(tmp_path, warm_env):
+    """Memory stays flat in session length: the audio is streamed, never held."""
+    one, six = _long_routine(tmp_path, 14), _long_routine(tmp_path, 80)
+    plan = vg("plan", str(six), "--json", "--estimate", env=warm_env)
+    assert plan.returncode == 0, plan.stderr
+    import json
+
+    assert 5.5 * 3600 < json.loads(plan.stdout)["duration"] < 6 * 3600
+    rss = {}
+    for path in (one, six):
+        rss[path.stem] = _peak_rss_mb([sys.executable, "-m", "voiceguide", "render", str(path), "-o", str(tmp_path)],
+                                      warm_env)
+    assert rss["long-80"] < 150
+    print(f"peak RSS: 1 hour {rss['long-14']:.1f} MB, 5.7 hours {rss['long-80']:.1f} MB")
+    # No audio is held: what grows is the timeline's own bookkeeping (events, 100 ms loudness
+    # energies, the transcripts), well under 3 MB an hour.
+    assert rss["long-80"] - rss["long-14"] < 3.0 * (80 - 14) * 4.3 / 60, rss
+    assert (tmp_path / "long-80.mp3").stat().st_size > 5.5 * 3600 * 64000 / 8 * 0.9

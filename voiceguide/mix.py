@@ -25,7 +25,7 @@ from .plan import Event, Timeline
 TARGET_LUFS = -16.0
 CEILING_DBTP = -2.5  # the limiter's ceiling: MP3 encoding adds up to a decibel; the file stays under -1 dBTP
 BLOCK_SECONDS = 4.0
-CLIP_MEMORY = 16 << 20  # bytes of decoded clips kept between blocks
+CLIP_MEMORY = 4 << 20  # bytes of clips kept between blocks: a few minutes of speech
 
 # The background bed: its level under the session, how far it ducks under speech, and its ramps.
 AMBIENT_LEVEL = 0.25
@@ -88,9 +88,10 @@ class Mixer:
         return self._sounds[path]
 
     def _clip(self, text: str) -> np.ndarray:
+        """The int16 clip of an utterance; the few most recent are kept (the cache on disk holds them all)."""
         clip = self._clips.get(text)
         if clip is None:
-            clip = dsp.from_int16(self.speech(text))
+            clip = self.speech(text)
             self._clips[text] = clip
             self._clip_bytes += clip.nbytes
             while self._clip_bytes > CLIP_MEMORY and len(self._clips) > 1:  # memory stays flat: recent clips only
@@ -104,7 +105,7 @@ class Mixer:
         ev = p.event
         n = p.end - p.start
         if ev.kind == "speech":
-            return self._clip(ev.text)[:n]
+            return dsp.from_int16(self._clip(ev.text)[:n])
         data = self._sound(ev.path)
         level = SOUND_LEVELS.get(ev.role, 0.6)
         if n < data.size:  # cut short (a breath tone longer than its phase): fade the cut
@@ -185,36 +186,39 @@ class Mixer:
     def normalise(self, target: float = TARGET_LUFS, progress: Callable[[int], None] | None = None) -> float:
         """Set the gain that brings the session to `target` LUFS, the limiter included; returns it in dB.
 
-        One pass mixes the session at unit gain, keeping each block's loudness energies and true
-        peak. The gain follows from the energies; only the blocks whose peak the gain would push
-        over the ceiling are mixed again through the limiter, and their energies replace the
-        scaled ones, so the limiter's small loss is corrected without a second full pass."""
+        One pass mixes the session at unit gain, keeping each 100 ms sub-block's loudness energy and
+        each block's true peak (a few bytes a second, so memory stays flat). The gain follows from the
+        energies; only the blocks whose peak the gain would push over the ceiling are mixed again
+        through the limiter, and their energies replace the scaled ones, so the limiter's small loss
+        is corrected without a second full pass."""
         meter = dsp.LoudnessMeter()
         block = int(BLOCK_SECONDS * dsp.RATE)
-        blocks = []
-        for a in range(0, self.length, block):
+        per_block = -(-block // meter.sub)
+        starts = range(0, self.length, block)
+        energies = np.zeros(len(starts) * per_block, dtype=np.float64)
+        peaks = np.zeros(len(starts), dtype=np.float32)
+        for i, a in enumerate(starts):
             b = min(self.length, a + block)
             raw = self.render(a, b)
+            e = meter.subblock_energies(raw)
+            energies[i * per_block : i * per_block + e.size] = e
             peak = float(np.abs(raw).max()) if raw.size else 0.0
-            if peak > 0:
-                peak = dsp.true_peak(raw) if peak > 0.25 else peak * 1.5  # quiet blocks: a safe bound
-            blocks.append((a, b, meter.subblock_energies(raw), peak))
+            peaks[i] = dsp.true_peak(raw) if peak > 0.25 else peak * 1.5  # quiet blocks: a safe bound
             if progress:
                 progress(b)
-        loud = dsp.gated_loudness(np.concatenate([e for _, _, e, _ in blocks])) if blocks else -math.inf
+        n_sub = -(-self.length // meter.sub)
+        loud = dsp.gated_loudness(energies[:n_sub])
         if not math.isfinite(loud):
             self.gain = 1.0
             return 0.0
         gain_db = max(-30.0, min(30.0, target - loud))
         self.gain = dsp.db_to_gain(gain_db)
-        ceiling = dsp.db_to_gain(CEILING_DBTP)
-        energies = []
-        for a, b, e, peak in blocks:
-            if peak * self.gain > ceiling:
-                energies.append(meter.subblock_energies(self.render_final(a, b)))
-            else:
-                energies.append(e * self.gain**2)
-        after = dsp.gated_loudness(np.concatenate(energies))
+        energies *= self.gain**2
+        for i in np.flatnonzero(peaks * self.gain > dsp.db_to_gain(CEILING_DBTP)):
+            a = starts[i]
+            e = meter.subblock_energies(self.render_final(a, min(self.length, a + block)))
+            energies[i * per_block : i * per_block + e.size] = e
+        after = dsp.gated_loudness(energies[:n_sub])
         if math.isfinite(after) and abs(target - after) > 0.05:
             gain_db = max(-30.0, min(30.0, gain_db + target - after))
             self.gain = dsp.db_to_gain(gain_db)

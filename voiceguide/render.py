@@ -113,12 +113,13 @@ def _gain_key(sess: Session, fmt: str, bitrate: int) -> str:
         except OSError:
             stamp.append((path, -1, -1))
     cues = sess.voice.cues.fingerprint() if sess.voice.cues is not None else None  # the recordings in use
-    blob = json.dumps(
-        [sess.timeline.to_json(), sess.voice.engine.name, sess.voice.engine.version(), CLIP_FORMAT, stamp, fmt, bitrate,
-         TARGET_LUFS, cues],
-        sort_keys=True,
-    )
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    digest = hashlib.sha256()
+    head = [sess.voice.engine.name, sess.voice.engine.version(), sess.voice.voice_id, sess.voice.wpm, CLIP_FORMAT,
+            stamp, fmt, bitrate, TARGET_LUFS, cues, sess.timeline.duration]
+    digest.update(json.dumps(head, sort_keys=True).encode("utf-8"))
+    for e in sess.timeline.events:  # event by event: no copy of a long timeline is built
+        digest.update(repr((round(e.start, 6), round(e.end, 6), e.kind, e.text, e.sound, e.role)).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def _cached_gain(cache: ClipCache, key: str) -> float | None:

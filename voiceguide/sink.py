@@ -185,14 +185,19 @@ def id3_tag(timeline: Timeline, tags: Tags) -> bytes:
     if tags.comment:
         frames.append(COMM(encoding=3, lang="eng", desc="", text=tags.comment))
     ids = [f"ch{i:04d}" for i in range(len(timeline.chapters))]
-    frames.append(
-        CTOC(
-            element_id="toc",
-            flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-            child_element_ids=ids,
-            sub_frames=[TIT2(encoding=3, text=tags.title)],
-        )
-    )
+    # A table of contents lists at most 255 entries (its count is one byte): longer sessions get a
+    # top-level table of part tables, each listing up to 255 chapters.
+    parts = [ids[i : i + 255] for i in range(0, len(ids), 255)] or [[]]
+    if len(parts) == 1:
+        frames.append(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                           child_element_ids=parts[0], sub_frames=[TIT2(encoding=3, text=tags.title)]))
+    else:
+        part_ids = [f"toc{n + 1}" for n in range(len(parts))]
+        frames.append(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+                           child_element_ids=part_ids, sub_frames=[TIT2(encoding=3, text=tags.title)]))
+        for n, (pid, children) in enumerate(zip(part_ids, parts), 1):
+            frames.append(CTOC(element_id=pid, flags=CTOCFlags.ORDERED, child_element_ids=children,
+                               sub_frames=[TIT2(encoding=3, text=f"{tags.title}, part {n}")]))
     for cid, ch in zip(ids, timeline.chapters):
         frames.append(
             CHAP(
