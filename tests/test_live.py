@@ -34,6 +34,7 @@ import pytest
 from conftest import ROOT
 from voiceguide import dsp
 from voiceguide.voice import ClipCache, Voice
+from audiotools import onset_lag  # noqa: E402
 
 LIVE = ROOT / "tests" / "live"
 SHIPPED = ROOT / "scripts" / "two-minute-reset.yaml"
@@ -358,19 +359,6 @@ def best_match(audio: np.ndarray, clip: np.ndarray) -> float:
     return float(correlate(audio, clip[: int(1.5 * RATE)])[0].max())
 
 
-def onset_lag(audio: np.ndarray, clip: np.ndarray, start: float, search: float = 0.15) -> float:
-    """Where `clip` actually begins in `audio` relative to `start` (seconds), by cross-correlation."""
-    head = clip[: int(0.8 * RATE)]
-    pad = int(search * RATE)
-    a = int(round(start * RATE)) - pad
-    seg = audio[max(0, a) : a + head.size + 2 * pad]
-    if a < 0:
-        seg = np.concatenate([np.zeros(-a, np.float32), seg])
-    if seg.size < head.size + 2 * pad:
-        seg = np.concatenate([seg, np.zeros(head.size + 2 * pad - seg.size, np.float32)])
-    n = 1 << int(np.ceil(np.log2(seg.size + head.size)))
-    corr = np.fft.irfft(np.fft.rfft(seg, n) * np.conj(np.fft.rfft(head, n)), n)[: seg.size - head.size + 1]
-    return (int(np.argmax(corr)) - pad) / RATE
 
 
 def first_sound(audio: np.ndarray, level: float = 0.01) -> float:

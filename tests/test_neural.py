@@ -30,6 +30,7 @@ from voiceguide.voice import ClipCache, Voice, VoiceError, process_clip  # noqa:
 from voiceguide.voice import piper as piper_mod  # noqa: E402
 from voiceguide.voice.piper import DEFAULT_VOICE, Piper, deterministic_model, find_voices, is_piper_voice  # noqa: E402
 from voiceguide.voice.recorded import CuedEngine, RecordedCues, phrase_key  # noqa: E402
+from audiotools import decode, onset_lag  # noqa: E402
 
 TOLERANCE = 0.050  # seconds, as in test_render
 ROUTINE = ROOT / "scripts" / "two-minute-reset.yaml"
@@ -57,12 +58,6 @@ def joe(engine):
 # ------------------------------------------------------------------ helpers
 
 
-def decode(path: Path) -> np.ndarray:
-    out = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(dsp.RATE), "pipe:1"],
-        capture_output=True, check=True,
-    )
-    return np.frombuffer(out.stdout, dtype="<i2").astype(np.float32) / 32768.0
 
 
 def ffprobe_duration(path: Path) -> float:
@@ -71,17 +66,6 @@ def ffprobe_duration(path: Path) -> float:
     return float(json.loads(out.stdout)["format"]["duration"])
 
 
-def onset_lag(audio: np.ndarray, clip: np.ndarray, start: float, search: float = 0.15) -> float:
-    """Where `clip` begins in `audio` relative to `start` (seconds), by cross-correlation."""
-    head = clip[: int(0.8 * dsp.RATE)]
-    pad = int(search * dsp.RATE)
-    a = int(round(start * dsp.RATE)) - pad
-    seg = audio[max(0, a) : a + head.size + 2 * pad]
-    if a < 0:
-        seg = np.concatenate([np.zeros(-a, np.float32), seg])
-    n = 1 << int(np.ceil(np.log2(seg.size + head.size)))
-    corr = np.fft.irfft(np.fft.rfft(seg, n) * np.conj(np.fft.rfft(head, n)), n)[: seg.size - head.size + 1]
-    return (int(np.argmax(corr)) - pad) / dsp.RATE
 
 
 def write_wav(path: Path, x: np.ndarray, rate: int, channels: int = 1) -> None:

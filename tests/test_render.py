@@ -14,6 +14,7 @@ from conftest import ROOT
 from voiceguide import dsp
 from voiceguide.render import export, session
 from voiceguide.voice import ClipCache
+from audiotools import decode, ffprobe, onset_lag  # noqa: E402
 
 SHIPPED = sorted((ROOT / "scripts").glob("*.yaml"))
 TOLERANCE = 0.050  # seconds: how closely the file must follow `plan --json`
@@ -47,20 +48,8 @@ def rendered(tmp_path_factory, cache_env):
     return out, plans, proc.stdout
 
 
-def ffprobe(path: Path) -> dict:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-show_chapters", "-of", "json", str(path)],
-        capture_output=True, text=True, check=True,
-    )
-    return json.loads(out.stdout)
 
 
-def decode(path: Path) -> np.ndarray:
-    out = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(dsp.RATE), "pipe:1"],
-        capture_output=True, check=True,
-    )
-    return np.frombuffer(out.stdout, dtype="<i2").astype(np.float32) / 32768.0
 
 
 def loudness(path: Path) -> tuple[float, float]:
@@ -73,17 +62,6 @@ def loudness(path: Path) -> tuple[float, float]:
     return integrated, peak
 
 
-def onset_lag(audio: np.ndarray, clip: np.ndarray, start: float, search: float = 0.15) -> float:
-    """Where `clip` actually begins in `audio` relative to `start` (seconds), by cross-correlation."""
-    head = clip[: int(0.8 * dsp.RATE)]
-    pad = int(search * dsp.RATE)
-    a = int(round(start * dsp.RATE)) - pad
-    seg = audio[max(0, a) : a + head.size + 2 * pad]
-    if a < 0:
-        seg = np.concatenate([np.zeros(-a, np.float32), seg])
-    n = 1 << int(np.ceil(np.log2(seg.size + head.size)))
-    corr = np.fft.irfft(np.fft.rfft(seg, n) * np.conj(np.fft.rfft(head, n)), n)[: seg.size - head.size + 1]
-    return (int(np.argmax(corr)) - pad) / dsp.RATE
 
 
 def test_render_prints_a_summary_line_per_file(rendered):
