@@ -42,6 +42,7 @@ from xml.etree import ElementTree as ET
 
 from . import __version__
 from .errors import VoiceguideError
+from .plan import Chapter
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 STATIC = {  # URL path -> (file in web/, content type)
@@ -82,13 +83,6 @@ for _prefix, _uri in (("itunes", NS_ITUNES), ("podcast", NS_PODCAST), ("atom", N
 
 
 # ------------------------------------------------------------------ sessions in the folder
-
-
-@dataclass(frozen=True)
-class Chapter:
-    start: float
-    end: float
-    title: str
 
 
 @dataclass(frozen=True)
@@ -162,7 +156,7 @@ def id3_chapters(tags, duration: float) -> tuple[Chapter, ...]:
         title = str(title_frames[0].text[0]) if title_frames and title_frames[0].text else cid
         start = f.start_time / 1000.0
         end = f.end_time / 1000.0 if f.end_time and f.end_time != 0xFFFFFFFF else duration
-        out.append(Chapter(start, min(end, duration) if duration else end, title))
+        out.append(Chapter(start=start, end=min(end, duration) if duration else end, title=title))
     return tuple(out)
 
 
@@ -189,7 +183,8 @@ def read_session(mp3: Path, name: str | None = None, folder: Path | None = None)
         duration = float(timeline.get("duration") or duration)
         language = (timeline.get("settings") or {}).get("language") or language
         chapters = tuple(
-            Chapter(float(c["start"]), float(c.get("end") or duration), str(c.get("title", ""))) for c in timeline["chapters"]
+            Chapter(start=float(c["start"]), end=float(c.get("end") or duration), title=str(c.get("title", "")))
+            for c in timeline["chapters"]
         )
     cover = next((f"{name}.{ext}" for ext in ("jpg", "png") if _safe_file(folder, f"{name}.{ext}")), None)
     return SessionInfo(
