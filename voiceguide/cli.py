@@ -112,15 +112,12 @@ def _plan_file(path: Path, ov: Overrides, estimate: bool = False, progress=None)
         raise ScriptError(problems + _plan_problems(routine, ov))
     if estimate:
         from .plan import plan
-        from .script import load_routine
         from .settings import resolve
 
-        routine = load_routine(path, _display(path))
         return routine, plan(routine, resolve(routine, ov))
-    from .render import session
+    from .render import voiced_session
 
-    sess = session(path, ov, ov.engine or "auto", display=_display(path), progress=progress)
-    return sess.routine, sess.timeline
+    return routine, voiced_session(routine, ov, ov.engine or "auto", progress=progress).timeline
 
 
 def _plan_problems(routine, ov: Overrides) -> list:
@@ -598,5 +595,3 @@ def main(argv: list[str] | None = None) -> int:
         return 70
 
 
-def entry() -> None:
-    sys.exit(main())

@@ -49,7 +49,3 @@ class Problems:
 
     def __bool__(self) -> bool:
         return bool(self.items)
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise ScriptError(self.items)

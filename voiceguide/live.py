@@ -23,7 +23,7 @@ from .errors import VoiceguideError
 from .mix import Mixer
 from .plan import EstimatedLengths, Timeline, plan
 from .render import utterances, voiced
-from .script import Routine
+from .script import Routine, load_routine
 from .settings import Overrides, Settings
 from .voice import ClipCache, Voice
 
@@ -369,7 +369,8 @@ def prepare_live(
     display: str | None = None,
     cache: ClipCache | None = None,
 ) -> Ahead:
-    routine, settings, voice = voiced(path, overrides, engine, display, cache)
+    routine = load_routine(path, display)
+    settings, voice = voiced(routine, overrides, engine, cache)
     ahead = Ahead(routine, settings, voice)
     ahead.render_some(4)  # enough to start speaking; the rest follows while playing
     return ahead

@@ -55,17 +55,15 @@ def utterances(routine: Routine, settings: Settings) -> list[str]:
 
 
 def voiced(
-    path: Path,
+    routine: Routine,
     overrides: Overrides = Overrides(),
     engine: str = "auto",
-    display: str | None = None,
     cache: ClipCache | None = None,
-) -> tuple[Routine, Settings, Voice]:
-    """A routine, its settings and the voice that will speak it (the voice id settled in the settings)."""
-    routine = load_routine(path, display)
+) -> tuple[Settings, Voice]:
+    """A routine's settings and the voice that will speak it (the voice id settled in the settings)."""
     settings = resolve(routine, overrides)
     voice = Voice.create(engine, settings.voice, settings.language, settings.speech_rate, cache, cues=settings.cues)
-    return routine, replace(settings, voice=voice.voice_id), voice
+    return replace(settings, voice=voice.voice_id), voice
 
 
 def session(
@@ -77,7 +75,18 @@ def session(
     progress: Callable[[int, int], None] | None = None,
 ) -> Session:
     """Load, voice and plan a routine: the timeline uses each clip's measured length."""
-    routine, settings, voice = voiced(path, overrides, engine, display, cache)
+    return voiced_session(load_routine(path, display), overrides, engine, cache, progress)
+
+
+def voiced_session(
+    routine: Routine,
+    overrides: Overrides = Overrides(),
+    engine: str = "auto",
+    cache: ClipCache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Session:
+    """Voice and plan a routine already loaded: the timeline uses each clip's measured length."""
+    settings, voice = voiced(routine, overrides, engine, cache)
     voice.prepare(utterances(routine, settings), progress=progress)
     timeline = plan(routine, settings, voice)
     return Session(routine, settings, voice, timeline)

@@ -101,12 +101,11 @@ class Span:
     def exact(self) -> bool:
         return self.low == self.high
 
-    def pick(self, position: float, whole: bool = True) -> float:
+    def pick(self, position: float) -> float:
         """The value `position` (0..1) of the way up the range, in whole units for ranges."""
         if self.exact:
             return self.low
-        value = self.low + (self.high - self.low) * position
-        return math.floor(value + 0.5) if whole else value
+        return math.floor(self.low + (self.high - self.low) * position + 0.5)
 
 
 @dataclass(frozen=True)
@@ -192,7 +191,6 @@ class BreathHold(Step):
     breaths: Span
     setup: float | None = None
     breath_cues: int | None = None  # None: all breaths get spoken cues
-    breath_cues_given: bool = False
     kind = "breaths"
 
 
@@ -733,10 +731,10 @@ class _Reader:
         if kind == "breaths":
             breaths = self.breath_count(value)
             setup = self.duration(get("setup"), "setup", 600) if get("setup") is not None else None
-            bc, given = self.breath_cues(get("breath_cues"))
+            bc = self.breath_cues(get("breath_cues"))
             if breaths is None:
                 return None
-            return BreathHold(breaths=breaths, setup=setup, breath_cues=bc, breath_cues_given=given, **common)
+            return BreathHold(breaths=breaths, setup=setup, breath_cues=bc, **common)
         if kind == "rest":
             length = self.span(value, "rest")
             return Rest(length=length, **common) if length is not None else None
@@ -796,21 +794,20 @@ class _Reader:
             return None
         return Span(float(lo), float(hi))
 
-    def breath_cues(self, node: YNode | None) -> tuple[int | None, bool]:
+    def breath_cues(self, node: YNode | None) -> int | None:
+        """How many breaths get spoken cues (None: all of them)."""
         from .settings import DEFAULT_BREATH_CUES
 
-        if node is None:
-            return DEFAULT_BREATH_CUES, False
-        s = self.scalar(node, "breath_cues")
+        s = self.scalar(node, "breath_cues") if node is not None else None
         if s is None:
-            return DEFAULT_BREATH_CUES, True
+            return DEFAULT_BREATH_CUES
         text = s.text.strip().lower()
         if text == "all":
-            return None, True
+            return None
         if text == "none":
-            return 0, True
+            return 0
         value = self.number(node, "breath_cues (a number, all or none)", 0, MAX_BREATHS, whole=True)
-        return (int(value) if value is not None else DEFAULT_BREATH_CUES), True
+        return int(value) if value is not None else DEFAULT_BREATH_CUES
 
     def cues(self, node: YNode, ctx: _Context) -> tuple[Cue, ...]:
         if not isinstance(node, YSeq):

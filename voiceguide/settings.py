@@ -83,13 +83,6 @@ def parse_pace(text: str | float) -> float:
     return value
 
 
-def pace_name(pace: float) -> str:
-    for name, value in PACES.items():
-        if abs(value - pace) < 1e-9:
-            return name
-    return f"{pace:g}"
-
-
 def range_position(pace: float) -> float:
     """How far into a range such as 20-30s the pace goes: 0 = bottom, 1 = top.
 
