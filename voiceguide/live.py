@@ -126,7 +126,9 @@ class Ahead:
         self.final_until = 0.0
         self._next = 0
 
-    def render_some(self, count: int) -> None:
+    def render_some(self, count: int, on_update: Callable[[Timeline], None] | None = None) -> None:
+        """Render the next `count` texts and re-plan. `on_update` gets the new timeline before
+        `final_until` moves on, so whoever plays never mixes past the final part of its own timeline."""
         batch = self.texts[self._next : self._next + count]
         for text in batch:
             self.voice.clip(text)
@@ -135,6 +137,8 @@ class Ahead:
         timeline = plan(self.routine, self.settings, self.lengths)
         pending = set(self.texts[self._next :])
         final = next((e.start for e in timeline.events if e.kind == "speech" and e.text in pending), timeline.duration)
+        if on_update is not None:
+            on_update(timeline)
         with self.lock:
             self.timeline = timeline
             self.final_until = final if pending else math.inf
@@ -143,8 +147,7 @@ class Ahead:
         def work():
             try:
                 while self._next < len(self.texts):
-                    self.render_some(6)
-                    on_update(self.timeline)
+                    self.render_some(6, on_update)
             except BaseException as exc:  # reported by the player
                 self.error = exc
             finally:
