@@ -1,0 +1,78 @@
+"""The entry point: run the app, turn signals and expected failures into messages and exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+import typer
+
+from ..errors import ScriptError, VoiceguideError
+from .app import app
+
+class Terminated(BaseException):
+    """SIGTERM, turned into an exception so that every clean-up (temporary files, the encoder,
+    the audio device, the terminal) runs exactly as for Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+_interrupted: list[int] = []
+
+
+def _on_sigint(signum, frame):
+    _interrupted.append(signum)  # typer turns Ctrl-C into a plain exit code 130; remember it was one
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; expected failures print a message (no traceback) and exit non-zero."""
+    import signal
+
+    with contextlib.suppress(ValueError):  # not in the main thread (e.g. tests calling main): leave it
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        signal.signal(signal.SIGINT, _on_sigint)
+    interrupted = "voiceguide: interrupted; nothing half-written was left behind"
+    try:
+        result = app(args=argv, prog_name="voiceguide", standalone_mode=False)
+        if _interrupted:
+            print(interrupted, file=sys.stderr)
+            return 130
+        return result if isinstance(result, int) else 0
+    except typer.Exit as exc:
+        return exc.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        print(interrupted, file=sys.stderr)
+        return 130
+    except Terminated:
+        print("voiceguide: terminated; nothing half-written was left behind", file=sys.stderr)
+        return 143
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except ScriptError as exc:
+        for d in exc.diagnostics:
+            print(str(d), file=sys.stderr)
+        return 1
+    except VoiceguideError as exc:
+        print(f"voiceguide: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")
+        return 1
+    except Exception as exc:
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()  # a usage error from the option parser (typer/click): it prints its own message
+            return exc.exit_code
+        # a bug: say so briefly, keep the traceback for those who ask
+        if os.environ.get("VOICEGUIDE_DEBUG"):
+            raise
+        print(
+            f"voiceguide: internal error: {type(exc).__name__}: {exc}\n"
+            "  (this is a bug; run again with VOICEGUIDE_DEBUG=1 for details and report it)",
+            file=sys.stderr,
+        )
+        return 70

@@ -1,0 +1,84 @@
+"""The options every routine command shares, and how the command line's choices meet the config file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..settings import Overrides
+
+PaceOpt = Annotated[
+    Optional[str],
+    typer.Option("--pace", help="gentle, normal, brisk or a number from 0.5 to 2.0 (speech, gaps, breaths, ranges)."),
+]
+HoldScaleOpt = Annotated[
+    Optional[float],
+    typer.Option("--hold-scale", min=0.25, max=4.0, help="Lengthen (>1) or shorten (<1) every hold by this factor."),
+]
+BreathOpt = Annotated[
+    Optional[str], typer.Option("--breath", help="Breath pattern in seconds at pace 1.0: in-out (4-6) or in-hold-out (4-7-8).")
+]
+RateOpt = Annotated[
+    Optional[float], typer.Option("--rate", min=60, max=400, help="Speech rate in words per minute at pace 1.0.")
+]
+VoiceOpt = Annotated[Optional[str], typer.Option("--voice", help="Voice id, name or language (e.g. en-us, en-us+f3).")]
+
+
+
+def choose(pace=None, hold_scale=None, breath=None, rate=None, voice=None, guidance=None, ambient=None,
+           engine=None, preset=None, cues=None) -> Overrides:
+    """The command line's choices over the chosen preset over the user's config file."""
+    from ..settings import load_config, merge, parse_value
+
+    given = {"pace": pace, "hold_scale": hold_scale, "breath": breath, "rate": rate, "voice": voice,
+             "guidance": guidance, "ambient": ambient, "engine": engine, "cues": cues}
+    parsed = {}
+    for key, value in given.items():
+        if value is None:
+            continue
+        try:
+            parsed[key] = parse_value(key, value, Path.cwd())
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint=f"--{key.replace('_', '-')}") from None
+    try:
+        return merge(Overrides(**parsed), load_config(), preset)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--preset") from None
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=not sys.stdout.isatty())
+
+
+def _display(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+EngineOpt = Annotated[
+    Optional[str],
+    typer.Option("--engine", help="Speech engine: auto, espeak, pyttsx3 or piper (neural: pip install 'voiceguide[neural]')."),
+]
+CuesOpt = Annotated[
+    Optional[str],
+    typer.Option("--cues", help="A folder of your own recordings of phrases ('switch sides.wav'): they replace the voice for those phrases."),
+]
+GuidanceOpt = Annotated[
+    Optional[str],
+    typer.Option("--guidance", help="full (all narration), brief (short forms), minimal (titles, cues, countdowns)."),
+]
+AmbientOpt = Annotated[
+    Optional[str], typer.Option("--ambient", help="A background bed under the session: a built-in name or a sound file.")
+]
+PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="A named preset from your config file.")]
+EstimateOpt = Annotated[
+    bool, typer.Option("--estimate", help="Estimate speech lengths from word counts instead of rendering speech.")
+]
