@@ -123,7 +123,7 @@ def test_other_language_speaks_its_own_phrases_and_units():
 
 
 def test_voice_by_language_and_gender():
-    from voiceguide.voice.engines import Espeak
+    from voiceguide.voice.espeak import Espeak
 
     e = Espeak()
     assert e.resolve_voice(None, "de") == "de"

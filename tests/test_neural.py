@@ -27,8 +27,10 @@ from voiceguide.render import Session, export, utterances  # noqa: E402
 from voiceguide.script import load_routine  # noqa: E402
 from voiceguide.settings import resolve  # noqa: E402
 from voiceguide.voice import ClipCache, Voice, VoiceError, process_clip  # noqa: E402
-from voiceguide.voice import piper as piper_mod  # noqa: E402
-from voiceguide.voice.piper import DEFAULT_VOICE, Piper, deterministic_model, find_voices, is_piper_voice  # noqa: E402
+from voiceguide.voice import onnxpatch  # noqa: E402
+from voiceguide.voice.onnxpatch import deterministic_model  # noqa: E402
+from voiceguide.voice.piper import DEFAULT_VOICE, Piper  # noqa: E402
+from voiceguide.voice.piperfiles import find_voices, is_piper_voice  # noqa: E402
 from voiceguide.voice.recorded import CuedEngine, RecordedCues, phrase_key  # noqa: E402
 from audiotools import decode, onset_lag  # noqa: E402
 
@@ -194,7 +196,7 @@ def test_fixed_noise_patch_tiles_for_long_speech(engine, joe, monkeypatch):
     data = vf.path.read_bytes()
     _, patched = deterministic_model(data)
     assert patched == 2
-    monkeypatch.setattr(piper_mod, "NOISE_LEN", 4096)  # far less than one sentence needs
+    monkeypatch.setattr(onnxpatch, "NOISE_LEN", 4096)  # far less than one sentence needs
     small, _ = deterministic_model(data)
     session = onnxruntime.InferenceSession(small, providers=["CPUExecutionProvider"])
     voice = PiperVoice(session=session, config=PiperConfig.from_dict(json.loads(vf.config.read_text())))

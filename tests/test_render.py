@@ -228,7 +228,7 @@ def test_damaged_cache_entry_is_rebuilt(tmp_path):
 
 def test_pyttsx3_engine_is_quiet_and_complete(capfd):
     pytest.importorskip("pyttsx3")
-    from voiceguide.voice.engines import Pyttsx3
+    from voiceguide.voice.pyttsx import Pyttsx3
 
     engine = Pyttsx3()
     voice = engine.resolve_voice(None, "en")

@@ -54,7 +54,7 @@ def findings(output: Path = Path("output")) -> list[Finding]:
     try:
         import pyttsx3  # noqa: F401
 
-        from .voice.engines import Pyttsx3
+        from .voice.pyttsx import Pyttsx3
 
         Pyttsx3()
         out.append(Finding("pyttsx3 (speech)", True, "starts", needed=False))

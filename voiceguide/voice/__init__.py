@@ -12,7 +12,8 @@ import numpy as np
 from .. import dsp
 from ..audiofile import audio_length
 from .cache import ClipCache, clip_key
-from .engines import ENGINES, Engine, VoiceError, VoiceInfo, get_engine
+from .base import Engine, VoiceError, VoiceInfo
+from .registry import ENGINES, get_engine
 
 __all__ = ["Voice", "VoiceError", "VoiceInfo", "ENGINES", "get_engine", "ClipCache", "process_clip", "SPEECH_LUFS"]
 
@@ -78,7 +79,7 @@ class Voice:
     def create(cls, engine_name: str, wanted: str | None, language: str, wpm: float, cache: ClipCache | None = None,
                cues: Path | None = None):
         if (engine_name or "auto") == "auto" and wanted:
-            from .piper import is_piper_voice
+            from .piperfiles import is_piper_voice
 
             if is_piper_voice(wanted):  # --voice en_US-joe-medium or --voice PATH/voice.onnx
                 engine_name = "piper"

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .engines import VoiceError, VoiceInfo
+from .base import VoiceError, VoiceInfo
 
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aif", ".aiff"})
 CUE_FORMAT = 1  # bump when recordings are processed differently

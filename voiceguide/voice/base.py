@@ -1,0 +1,88 @@
+"""What every speech engine shares: the `Engine` interface, voice descriptions and their errors.
+
+Engines are plugins: each lives in its own module and imports only this one; `registry` picks
+one by name. Nothing here imports an engine.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ..errors import VoiceguideError
+
+
+class VoiceError(VoiceguideError):
+    pass
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    id: str  # what --voice accepts
+    name: str
+    language: str
+    gender: str = ""
+    engine: str = ""
+
+
+class Engine(Protocol):
+    name: str
+
+    def version(self) -> str: ...
+
+    def voices(self) -> list[VoiceInfo]: ...
+
+    def resolve_voice(self, wanted: str | None, language: str) -> str: ...
+
+    def synthesize(self, text: str, voice: str, wpm: float) -> tuple[np.ndarray, int]:
+        """int16 mono samples and their sample rate."""
+        ...
+
+
+def suggest(wanted: str, candidates: list[str]) -> str:
+    near = difflib.get_close_matches(wanted.lower(), [c.lower() for c in candidates], n=5, cutoff=0.4)
+    lookup = {c.lower(): c for c in candidates}
+    return ", ".join(lookup[n] for n in near) if near else ""
+
+
+def unknown_voice(wanted: str, candidates: list[str], engine: str) -> VoiceError:
+    near = suggest(wanted, candidates)
+    hint = f"; closest: {near}" if near else ""
+    return VoiceError(f"unknown voice {wanted!r} for the {engine} engine{hint} (see: voiceguide voices)")
+
+
+def parse_wav_bytes(data: bytes) -> tuple[np.ndarray, int]:
+    """PCM s16 mono from a WAV in memory; tolerates the placeholder sizes espeak-ng writes to a pipe."""
+    if len(data) < 44 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        raise VoiceError("the speech engine returned no audio")
+    pos, rate, channels, bits = 12, 22050, 1, 16
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
+        body = pos + 8
+        if cid == b"fmt ":
+            channels = int.from_bytes(data[body + 2 : body + 4], "little")
+            rate = int.from_bytes(data[body + 4 : body + 8], "little")
+            bits = int.from_bytes(data[body + 14 : body + 16], "little")
+        elif cid == b"data":
+            pcm = data[body:]
+            if size < len(pcm):
+                pcm = pcm[:size]
+            break
+        pos = body + size + (size & 1)
+    else:
+        raise VoiceError("the speech engine returned a WAV without audio data")
+    if bits != 16:
+        raise VoiceError(f"the speech engine returned {bits}-bit audio; expected 16-bit")
+    pcm = pcm[: len(pcm) // (2 * channels) * 2 * channels]
+    samples = np.frombuffer(pcm, dtype="<i2")
+    if channels > 1:
+        samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
+    return samples.astype(np.int16), rate
+
+
+
+# what --voice female / male means; each engine maps it to its own voices
+GENDERS = {"female": "f3", "woman": "f3", "f": "f3", "male": "m3", "man": "m3", "m": "m3"}
