@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .shipped import sounds_dir
+
 PACES = {"gentle": 0.8, "normal": 1.0, "brisk": 1.25}
 PACE_MIN, PACE_MAX = 0.5, 2.0
 RATE_MIN, RATE_MAX = 60.0, 400.0
@@ -205,8 +207,6 @@ def parse_value(key: str, value, base: Path | None = None):
 
 
 def beds_dir() -> Path:
-    from .script import sounds_dir
-
     return sounds_dir() / "beds"
 
 
