@@ -203,7 +203,8 @@ def test_a_connection_cut_half_way_is_refused_and_nothing_is_left(tmp_path, joe_
     finally:
         shutdown()
     message = str(info.value)
-    assert "cut" in message and "nothing was installed" in message and "\n" not in message
+    assert "connection was cut" in message and "got 5000000 of" in message and "\n" not in message
+    assert message.endswith("nothing was installed; try again")
     assert _left(folder) == []
 
 
@@ -227,6 +228,17 @@ def test_an_unknown_key_names_the_closest(server, tmp_path):
     with pytest.raises(DownloadError) as info:
         get_voice("de_DE-testa-mediun", tmp_path / "voices", base_url=base)
     assert str(info.value) == "unknown voice de_DE-testa-mediun; closest: de_DE-testa-medium"
+    assert _left(tmp_path / "voices") == []
+
+
+def test_a_catalogue_that_does_not_parse_is_refused(server, tmp_path):
+    base, root, _ = server
+    (root / "voices.json").write_text("<html>maintenance</html>", encoding="utf-8")
+    with pytest.raises(DownloadError) as info:
+        get_voice(KEYS[0], tmp_path / "voices", base_url=base)
+    message = str(info.value)
+    assert message.startswith(f"{base}/voices.json is not a Piper voice catalogue") and "\n" not in message
+    assert f"{base}/{layout(KEYS[0])}/{KEYS[0]}.onnx " in message
     assert _left(tmp_path / "voices") == []
 
 

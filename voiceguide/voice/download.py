@@ -133,8 +133,8 @@ class _Fetch:
         self.temps: list[Path] = []
         self.free = _free(folder)
 
-    def fail(self, what: str) -> DownloadError:
-        return DownloadError(f"{self.voice.key}: {what}; nothing was installed")
+    def fail(self, what: str, then: str = "") -> DownloadError:
+        return DownloadError(f"{self.voice.key}: {what}; nothing was installed" + (f"; {then}" if then else ""))
 
     def _tick(self, n: int) -> None:
         self.done += n
@@ -142,11 +142,14 @@ class _Fetch:
             self.progress(self.done, self.total)
 
     def one(self, file: CatalogueFile) -> Path:
-        fd, name = tempfile.mkstemp(prefix=f".{file.name}.part-", dir=self.folder)
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{file.name}.part-", dir=self.folder)
+        except OSError as exc:
+            raise self.fail(f"cannot write in {self.folder} ({_reason(exc)})") from None
         tmp = Path(name)
         self.temps.append(tmp)
         url = _url(self.base, file.path)
-        h, got = hashlib.md5(), 0
+        h, got, cut = hashlib.md5(), 0, False
         try:
             with os.fdopen(fd, "wb") as out, _open(url) as response:
                 while True:
@@ -162,7 +165,7 @@ class _Fetch:
                 out.flush()
                 os.fsync(out.fileno())
         except http.client.IncompleteRead:
-            got = -1
+            cut = True
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise self.fail(
@@ -173,16 +176,13 @@ class _Fetch:
                 if isinstance(exc, urllib.error.HTTPError) or got == 0:
                     hand = _by_hand(self.base, self.voice.key, self.folder, self.voice)
                     raise self.fail(f"cannot fetch {url} ({_reason(exc)}); {hand}") from None
-                got = -1
+                cut = True
             else:
                 raise self.fail(f"cannot write in {self.folder} ({_reason(exc)})") from None
         except http.client.HTTPException as exc:
             raise self.fail(f"cannot fetch {url} ({_reason(exc)})") from None
-        if got != file.size:
-            raise self.fail(
-                f"the connection was cut during {file.name} ({url}): "
-                f"got {'fewer than ' + str(file.size) if got < 0 else got} of {file.size} bytes; try again"
-            )
+        if cut or got != file.size:
+            raise self.fail(f"the connection was cut during {file.name} ({url}): got {got} of {file.size} bytes", "try again")
         if h.hexdigest() != file.md5:
             raise self.fail(f"{file.name} is damaged: MD5 {h.hexdigest()}, the catalogue says {file.md5} ({url})")
         return tmp
