@@ -82,7 +82,8 @@ TOPICS = {
 
 def _front_of_hip(move) -> bool:
     """Moves pressing where the seeds place the sensitive hip flexors: the front of the pelvis."""
-    return "hip-flexors" in move.areas and bool(re.search(r"front of (the|your \{side\}) (hip|pelvis)\b(?! bone)", move.step["say"]))
+    front = re.search(r"front of (the|your \{side\}) (hip|pelvis)\b(?! bone)", move.step["say"])
+    return "hip-flexors" in move.areas and front is not None
 
 
 # (seed, kinds it applies to, which moves, topics): what each seed warns about, for the moves citing it.
@@ -100,6 +101,8 @@ SAFETY_RULES = [
     ("004_65e5c05bcfd8cbfe", {"stretch"}, ANY, ["stop", "ask a professional"]),
     ("004_65e5c05bcfd8cbfe", {"rolling"}, ANY, ["gentle start"]),
 ]
+
+NUMBER_WORDS = "one|two|three|four|five|six|seven|eight|nine|ten|a few|several"
 
 ids = pytest.mark.parametrize("move", MOVES, ids=[m.id for m in MOVES])
 
@@ -167,6 +170,7 @@ def test_narration_never_states_a_number(move):
     for text in narration(move):
         assert not re.search(r"\d", text), text
         assert not re.search(r"\b(seconds?|minutes?)\b", text), text
+        assert not re.search(rf"\b({NUMBER_WORDS})\s+(\w+\s+)?breaths?\b", text, re.IGNORECASE), text
 
 
 def test_levels_are_mostly_beginner():
@@ -186,7 +190,7 @@ def test_every_move_passes_check_on_its_own(tmp_path):
         files.append(path)
     result = subprocess.run(
         [sys.executable, "-m", "voiceguide", "check", "--estimate", *map(str, files)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        check=False, cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr
     ok = [line for line in result.stdout.splitlines() if ": ok: " in line]

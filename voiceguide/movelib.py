@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable, Mapping
 
 import yaml
 
@@ -65,7 +65,8 @@ class Hold:
 
 @dataclass(frozen=True)
 class Move:
-    """One move of the library; `step` is the literal routine step, read-only."""
+    """One move of the library. `step` is the literal routine step, read-only at its top level;
+    `step_with` gives the copy a composer writes into its routine."""
 
     id: str
     title: str
@@ -152,7 +153,8 @@ def _hold(path: Path, step: dict) -> Hold:
     if low is None or not 0 < low < high:
         example = "5-6" if kinds[0] == "breaths" else "30-90s"
         what = "a range of breaths" if kinds[0] == "breaths" else "a range of durations"
-        raise _fail(path, f"`step.{kinds[0]}` is {text!r}; a move's hold is {what} such as {example}, for the composer to choose from")
+        message = f"`step.{kinds[0]}` is {text!r}; a move's hold is {what} such as {example}"
+        raise _fail(path, message + ", for the composer to choose from")
     return Hold("breaths" if kinds[0] == "breaths" else "seconds", low, high)
 
 
