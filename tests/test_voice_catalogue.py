@@ -139,7 +139,7 @@ def _left(folder: Path) -> list[str]:
 
 
 def test_get_voice_installs_both_files_verified_and_piper_finds_the_voice(server, tmp_path, joe_files):
-    from voiceguide.voice.piper import find_voices
+    from voiceguide.voice.piperfiles import find_voices
 
     base, _, catalogue = server
     folder = tmp_path / "voices"
