@@ -31,7 +31,8 @@ VoiceOpt = Annotated[Optional[str], typer.Option("--voice", help="Voice id, name
 def choose(pace=None, hold_scale=None, breath=None, rate=None, voice=None, guidance=None, ambient=None,
            engine=None, preset=None, cues=None) -> Overrides:
     """The command line's choices over the chosen preset over the user's config file."""
-    from ..settings import load_config, merge, parse_value
+    from ..config import load_config
+    from ..settings import merge, parse_value
 
     given = {"pace": pace, "hold_scale": hold_scale, "breath": breath, "rate": rate, "voice": voice,
              "guidance": guidance, "ambient": ambient, "engine": engine, "cues": cues}

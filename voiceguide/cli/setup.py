@@ -80,7 +80,8 @@ def config_show(
     from rich.text import Text
 
     from ..script import load_routine
-    from ..settings import config_path, explain
+    from ..config import config_path
+    from ..settings import explain
 
     ov = choose(preset=preset)
     routine = load_routine(script, _display(script)) if script is not None else None
@@ -100,7 +101,7 @@ def config_set(
     value: Annotated[str, typer.Argument(help="Its value, e.g. gentle, 1.5, 4-7-8, en-us+f3.")],
 ) -> None:
     """Write a setting to your config file."""
-    from ..settings import set_config_value
+    from ..config import set_config_value
 
     path = set_config_value(key, value)
     _console().print(f"{key} = {value}  ({_display(path)})", markup=False)
