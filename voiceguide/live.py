@@ -21,7 +21,8 @@ import numpy as np
 from . import dsp
 from .errors import VoiceguideError
 from .mix import Mixer
-from .plan import EstimatedLengths, Timeline, plan
+from .plan import plan
+from .timeline import EstimatedLengths, Timeline
 from .render import utterances, voiced
 from .script import Routine, load_routine
 from .settings import Overrides, Settings

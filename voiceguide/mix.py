@@ -20,7 +20,7 @@ import numpy as np
 
 from . import dsp
 from .audiofile import decode
-from .plan import Event, Timeline
+from .timeline import Event, Timeline
 
 TARGET_LUFS = -16.0
 CEILING_DBTP = -2.5  # the limiter's ceiling: MP3 encoding adds up to a decibel; the file stays under -1 dBTP

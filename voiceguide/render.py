@@ -18,7 +18,8 @@ from . import dsp
 from .errors import ScriptError, VoiceguideError
 from .fsutil import atomic_path, atomic_write_text
 from .mix import TARGET_LUFS, Mixer
-from .plan import Timeline, plan
+from .plan import plan
+from .timeline import Timeline
 from .script import Routine, load_routine
 from .settings import Overrides, Settings, resolve
 from .sink import DEFAULT_BITRATE, Tags, encoder_loss_db, encoder, id3_tag, lrc, prepend_tag, srt, write_stream

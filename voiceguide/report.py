@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import ScriptError, VoiceguideError
-from .plan import Timeline
+from .timeline import Timeline
 from .text import format_clock, format_length
 
 

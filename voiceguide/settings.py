@@ -93,6 +93,7 @@ def range_position(pace: float) -> float:
 
 
 GUIDANCE = ("full", "brief", "minimal")
+DELIVERIES = ("calm", "flat")  # calm: each role its own tempo and level (see delivery.py); flat: all like narration
 ENGINES = ("auto", "espeak", "pyttsx3", "piper")
 
 
@@ -117,6 +118,7 @@ class Settings:
     ambient: Ambient | None = None
     engine: str = "auto"
     cues: Path | None = None  # a folder of recorded phrases ("switch sides.wav") that replace the voice
+    delivery: str = "calm"
 
     @property
     def speech_rate(self) -> float:
@@ -136,7 +138,7 @@ class Settings:
 
 
 # The settings a user can choose (on the command line, in the config file, in a preset).
-CHOOSABLE = ("pace", "hold_scale", "breath", "rate", "voice", "guidance", "ambient", "engine", "cues")
+CHOOSABLE = ("pace", "hold_scale", "breath", "rate", "voice", "guidance", "ambient", "engine", "cues", "delivery")
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ class Overrides:
     ambient: Ambient | None = None
     engine: str | None = None
     cues: Path | None = None
+    delivery: str | None = None
     sources: tuple[tuple[str, str], ...] = ()
 
     def source(self, key: str) -> str | None:
@@ -182,6 +185,11 @@ def parse_value(key: str, value, base: Path | None = None):
         v = str(value).strip().lower()
         if v not in GUIDANCE:
             raise ValueError(f"guidance must be one of {', '.join(GUIDANCE)}, not {value!r}")
+        return v
+    if key == "delivery":
+        v = str(value).strip().lower()
+        if v not in DELIVERIES:
+            raise ValueError(f"delivery must be one of {', '.join(DELIVERIES)}, not {value!r}")
         return v
     if key == "engine":
         v = str(value).strip().lower()

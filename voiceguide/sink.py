@@ -19,7 +19,7 @@ import numpy as np
 from . import dsp
 from .audiofile import ffmpeg_binary
 from .errors import VoiceguideError
-from .plan import Timeline
+from .timeline import Timeline
 from .text import normalise_space
 
 FORMATS = ("mp3", "wav")

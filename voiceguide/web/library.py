@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..plan import Chapter
+from ..timeline import Chapter
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}"  # what render.output_name() makes, and nothing hidden
 _NAME_RE = re.compile(rf"^{NAME_PATTERN}$")

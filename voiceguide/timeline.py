@@ -1,0 +1,133 @@
+"""The timeline: timed events and chapters, the single source of truth that the exported file, live
+playback, the page and the transcripts all follow; and `Lengths`, the planner's only window onto
+audio (an estimate for `check --estimate`, measured clips everywhere else).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .audiofile import audio_length
+from .settings import Settings
+
+# ------------------------------------------------------------------ the timeline
+
+
+@dataclass(frozen=True)
+class Event:
+    start: float
+    end: float
+    kind: str  # speech | sound | hold | rest | wait
+    step: str  # the step's title with side and round, or intro / safety / outro
+    text: str | None = None  # speech: exactly what is spoken
+    sound: str | None = None  # sound: its name
+    role: str = ""  # narration, cue, countdown, breath, transition, marker, ...
+    chapter: int = -1  # index into Timeline.chapters; -1 before the first chapter
+    path: Path | None = field(default=None, compare=False)  # sound file to play
+
+    @property
+    def length(self) -> float:
+        return self.end - self.start
+
+    def to_json(self) -> dict:
+        d: dict = {"start": _r(self.start), "end": _r(self.end), "kind": self.kind, "step": self.step}
+        if self.text is not None:
+            d["text"] = self.text
+        if self.sound is not None:
+            d["sound"] = self.sound
+        if self.role:
+            d["role"] = self.role
+        d["chapter"] = self.chapter
+        return d
+
+
+@dataclass(frozen=True)
+class Chapter:
+    start: float
+    title: str
+    end: float = 0.0
+
+    def to_json(self) -> dict:
+        return {"start": _r(self.start), "end": _r(self.end), "title": self.title}
+
+
+@dataclass(frozen=True)
+class Timeline:
+    title: str
+    duration: float
+    chapters: tuple[Chapter, ...]
+    events: tuple[Event, ...]
+    settings: Settings
+    summary: str | None = None
+    safety: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        s = self.settings
+        return {
+            "title": self.title,
+            "duration": _r(self.duration),
+            "chapters": [c.to_json() for c in self.chapters],
+            "events": [e.to_json() for e in self.events],
+            "summary": self.summary,
+            "safety": list(self.safety),
+            "settings": {
+                "pace": s.pace,
+                "hold_scale": s.hold_scale,
+                "rate": s.rate,
+                "speech_rate": round(s.speech_rate, 1),
+                "breath": {"in": s.breath.inhale, "hold": s.breath.hold, "out": s.breath.exhale},
+                "voice": s.voice,
+                "language": s.language,
+                "wait_fallback": s.wait_fallback,
+                "guidance": s.guidance,
+                "ambient": s.ambient.name if s.ambient else None,
+            },
+        }
+
+    def speech(self) -> list[Event]:
+        return [e for e in self.events if e.kind == "speech"]
+
+    def utterances(self) -> list[str]:
+        """Every distinct text spoken, in order of first use."""
+        return list(dict.fromkeys(e.text for e in self.events if e.kind == "speech"))
+
+
+def _r(x: float) -> float:
+    return round(x, 3)
+
+
+# ------------------------------------------------------------------ lengths
+
+
+class Lengths(Protocol):
+    """How long things take; the planner's only window onto audio."""
+
+    def speech(self, text: str) -> float: ...
+
+    def sound(self, path: Path) -> float: ...
+
+
+_PAUSE_PUNCT = re.compile(r"[.!?;:](?=\s)")
+_COMMA = re.compile(r",(?=\s)")
+
+
+class EstimatedLengths:
+    """Speech length from word count and rate (for `check` and `plan` without TTS); sounds measured."""
+
+    FLOOR_WPM = 80.0  # engines stop slowing down here; slower speech comes from gaps between words
+
+    def __init__(self, settings: Settings):
+        self.wpm = settings.speech_rate
+
+    def speech(self, text: str) -> float:
+        words = len(text.split())
+        spoken = max(self.wpm, self.FLOOR_WPM)
+        gaps = max(0, words - 1) * max(0.0, 60.0 / self.wpm - 60.0 / spoken)
+        pauses = len(_PAUSE_PUNCT.findall(text)) * 0.3 + len(_COMMA.findall(text)) * 0.15
+        return round(0.1 + words * 60.0 / spoken + gaps + pauses, 3)
+
+    def sound(self, path: Path) -> float:
+        return audio_length(path)
