@@ -480,7 +480,7 @@ def _timeline_facts(sess) -> dict:
         "duration": tl.duration,
         "speech_share": sum(e.length for e in speech) / tl.duration,
         "utterances": len(speech),
-        "distinct_utterances": len({e.text for e in speech}),
+        "distinct_utterances": len({(e.text, e.role) for e in speech}),
         "distinct_sentences": len({x.strip() for e in speech for x in e.text.replace("?", ".").split(". ") if x.strip()}),
         "sounds": sum(1 for e in tl.events if e.kind == "sound"),
         "chapters": len(tl.chapters),
@@ -599,8 +599,8 @@ def mode_naive(routine: str, out_mp3: str) -> None:
     t0 = time.perf_counter()
     loaded: dict = {}  # generous to the newcomer: each file is read once
 
-    def speech(text: str):
-        path = voice.cache.path(voice.key(text))
+    def speech(text: str, role: str):
+        path = voice.cache.path(voice.key(text, voice.delivery(role)))
         if path not in loaded:
             loaded[path] = AudioSegment.from_wav(path)
         return loaded[path]
@@ -615,7 +615,7 @@ def mode_naive(routine: str, out_mp3: str) -> None:
     overlaps = 0
     for ev in sess.timeline.events:
         if ev.kind == "speech":
-            clip = speech(ev.text)
+            clip = speech(ev.text, ev.role)
         elif ev.kind == "sound":
             clip = sound(ev.path, SOUND_LEVELS.get(ev.role, 0.6))[: int(round(ev.length * 1000))]
         else:

@@ -29,8 +29,8 @@ from voiceguide.settings import resolve  # noqa: E402
 from voiceguide.voice import ClipCache, Voice, VoiceError, process_clip  # noqa: E402
 from voiceguide.voice import onnxpatch  # noqa: E402
 from voiceguide.voice.onnxpatch import deterministic_model  # noqa: E402
-from voiceguide.voice.piper import DEFAULT_VOICE, Piper  # noqa: E402
-from voiceguide.voice.piperfiles import find_voices, is_piper_voice  # noqa: E402
+from voiceguide.voice.piper import Piper  # noqa: E402
+from voiceguide.voice.piperfiles import DEFAULT_VOICE, find_voices, is_piper_voice  # noqa: E402
 from voiceguide.voice.recorded import CuedEngine, RecordedCues, phrase_key  # noqa: E402
 from audiotools import decode, onset_lag  # noqa: E402
 
@@ -230,7 +230,7 @@ def test_neural_render_matches_its_plan(engine, joe, tmp_path):
     speech = [e for e in tl.events if e.kind == "speech"]
     assert speech
     for ev in speech:
-        clip = voice.clip(ev.text)
+        clip = voice.clip(ev.text, ev.role)
         assert abs(ev.end - ev.start - clip.size / dsp.RATE) < 0.002  # planned with the measured clip
         lag = onset_lag(audio, dsp.from_int16(clip), ev.start)
         assert abs(lag) < TOLERANCE, (ev.text, lag)
@@ -326,7 +326,7 @@ def test_recorded_cues_replace_exactly_their_phrases(engine, joe, cue_folder, tm
     assert abs(audio.size / dsp.RATE - sess.timeline.duration) < TOLERANCE
     for ev in sess.timeline.events:
         if ev.kind == "speech":
-            clip = cued.clip(ev.text)
+            clip = cued.clip(ev.text, ev.role)
             assert abs(ev.end - ev.start - clip.size / dsp.RATE) < 0.002, ev.text
             lag = onset_lag(audio, dsp.from_int16(clip), ev.start)
             assert abs(lag) < TOLERANCE, (ev.text, lag)

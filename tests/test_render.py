@@ -98,12 +98,12 @@ def test_mp3_matches_plan(rendered, cache_env, path):
     assert abs(audio.size / dsp.RATE - plan["duration"]) < TOLERANCE
     from voiceguide.voice import Voice
 
-    voice = Voice.create("espeak", plan["settings"]["voice"], plan["settings"]["language"], plan["settings"]["speech_rate"],
+    voice = Voice.create(plan["settings"]["engine"], plan["settings"]["voice"], plan["settings"]["language"], plan["settings"]["speech_rate"],
                          ClipCache(cache_env[0]))
     lags = []
     for ev in plan["events"]:
         if ev["kind"] == "speech":
-            lags.append(onset_lag(audio, dsp.from_int16(voice.clip(ev["text"])), ev["start"]))
+            lags.append(onset_lag(audio, dsp.from_int16(voice.clip(ev["text"], ev.get("role", "narration"))), ev["start"]))
     assert lags and max(abs(x) for x in lags) < TOLERANCE, max(lags, key=abs)
     # silence where the plan has nothing: the middle of each hold's longest quiet stretch
     sounding = sorted((e["start"], e["end"]) for e in plan["events"] if e["kind"] in ("speech", "sound"))

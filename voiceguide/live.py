@@ -22,7 +22,7 @@ from . import dsp
 from .errors import VoiceguideError
 from .mix import Mixer
 from .plan import plan
-from .timeline import EstimatedLengths, Timeline
+from .timeline import EstimatedLengths, Timeline, Utterance
 from .render import utterances, voiced
 from .script import Routine, load_routine
 from .settings import Overrides, Settings
@@ -102,10 +102,10 @@ class _Lengths:
     def __init__(self, voice: Voice, settings: Settings):
         self.voice = voice
         self.estimate = EstimatedLengths(settings)
-        self.ready: dict[str, float] = {}
+        self.ready: dict[Utterance, float] = {}
 
-    def speech(self, text: str) -> float:
-        return self.ready.get(text) or self.estimate.speech(text)
+    def speech(self, text: str, role: str = "narration") -> float:
+        return self.ready.get(Utterance(text, role)) or self.estimate.speech(text, role)
 
     def sound(self, path: Path) -> float:
         return self.estimate.sound(path)
@@ -131,13 +131,15 @@ class Ahead:
         """Render the next `count` texts and re-plan. `on_update` gets the new timeline before
         `final_until` moves on, so whoever plays never mixes past the final part of its own timeline."""
         batch = self.texts[self._next : self._next + count]
-        for text in batch:
-            self.voice.clip(text)
-            self.lengths.ready[text] = self.voice.speech(text)
+        for said in batch:
+            self.voice.clip(*said)
+            self.lengths.ready[said] = self.voice.speech(*said)
         self._next += len(batch)
         timeline = plan(self.routine, self.settings, self.lengths)
         pending = set(self.texts[self._next :])
-        final = next((e.start for e in timeline.events if e.kind == "speech" and e.text in pending), timeline.duration)
+        final = next(
+            (e.start for e in timeline.events if e.kind == "speech" and (e.text, e.role) in pending), timeline.duration
+        )
         if on_update is not None:
             on_update(timeline)
         with self.lock:
@@ -186,7 +188,7 @@ class Player:
     AHEAD = 0.5  # seconds mixed in advance
     CHUNK = 0.1  # seconds mixed at a time
 
-    def __init__(self, timeline: Timeline, speech: Callable[[str], np.ndarray], interactive_waits: bool = False):
+    def __init__(self, timeline: Timeline, speech: Callable[[str, str], np.ndarray], interactive_waits: bool = False):
         self.speech = speech
         self.lock = threading.Lock()
         self.interactive_waits = interactive_waits

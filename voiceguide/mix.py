@@ -56,8 +56,8 @@ class _Placed:
 
 
 class Mixer:
-    def __init__(self, timeline: Timeline, speech: Callable[[str], np.ndarray], gain_db: float = 0.0):
-        """`speech(text)` returns the int16 clip for an utterance (the voice stage)."""
+    def __init__(self, timeline: Timeline, speech: Callable[[str, str], np.ndarray], gain_db: float = 0.0):
+        """`speech(text, role)` returns the int16 clip for an utterance (the voice stage)."""
         self.timeline = timeline
         self.speech = speech
         self.gain = dsp.db_to_gain(gain_db)
@@ -77,7 +77,7 @@ class Mixer:
         self.longest_speech = max((b - a for a, b in self.speech_spans), default=0)
         self._sounds: dict[Path, np.ndarray] = {}
         self._loops: dict[Path, np.ndarray] = {}
-        self._clips: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._clips: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._clip_bytes = 0
 
     # ---------------------------------------------------------- sources
@@ -87,25 +87,26 @@ class Mixer:
             self._sounds[path] = decode(path)
         return self._sounds[path]
 
-    def _clip(self, text: str) -> np.ndarray:
+    def _clip(self, text: str, role: str) -> np.ndarray:
         """The int16 clip of an utterance; the few most recent are kept (the cache on disk holds them all)."""
-        clip = self._clips.get(text)
+        key = (text, role)
+        clip = self._clips.get(key)
         if clip is None:
-            clip = self.speech(text)
-            self._clips[text] = clip
+            clip = self.speech(text, role)
+            self._clips[key] = clip
             self._clip_bytes += clip.nbytes
             while self._clip_bytes > CLIP_MEMORY and len(self._clips) > 1:  # memory stays flat: recent clips only
                 _, old = self._clips.popitem(last=False)
                 self._clip_bytes -= old.nbytes
         else:
-            self._clips.move_to_end(text)
+            self._clips.move_to_end(key)
         return clip
 
     def audio_of(self, p: _Placed) -> np.ndarray:
         ev = p.event
         n = p.end - p.start
         if ev.kind == "speech":
-            return dsp.from_int16(self._clip(ev.text)[:n])
+            return dsp.from_int16(self._clip(ev.text, ev.role)[:n])
         data = self._sound(ev.path)
         level = SOUND_LEVELS.get(ev.role, 0.6)
         if n < data.size:  # cut short (a breath tone longer than its phase): fade the cut

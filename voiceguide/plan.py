@@ -148,12 +148,12 @@ class _Planner:
             if isinstance(piece, float):
                 self.t += piece
             else:
-                length = self.lengths.speech(piece)
+                length = self.lengths.speech(piece, role)
                 self.add(self.t, self.t + length, "speech", step, text=piece, role=role)
                 self.t += length
 
     def speak_at(self, start: float, text: str, step: str, role: str) -> Event:
-        return self.add(start, start + self.lengths.speech(text), "speech", step, text=text, role=role)
+        return self.add(start, start + self.lengths.speech(text, role), "speech", step, text=text, role=role)
 
     def sound_at(self, start: float, ref: SoundRef | Path, step: str, role: str, limit: float | None = None) -> Event:
         path = ref.path if isinstance(ref, SoundRef) else ref

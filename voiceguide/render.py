@@ -19,7 +19,7 @@ from .errors import ScriptError, VoiceguideError
 from .fsutil import atomic_path, atomic_write_text
 from .mix import TARGET_LUFS, Mixer
 from .plan import plan
-from .timeline import Timeline
+from .timeline import Timeline, Utterance
 from .script import Routine, load_routine
 from .settings import Overrides, Settings, resolve
 from .sink import DEFAULT_BITRATE, Tags, encoder_loss_db, encoder, id3_tag, lrc, prepend_tag, srt, write_stream
@@ -37,7 +37,7 @@ class Session:
 class _NoSpeech:
     """Lengths for collecting what will be said: speech takes no time, sounds their real length."""
 
-    def speech(self, text: str) -> float:
+    def speech(self, text: str, role: str = "narration") -> float:
         return 0.0
 
     def sound(self, path: Path) -> float:
@@ -46,8 +46,8 @@ class _NoSpeech:
         return audio_length(path)
 
 
-def utterances(routine: Routine, settings: Settings) -> list[str]:
-    """Every text the session will speak. Texts never depend on how long speech takes, so a plan
+def utterances(routine: Routine, settings: Settings) -> list[Utterance]:
+    """Every utterance the session will speak. Texts never depend on how long speech takes, so a plan
     with zero-length speech names them all, and they can be rendered in parallel before the real plan."""
     try:
         return plan(routine, settings, _NoSpeech()).utterances()
@@ -63,8 +63,9 @@ def voiced(
 ) -> tuple[Settings, Voice]:
     """A routine's settings and the voice that will speak it (the voice id settled in the settings)."""
     settings = resolve(routine, overrides)
-    voice = Voice.create(engine, settings.voice, settings.language, settings.speech_rate, cache, cues=settings.cues)
-    return replace(settings, voice=voice.voice_id), voice
+    voice = Voice.create(engine, settings.voice, settings.language, settings.speech_rate, cache, cues=settings.cues,
+                         style=settings.delivery)
+    return replace(settings, voice=voice.voice_id, engine=voice.engine.name), voice
 
 
 def session(

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from .audiofile import audio_length
+from .delivery import delivery_for
 from .settings import Settings
 
 # ------------------------------------------------------------------ the timeline
@@ -79,10 +80,12 @@ class Timeline:
                 "rate": s.rate,
                 "speech_rate": round(s.speech_rate, 1),
                 "breath": {"in": s.breath.inhale, "hold": s.breath.hold, "out": s.breath.exhale},
+                "engine": s.engine,
                 "voice": s.voice,
                 "language": s.language,
                 "wait_fallback": s.wait_fallback,
                 "guidance": s.guidance,
+                "delivery": s.delivery,
                 "ambient": s.ambient.name if s.ambient else None,
             },
         }
@@ -90,9 +93,9 @@ class Timeline:
     def speech(self) -> list[Event]:
         return [e for e in self.events if e.kind == "speech"]
 
-    def utterances(self) -> list[str]:
-        """Every distinct text spoken, in order of first use."""
-        return list(dict.fromkeys(e.text for e in self.events if e.kind == "speech"))
+    def utterances(self) -> list[Utterance]:
+        """Every distinct utterance (text and role) spoken, in order of first use."""
+        return list(dict.fromkeys(Utterance(e.text, e.role) for e in self.events if e.kind == "speech"))
 
 
 def _r(x: float) -> float:
@@ -102,10 +105,18 @@ def _r(x: float) -> float:
 # ------------------------------------------------------------------ lengths
 
 
+class Utterance(NamedTuple):
+    """What is said and in which role: the same words as a breath cue and as narration are spoken
+    differently (`delivery`), so they are different clips."""
+
+    text: str
+    role: str = "narration"
+
+
 class Lengths(Protocol):
     """How long things take; the planner's only window onto audio."""
 
-    def speech(self, text: str) -> float: ...
+    def speech(self, text: str, role: str = "narration") -> float: ...
 
     def sound(self, path: Path) -> float: ...
 
@@ -121,11 +132,13 @@ class EstimatedLengths:
 
     def __init__(self, settings: Settings):
         self.wpm = settings.speech_rate
+        self.style = settings.delivery
 
-    def speech(self, text: str) -> float:
+    def speech(self, text: str, role: str = "narration") -> float:
         words = len(text.split())
-        spoken = max(self.wpm, self.FLOOR_WPM)
-        gaps = max(0, words - 1) * max(0.0, 60.0 / self.wpm - 60.0 / spoken)
+        wpm = self.wpm * delivery_for(self.style, role).tempo
+        spoken = max(wpm, self.FLOOR_WPM)
+        gaps = max(0, words - 1) * max(0.0, 60.0 / wpm - 60.0 / spoken)
         pauses = len(_PAUSE_PUNCT.findall(text)) * 0.3 + len(_COMMA.findall(text)) * 0.15
         return round(0.1 + words * 60.0 / spoken + gaps + pauses, 3)
 

@@ -10,8 +10,8 @@ import typer
 from ..errors import ScriptError, VoiceguideError
 from .app import app
 from .options import (
-    AmbientOpt, BreathOpt, CuesOpt, EngineOpt, GuidanceOpt, HoldScaleOpt, PaceOpt, PresetOpt, RateOpt, VoiceOpt,
-    _console, _display, choose,
+    AmbientOpt, BreathOpt, CuesOpt, DeliveryOpt, EngineOpt, GuidanceOpt, HoldScaleOpt, PaceOpt, PresetOpt, RateOpt, VoiceOpt,
+    _console, _display, choose, say_voice_note,
 )
 
 @app.command()
@@ -28,6 +28,7 @@ def render(
     ambient: AmbientOpt = None,
     preset: PresetOpt = None,
     cues: CuesOpt = None,
+    delivery: DeliveryOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="mp3 (tagged, with chapters) or wav.")] = "mp3",
     bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbit/s.")] = 64,
 ) -> None:
@@ -40,13 +41,14 @@ def render(
     fmt = fmt.lower()
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues)
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
     out, err = _console(), _console(stderr=True)
     failed = 0
     for path in scripts:
         try:
             with Progress(err, _display(path)) as bar:
                 sess = session(path, ov, ov.engine or "auto", display=_display(path), progress=bar.speech)
+                say_voice_note(sess.voice)
                 result = export(sess, out_dir, fmt, bitrate, progress=bar.audio)
         except ScriptError as exc:
             failed += 1
@@ -119,6 +121,7 @@ def play(
     ambient: AmbientOpt = None,
     preset: PresetOpt = None,
     cues: CuesOpt = None,
+    delivery: DeliveryOpt = None,
     backend: Annotated[
         Optional[str], typer.Option("--audio-backend", help="miniaudio backend, e.g. pulseaudio, alsa, null.", hidden=True)
     ] = None,
@@ -133,8 +136,9 @@ def play(
     from ..liveview import play_session
 
     started = time.monotonic()
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues)
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
     ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
+    say_voice_note(ahead.voice)
     console = _console()
     if not console.is_terminal:
         console = _plain_console()

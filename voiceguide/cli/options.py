@@ -29,13 +29,13 @@ VoiceOpt = Annotated[Optional[str], typer.Option("--voice", help="Voice id, name
 
 
 def choose(pace=None, hold_scale=None, breath=None, rate=None, voice=None, guidance=None, ambient=None,
-           engine=None, preset=None, cues=None) -> Overrides:
+           engine=None, preset=None, cues=None, delivery=None) -> Overrides:
     """The command line's choices over the chosen preset over the user's config file."""
     from ..config import load_config
     from ..settings import merge, parse_value
 
     given = {"pace": pace, "hold_scale": hold_scale, "breath": breath, "rate": rate, "voice": voice,
-             "guidance": guidance, "ambient": ambient, "engine": engine, "cues": cues}
+             "guidance": guidance, "ambient": ambient, "engine": engine, "cues": cues, "delivery": delivery}
     parsed = {}
     for key, value in given.items():
         if value is None:
@@ -48,6 +48,16 @@ def choose(pace=None, hold_scale=None, breath=None, rate=None, voice=None, guida
         return merge(Overrides(**parsed), load_config(), preset)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--preset") from None
+
+
+_said: set[str] = set()
+
+
+def say_voice_note(voice) -> None:
+    """Once per run, on stderr: how to get the natural voice when the system voice speaks instead."""
+    if voice.note and voice.note not in _said:
+        _said.add(voice.note)
+        print(f"voiceguide: {voice.note}", file=sys.stderr, flush=True)
 
 
 def _console(stderr: bool = False):
@@ -78,6 +88,10 @@ GuidanceOpt = Annotated[
 ]
 AmbientOpt = Annotated[
     Optional[str], typer.Option("--ambient", help="A background bed under the session: a built-in name or a sound file.")
+]
+DeliveryOpt = Annotated[
+    Optional[str],
+    typer.Option("--delivery", help="calm (breath cues slower and softer, countdowns crisp) or flat (all like narration)."),
 ]
 PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="A named preset from your config file.")]
 EstimateOpt = Annotated[

@@ -13,8 +13,8 @@ from ..errors import ScriptError, VoiceguideError
 from ..settings import Overrides
 from .app import app
 from .options import (
-    AmbientOpt, BreathOpt, CuesOpt, EngineOpt, EstimateOpt, GuidanceOpt, HoldScaleOpt, PaceOpt, PresetOpt, RateOpt,
-    VoiceOpt, _console, _display, choose,
+    AmbientOpt, BreathOpt, CuesOpt, DeliveryOpt, EngineOpt, EstimateOpt, GuidanceOpt, HoldScaleOpt, PaceOpt, PresetOpt, RateOpt,
+    VoiceOpt, _console, _display, choose, say_voice_note,
 )
 
 def _plan_file(path: Path, ov: Overrides, estimate: bool = False, progress=None):
@@ -34,7 +34,9 @@ def _plan_file(path: Path, ov: Overrides, estimate: bool = False, progress=None)
         return routine, plan(routine, resolve(routine, ov))
     from ..render import voiced_session
 
-    return routine, voiced_session(routine, ov, ov.engine or "auto", progress=progress).timeline
+    sess = voiced_session(routine, ov, ov.engine or "auto", progress=progress)
+    say_voice_note(sess.voice)
+    return routine, sess.timeline
 
 
 def _plan_problems(routine, ov: Overrides) -> list:
@@ -69,12 +71,13 @@ def check(
     ambient: AmbientOpt = None,
     preset: PresetOpt = None,
     cues: CuesOpt = None,
+    delivery: DeliveryOpt = None,
     estimate: EstimateOpt = False,
 ) -> None:
     """Validate routines: every problem with FILE:LINE:COLUMN; safety notes and total length when fine."""
     from ..text import format_length
 
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues)
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
     out, err = _console(), _console(stderr=True)
     failed = 0
     for path in scripts:
@@ -118,12 +121,13 @@ def plan_cmd(
     ambient: AmbientOpt = None,
     preset: PresetOpt = None,
     cues: CuesOpt = None,
+    delivery: DeliveryOpt = None,
     estimate: EstimateOpt = False,
 ) -> None:
     """Show the timeline: every event with its clock time, and the total."""
     from ..report import plan_table
 
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues)
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
     routine, timeline = _plan_file(script, ov, estimate)
     if svg is not None:
         from ..svg import write_svg

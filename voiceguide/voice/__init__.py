@@ -12,10 +12,11 @@ import numpy as np
 from .. import dsp
 from ..audiofile import audio_length
 from .cache import ClipCache, clip_key
+from ..delivery import Delivery, delivery_for
 from .base import Engine, VoiceError, VoiceInfo
-from .registry import ENGINES, get_engine
+from .registry import ENGINES, choose, get_engine
 
-__all__ = ["Voice", "VoiceError", "VoiceInfo", "ENGINES", "get_engine", "ClipCache", "process_clip", "SPEECH_LUFS"]
+__all__ = ["Voice", "VoiceError", "VoiceInfo", "ENGINES", "choose", "get_engine", "ClipCache", "process_clip", "SPEECH_LUFS"]
 
 # Each clip's loudness and true-peak ceiling. A session measures about 1.5 dB quieter than its clips (the
 # gaps between words count in its 400 ms blocks), so clips a little louder than the -16 LUFS target
@@ -39,101 +40,109 @@ def _clip_loudness(x: np.ndarray) -> float:
     return -0.691 + 10 * math.log10(energy.mean()) if energy.size else -math.inf
 
 
-def process_clip(samples: np.ndarray, rate: int) -> np.ndarray:
+def process_clip(samples: np.ndarray, rate: int, gain_db: float = 0.0) -> np.ndarray:
     """Raw TTS output -> a clip for the timeline: session rate, trimmed to its onset and end,
-    levelled to SPEECH_LUFS under a true-peak ceiling, with short fades (no clicks)."""
+    levelled to SPEECH_LUFS + gain_db under a true-peak ceiling, with short fades (no clicks)."""
     x = dsp.from_int16(samples)
     x = dsp.resample(x, rate, dsp.RATE)
     x = dsp.trim_silence(x)
     if x.size == 0:
         return np.zeros(int(0.05 * dsp.RATE), dtype=np.int16)  # e.g. punctuation only: a breath of silence
     ceiling = dsp.db_to_gain(SPEECH_CEILING_DB)
+    target = SPEECH_LUFS + gain_db
     loud = _clip_loudness(x)
     if math.isfinite(loud):
         gain = 1.0
         for _ in range(3):  # the limiter lowers loudness a little: correct twice more
             y = dsp.limit(x * gain, ceiling)
             now = _clip_loudness(y)
-            if not math.isfinite(now) or abs(now - SPEECH_LUFS) < 0.1:
+            if not math.isfinite(now) or abs(now - target) < 0.1:
                 break
-            gain *= dsp.db_to_gain(SPEECH_LUFS - now)
+            gain *= dsp.db_to_gain(target - now)
         x = y
     return dsp.to_int16(dsp.fade_edges(x))
 
 
 class Voice:
-    """An engine, a voice and a speaking rate: renders text to clips (cached) and knows their lengths.
+    """An engine, a voice, a speaking rate and a delivery style: renders utterances to clips (cached)
+    and knows their lengths.
 
-    It is also the planner's `Lengths`: speech lengths are the measured clips."""
+    It is also the planner's `Lengths`: speech lengths are the measured clips. A clip is the text
+    spoken in its role's delivery (`delivery.py`), so the same words as a breath cue and as
+    narration are two clips."""
 
-    def __init__(self, engine: Engine, voice_id: str, wpm: float, cache: ClipCache | None = None, cues=None):
+    def __init__(self, engine: Engine, voice_id: str, wpm: float, cache: ClipCache | None = None, cues=None,
+                 style: str = "calm", note: str | None = None):
         self.engine = engine
         self.cues = cues  # RecordedCues: the user's recordings replace the engine for the phrases they name
         self.voice_id = voice_id
         self.wpm = wpm
+        self.style = style
+        self.note = note  # how to get the natural voice, when `auto` fell back to the system voice
         self.cache = cache or ClipCache()
-        self._lengths: dict[str, float] = {}
+        self._lengths: dict[tuple[str, Delivery], float] = {}
         self._version = engine.version()
 
     @classmethod
     def create(cls, engine_name: str, wanted: str | None, language: str, wpm: float, cache: ClipCache | None = None,
-               cues: Path | None = None):
-        if (engine_name or "auto") == "auto" and wanted:
-            from .piperfiles import is_piper_voice
-
-            if is_piper_voice(wanted):  # --voice en_US-joe-medium or --voice PATH/voice.onnx
-                engine_name = "piper"
-        engine = get_engine(engine_name)
+               cues: Path | None = None, style: str = "calm"):
+        picked = choose(engine_name, wanted, language)
         recorded = None
         if cues is not None:
             from .recorded import RecordedCues
 
             recorded = RecordedCues(cues)
-        return cls(engine, engine.resolve_voice(wanted, language), wpm, cache, cues=recorded)
+        return cls(picked.engine, picked.voice, wpm, cache, cues=recorded, style=style, note=picked.note)
 
     def describe(self) -> str:
         extra = f", {len(self.cues)} recorded cues" if self.cues is not None else ""
         return f"{self.engine.name} voice {self.voice_id} at {self.wpm:.0f} wpm{extra}"
 
-    def key(self, text: str) -> str:
+    def delivery(self, role: str) -> Delivery:
+        return delivery_for(self.style, role)
+
+    def key(self, text: str, delivery: Delivery = Delivery()) -> str:
         return clip_key(
             text=text, engine=self.engine.name, engine_version=self._version, voice=self.voice_id,
-            wpm=self.wpm, rate=dsp.RATE,
+            wpm=self.wpm * delivery.tempo, rate=dsp.RATE, gain_db=delivery.gain_db,
         )
 
-    def clip(self, text: str) -> np.ndarray:
-        """The clip for `text` as int16 at the session rate, rendered if not cached."""
+    def clip(self, text: str, role: str = "narration") -> np.ndarray:
+        """The clip for `text` spoken in `role`, as int16 at the session rate, rendered if not cached."""
+        delivery = self.delivery(role)
         recorded = self.cues.lookup(text) if self.cues is not None else None
         if recorded is not None:  # the user's own recording of exactly this phrase
-            self._lengths[text] = recorded.size / dsp.RATE
+            self._lengths[text, delivery] = recorded.size / dsp.RATE
             return recorded
-        key = self.key(text)
+        key = self.key(text, delivery)
         samples = self.cache.get(key, dsp.RATE)
         if samples is None:
-            raw, rate = self.engine.synthesize(text, self.voice_id, self.wpm)
-            samples = process_clip(raw, rate)
+            raw, rate = self.engine.synthesize(text, self.voice_id, self.wpm * delivery.tempo)
+            samples = process_clip(raw, rate, delivery.gain_db)
             self.cache.put(key, samples, dsp.RATE)
-        self._lengths[text] = samples.size / dsp.RATE
+        self._lengths[text, delivery] = samples.size / dsp.RATE
         return samples
 
-    def prepare(self, texts: Iterable[str], jobs: int = 0, progress: Callable[[int, int], None] | None = None) -> None:
-        """Render every text not yet cached, in parallel where the engine allows."""
-        todo = [t for t in dict.fromkeys(texts) if t not in self._lengths]
+    def prepare(self, said: Iterable[tuple[str, str]], jobs: int = 0,
+                progress: Callable[[int, int], None] | None = None) -> None:
+        """Render every utterance (text, role) not yet cached, in parallel where the engine allows."""
+        todo = [u for u in dict.fromkeys(said) if (u[0], self.delivery(u[1])) not in self._lengths]
         if not todo:
             return
         workers = 1 if self.engine.name == "pyttsx3" else (jobs or min(8, max(2, (_cpus() or 2))))
         done = 0
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for _ in pool.map(self.clip, todo):
+            for _ in pool.map(lambda u: self.clip(*u), todo):
                 done += 1
                 if progress:
                     progress(done, len(todo))
 
     # -- Lengths
-    def speech(self, text: str) -> float:
-        if text not in self._lengths:
-            self.clip(text)
-        return self._lengths[text]
+    def speech(self, text: str, role: str = "narration") -> float:
+        delivery = self.delivery(role)
+        if (text, delivery) not in self._lengths:
+            self.clip(text, role)
+        return self._lengths[text, delivery]
 
     def sound(self, path: Path) -> float:
         return audio_length(path)

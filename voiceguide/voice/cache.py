@@ -30,20 +30,20 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("voiceguide", appauthor=False))
 
 
-def clip_key(*, text: str, engine: str, engine_version: str, voice: str, wpm: float, rate: int) -> str:
-    blob = json.dumps(
-        {
-            "format": CLIP_FORMAT,
-            "engine": engine,
-            "engine_version": engine_version,
-            "voice": voice,
-            "wpm": round(float(wpm), 2),
-            "rate": rate,
-            "text": text,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-    )
+def clip_key(*, text: str, engine: str, engine_version: str, voice: str, wpm: float, rate: int,
+             gain_db: float = 0.0) -> str:
+    fields = {
+        "format": CLIP_FORMAT,
+        "engine": engine,
+        "engine_version": engine_version,
+        "voice": voice,
+        "wpm": round(float(wpm), 2),
+        "rate": rate,
+        "text": text,
+    }
+    if gain_db:  # a delivery's level (neutral clips keep the keys they always had)
+        fields["gain_db"] = round(float(gain_db), 2)
+    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 

