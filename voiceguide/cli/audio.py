@@ -147,18 +147,17 @@ def _available(language: str | None) -> None:
     from ..voice.listing import available_summary, available_voices
 
     rows = available_voices(language)
-    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True)
+    out = _table_console()
+    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=out.width < 120)  # fit 80 columns
     table.add_column("key", no_wrap=True, min_width=max(len(r.key) for r in rows))  # a key is typed: never cut
     for col in ("language", "quality", "gender", "MB", "licence", "installed"):
-        table.add_column(col, justify="right" if col == "MB" else "left", no_wrap=col != "licence",
-                         min_width=10 if col == "licence" else None)
+        table.add_column(col, justify="right" if col == "MB" else "left", no_wrap=col != "licence")  # licence wraps
     for r in rows:
         licence = Text(r.licence)
         if r.non_commercial:
             licence.append("  NON-COMMERCIAL", style="bold red")
         table.add_row(Text(r.key), Text(r.language), Text(r.quality), Text(r.gender or "-"), Text(r.size_mb),
                       licence, Text(r.installed_label, style="green" if r.installed else ""))
-    out = _table_console()
     out.print(table)
     for line in available_summary(rows, language):
         out.print(line, markup=False)
@@ -166,8 +165,8 @@ def _available(language: str | None) -> None:
 
 def _get_voices(keys: list[str]) -> None:
     """Each key in turn; a failure is one line and the others still run; exit 1 if any failed."""
-    from ..voice.download import DownloadError, get_voice
     from ..voice.catalogue import CatalogueError
+    from ..voice.download import DownloadError, get_voice
     from ..voice.listing import licence_label, licence_of_key
     from ..voice.piperfiles import voices_dir
 
@@ -175,15 +174,17 @@ def _get_voices(keys: list[str]) -> None:
     folder = voices_dir()
     failed = 0
     for key in keys:
+        notes: list[str] = []  # get_voice's "already installed": then that is the one line to print
         try:
             with _FetchBar(err, key, folder, out) as bar:
-                path = get_voice(key, folder, progress=bar.update, note=lambda msg: out.print(msg, markup=False))
+                path = get_voice(key, folder, progress=bar.update, note=notes.append)
         except (DownloadError, CatalogueError) as exc:
             failed += 1
-            err.print(f"voiceguide: {exc}", markup=False)
+            err.print(f"voiceguide: {exc}", markup=False, soft_wrap=True)
             continue
         licence = licence_label(licence_of_key(path.stem)) or "see its MODEL_CARD"
-        out.print(f"installed {path.stem}: {path} (licence {licence}; use it with --voice {path.stem})", markup=False)
+        done = notes[0] if notes else f"installed {path.stem}: {path} (licence {licence}; use it with --voice {path.stem})"
+        out.print(done, markup=False, soft_wrap=True)
     if failed:
         raise typer.Exit(1)
 
@@ -207,7 +208,7 @@ class _FetchBar:
     def update(self, done: int, total: int) -> None:
         if not self.started:
             self.started = True
-            self.out.print(f"fetching {self.key} ({total / 1e6:.1f} MB) into {self.folder}", markup=False)
+            self.out.print(f"fetching {self.key} ({total / 1e6:.1f} MB) into {self.folder}", markup=False, soft_wrap=True)
             if self.console.is_terminal:
                 from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
                                            TransferSpeedColumn)
