@@ -67,6 +67,10 @@ def render(
 
 @app.command()
 def voices(
+    more: Annotated[
+        Optional[list[str]],
+        typer.Argument(metavar="KEY", help="More voice keys for --get (--get KEY KEY...).", show_default=False),
+    ] = None,
     language: Annotated[Optional[str], typer.Option("--language", "-l", help="Only voices for this language (e.g. en).")] = None,
     engine: EngineOpt = "auto",
     sample: Annotated[
@@ -74,12 +78,33 @@ def voices(
     ] = None,
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder for the samples.")] = Path("output/voices"),
     rate: RateOpt = None,
+    available: Annotated[
+        bool, typer.Option("--available", help="List the Piper voices you can download (works offline), with licences.")
+    ] = False,
+    get: Annotated[
+        Optional[list[str]],
+        typer.Option("--get", metavar="KEY", help="Download these Piper voices by key (repeat, or give several) into the voices folder."),
+    ] = None,
 ) -> None:
-    """List the voices of the speech engine; with --sample, render a short sample per voice."""
+    """List the voices of the speech engine; with --sample, render a short sample per voice;
+    with --available, the downloadable Piper voices; with --get KEY, install one."""
+    if more and not get:
+        raise typer.BadParameter(f"unexpected {more[0]!r}; voice keys follow --get", param_hint="KEY")
+    if available and get:
+        raise typer.BadParameter("give either --available or --get", param_hint="--get")
+    if (available or get) and sample:
+        raise typer.BadParameter("--sample lists installed voices; leave out --available and --get", param_hint="--sample")
+    if get:
+        _get_voices([*get, *(more or [])])
+        return
+    if available:
+        _available(language)
+        return
     from rich.table import Table
     from rich.text import Text
 
     from ..voice import get_engine, voice_samples
+    from ..voice.listing import licence_label, licence_of_key
     from ..voice.piper import neural_voices
 
     eng = get_engine(engine or "auto")
@@ -95,14 +120,112 @@ def voices(
                     _console().print(f"{v.id:<24} {_display(path)}", markup=False)
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("voice", "name", "language", "gender") + (("engine",) if neural else ()):
-        table.add_column(col)
+    for col in ("voice", "name", "language", "gender") + (("engine", "licence") if neural else ()):
+        table.add_column(col, no_wrap=col == "voice")  # an id is typed after --voice: never cut
     for v in found + neural:
-        table.add_row(Text(v.id), Text(v.name), Text(v.language), Text(v.gender), *((Text(v.engine),) if neural else ()))
-    _console().print(table)
+        licence = licence_label(licence_of_key(v.id)) if v.engine == "piper" else ""
+        table.add_row(Text(v.id), Text(v.name), Text(v.language), Text(v.gender),
+                      *((Text(v.engine), Text(licence)) if neural else ()))
+    out = _table_console()
+    out.print(table)
     note = f" and {len(neural)} neural (piper; --voice ID uses it)" if neural else ""
     variants = "; espeak voices also take variants: en-us+f3" if eng.name == "espeak" else ""
     _console().print(f"{len(found)} voices ({eng.name}, {eng.version()}){note}{variants}", markup=False)
+    _console().print("more natural voices: voiceguide voices --available", markup=False)
+
+
+def _table_console():
+    """stdout for a table; piped, it is wide, so that each row is one line, nothing cut, for grep."""
+    out = _console()
+    if not out.is_terminal:
+        out.width = 200
+    return out
+
+
+def _available(language: str | None) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..voice.listing import available_summary, available_voices
+
+    rows = available_voices(language)
+    out = _table_console()
+    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=out.width < 120)  # fit 80 columns
+    table.add_column("key", no_wrap=True, min_width=max(len(r.key) for r in rows))  # a key is typed: never cut
+    for col in ("language", "quality", "gender", "MB", "licence", "installed"):
+        table.add_column(col, justify="right" if col == "MB" else "left", no_wrap=col != "licence")  # licence wraps
+    for r in rows:
+        licence = Text(r.licence)
+        if r.non_commercial:
+            licence.append("  NON-COMMERCIAL", style="bold red")
+        table.add_row(Text(r.key), Text(r.language), Text(r.quality), Text(r.gender or "-"), Text(r.size_mb),
+                      licence, Text(r.installed_label, style="green" if r.installed else ""))
+    out.print(table)
+    for line in available_summary(rows, language):
+        out.print(line, markup=False)
+
+
+def _get_voices(keys: list[str]) -> None:
+    """Each key in turn; a failure is one line and the others still run; exit 1 if any failed."""
+    from ..voice.catalogue import CatalogueError
+    from ..voice.download import DownloadError, get_voice
+    from ..voice.listing import licence_label, licence_of_key
+    from ..voice.piperfiles import voices_dir
+
+    out, err = _console(), _console(stderr=True)
+    folder = voices_dir()
+    failed = 0
+    for key in keys:
+        notes: list[str] = []  # get_voice's "already installed": then that is the one line to print
+        try:
+            with _FetchBar(err, key, folder, out) as bar:
+                path = get_voice(key, folder, progress=bar.update, note=notes.append)
+        except (DownloadError, CatalogueError) as exc:
+            failed += 1
+            err.print(f"voiceguide: {exc}", markup=False, soft_wrap=True)
+            continue
+        licence = licence_label(licence_of_key(path.stem)) or "see its MODEL_CARD"
+        done = notes[0] if notes else f"installed {path.stem}: {path} (licence {licence}; use it with --voice {path.stem})"
+        out.print(done, markup=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+class _FetchBar:
+    """The download's progress on stderr: a bar with bytes and speed in a terminal, else a plain line
+    per quarter. Its first call (0 of TOTAL, once the live catalogue named the files) says what is fetched."""
+
+    def __init__(self, console, key: str, folder: Path, out):
+        self.console, self.key, self.folder, self.out = console, key, folder, out
+        self.bar = self.task = None
+        self.started, self.quarter = False, 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar:
+            self.bar.stop()
+
+    def update(self, done: int, total: int) -> None:
+        if not self.started:
+            self.started = True
+            self.out.print(f"fetching {self.key} ({total / 1e6:.1f} MB) into {self.folder}", markup=False, soft_wrap=True)
+            if self.console.is_terminal:
+                from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
+                                           TransferSpeedColumn)
+
+                self.bar = Progress(TextColumn(self.key), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                                    TimeRemainingColumn(), console=self.console, transient=True)
+                self.bar.start()
+                self.task = self.bar.add_task(self.key, total=total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total)
+            return
+        while total and self.quarter < 4 and done * 4 >= (self.quarter + 1) * total:
+            self.quarter += 1
+            self.console.print(f"{self.key}: {self.quarter * 25}% ({done / 1e6:.1f} of {total / 1e6:.1f} MB)",
+                               markup=False)
 
 
 @app.command()
