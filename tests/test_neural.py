@@ -212,7 +212,7 @@ def test_parallel_prepare_matches_one_at_a_time(engine, joe, tmp_path):
     a.prepare(texts, jobs=2)
     b = Voice(engine, joe, 150, ClipCache(tmp_path / "b"))
     for t in texts:
-        assert a.clip(t).tobytes() == b.clip(t).tobytes(), t
+        assert a.clip(*t).tobytes() == b.clip(*t).tobytes(), t
 
 
 # ------------------------------------------------------------------ a whole render

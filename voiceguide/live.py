@@ -150,7 +150,7 @@ class Ahead:
         def work():
             try:
                 while self._next < len(self.texts):
-                    self.render_some(6, on_update)
+                    self.render_some(2, on_update)
             except BaseException as exc:  # reported by the player
                 self.error = exc
             finally:
@@ -378,5 +378,5 @@ def prepare_live(
     routine = load_routine(path, display)
     settings, voice = voiced(routine, overrides, engine, cache)
     ahead = Ahead(routine, settings, voice)
-    ahead.render_some(4)  # enough to start speaking; the rest follows while playing
+    ahead.render_some(1)  # the first words; the rest is rendered while they play
     return ahead

@@ -23,7 +23,7 @@ __all__ = ["Voice", "VoiceError", "VoiceInfo", "ENGINES", "choose", "get_engine"
 # need almost no gain at export, and their peaks (limited once, when cached) stay under the session's
 # ceiling: the export's limiter then has little or nothing to do.
 SPEECH_LUFS = -14.5
-SPEECH_CEILING_DB = -3.5
+SPEECH_CEILING_DB = -4.5
 
 
 def _clip_loudness(x: np.ndarray) -> float:
@@ -129,7 +129,7 @@ class Voice:
         todo = [u for u in dict.fromkeys(said) if (u[0], self.delivery(u[1])) not in self._lengths]
         if not todo:
             return
-        workers = 1 if self.engine.name == "pyttsx3" else (jobs or min(8, max(2, (_cpus() or 2))))
+        workers = jobs or getattr(self.engine, "workers", 0) or min(8, max(2, _cpus()))
         done = 0
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for _ in pool.map(lambda u: self.clip(*u), todo):

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-CLIP_FORMAT = 4  # bump when clip processing changes, so old entries are not reused
+CLIP_FORMAT = 5  # bump when clip processing changes, so old entries are not reused
 
 
 def default_cache_dir() -> Path:

@@ -30,9 +30,10 @@ def _varint(b: bytes, i: int) -> tuple[int, int]:
             return r, i
 
 
-def _fields(b: bytes):
-    """(field, wire type, value, start, end): value is an int, or (start, end) of a length-delimited payload."""
-    i, n = 0, len(b)
+def _fields(b: bytes, i: int = 0, n: int | None = None):
+    """(field, wire type, value, start, end) of the message in b[i:n]: value is an int, or (start, end)
+    of a length-delimited payload; positions are in `b`, so nothing is copied."""
+    n = len(b) if n is None else n
     while i < n:
         start = i
         key, i = _varint(b, i)
@@ -112,11 +113,15 @@ def _random_node(b: bytes) -> tuple[str, str] | None:
     return (inputs[0], outputs[0]) if ok and len(inputs) == 1 and len(outputs) == 1 else ("", "")
 
 
-def _patch_graph(graph: bytes) -> tuple[bytes, int]:
+def _patch_graph(graph: bytes, begin: int, end: int) -> tuple[list, int]:
+    """The graph's fields with its RandomNormalLike nodes replaced: a list of byte pieces (views into
+    `graph` where unchanged, so the 60 MB of weights are copied once, by the final join). The graph is
+    graph[begin:end]."""
     parts, patched = [], 0
     pre = "voiceguide_noise"
-    for f, wt, v, a, b in _fields(graph):
-        if f == 1 and wt == 2:
+    view = memoryview(graph)
+    for f, wt, v, a, b in _fields(graph, begin, end):
+        if f == 1 and wt == 2 and graph.find(b"RandomNormalLike", v[0], v[1]) != -1:
             node = _random_node(graph[v[0] : v[1]])
             if node is not None:
                 x, y = node
@@ -135,7 +140,7 @@ def _patch_graph(graph: bytes) -> tuple[bytes, int]:
                 ]
                 patched += 1
                 continue
-        parts.append(graph[a:b])
+        parts.append(view[a:b])
     if patched:
         parts += [
             _tensor(f"{pre}/noise", fixed_noise()),
@@ -143,16 +148,17 @@ def _patch_graph(graph: bytes) -> tuple[bytes, int]:
             _tensor(f"{pre}/one", np.array([1], np.int64)),
             _tensor(f"{pre}/zero", np.array([0], np.int64)),
         ]
-    return b"".join(parts), patched
+    return parts, patched
 
 
 def deterministic_model(data: bytes) -> tuple[bytes, int]:
     """The ONNX model with its random noise replaced by the fixed noise; (model, nodes patched)."""
     parts, patched = [], 0
+    view = memoryview(data)
     for f, wt, v, a, b in _fields(data):
         if f == 7 and wt == 2:  # ModelProto.graph
-            graph, patched = _patch_graph(data[v[0] : v[1]])
-            parts.append(_ld(7, graph))
+            graph, patched = _patch_graph(data, v[0], v[1])
+            parts += [_enc_varint(7 << 3 | 2), _enc_varint(sum(len(g) for g in graph)), *graph]
         else:
-            parts.append(data[a:b])
+            parts.append(view[a:b])
     return b"".join(parts), patched

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +35,13 @@ from .piperfiles import (
 
 INSTALL_HINT = "install with pip install 'voiceguide[neural]'"
 
-ONNX_THREADS = 1  # per synthesis call; Voice.prepare's pool gives the parallelism
+ONNX_THREADS = 1  # per sentence; the sentence pool (one thread a core) gives the parallelism
+SENTENCE_MEMORY = 64 << 20  # bytes of synthesised sentences kept per model, most recent first
+
+# The calibrated natural rate (words per minute at length_scale 1, the CALIBRATION passage) of the
+# voices we ship, by the MD5 of the model file and the fixed noise: measured once here, exactly as
+# _calibrate does.
+KNOWN_RATES = {("74fd6a4dc39e0aa9dce145d7f5acd4f6", NOISE_TAG): 191.89}
 SENTENCE_GAP = 0.20  # seconds between sentences of one utterance, at the voice's natural rate
 LENGTH_SCALE_RANGE = (0.4, 2.5)
 
@@ -73,11 +82,19 @@ class _Model:
             session = onnxruntime.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
             self.patched = 0
         self.voice = PiperVoice(session=session, config=config)
+        self._memo: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._memo_bytes = 0
+        self._memo_lock = threading.Lock()
+        self.md5 = hashlib.md5(data).hexdigest()
         self.rate = config.sample_rate
         self.natural_wpm = self._natural_wpm(vf)
 
     def _natural_wpm(self, vf: VoiceFile) -> float:
-        """The calibration, remembered in the cache folder per model file (it costs about a second)."""
+        """The calibration: known for the voices we ship (so a cold start does not pay for it), else
+        measured once and remembered in the cache folder per model file (it costs about a second)."""
+        known_rate = KNOWN_RATES.get((self.md5, NOISE_TAG))
+        if known_rate is not None:
+            return known_rate
         from importlib.metadata import version as dist_version
 
         from ..fsutil import atomic_write_text
@@ -116,18 +133,58 @@ class _Model:
         return round(words / seconds * 60.0, 3) if seconds > 0.5 else 160.0
 
     def render(self, text: str, length_scale: float) -> np.ndarray:
+        """The utterance, sentence by sentence: each sentence is synthesised once per process (the
+        same sentence in two utterances is not done twice) on the shared pool, so one long
+        utterance uses every core, as the first sentence of a live session must."""
+        sentences = [tuple(p) for p in self.voice.phonemize(text) if p]
+        if not sentences:
+            return np.zeros(int(0.05 * self.rate), np.int16)
+        pool = _sentence_pool()
+        pieces = [f.result() for f in [pool.submit(self._sentence, p, length_scale) for p in sentences]]
+        gap = np.zeros(int(round(SENTENCE_GAP * length_scale * self.rate)), np.int16)
+        out = [pieces[0]]
+        for piece in pieces[1:]:
+            out += [gap, piece]
+        return np.concatenate(out).astype(np.int16)
+
+    def _sentence(self, phonemes: tuple[str, ...], length_scale: float) -> np.ndarray:
+        """One sentence as Piper's own `synthesize` makes it (normalised to full scale, int16)."""
         from piper import SynthesisConfig
 
-        cfg = SynthesisConfig(length_scale=length_scale)
-        gap = np.zeros(int(round(SENTENCE_GAP * length_scale * self.rate)), np.int16)
-        pieces = []
-        for chunk in self.voice.synthesize(text, cfg):
-            if pieces:
-                pieces.append(gap)
-            pieces.append(chunk.audio_int16_array)
-        if not pieces:
-            return np.zeros(int(0.05 * self.rate), np.int16)
-        return np.concatenate(pieces).astype(np.int16)
+        key = (phonemes, length_scale)
+        with self._memo_lock:
+            hit = self._memo.get(key)
+            if hit is not None:
+                self._memo.move_to_end(key)
+                return hit
+        audio = self.voice.phoneme_ids_to_audio(self.voice.phonemes_to_ids(list(phonemes)),
+                                                SynthesisConfig(length_scale=length_scale))
+        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+        audio = np.zeros_like(audio) if peak < 1e-8 else audio / peak
+        audio = np.clip(audio, -1.0, 1.0).astype(np.float32)
+        pcm = np.clip(audio * 32767.0, -32767.0, 32767.0).astype(np.int16)
+        with self._memo_lock:
+            self._memo[key] = pcm
+            self._memo_bytes += pcm.nbytes
+            while self._memo_bytes > SENTENCE_MEMORY and len(self._memo) > 1:
+                _, old = self._memo.popitem(last=False)
+                self._memo_bytes -= old.nbytes
+        return pcm
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _sentence_pool() -> ThreadPoolExecutor:
+    """One synthesis thread per core for the whole process: however many utterances are asked for at
+    once, at most that many sentences run, so the cores stay busy and never oversubscribed."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
+            _POOL = ThreadPoolExecutor(max_workers=max(1, cores), thread_name_prefix="piper")
+        return _POOL
 
 
 _MODELS: dict[str, _Model] = {}
@@ -156,6 +213,8 @@ def _model(vf: VoiceFile) -> _Model:
 
 class Piper:
     name = "piper"
+    # utterances asked for at once: twice the sentence pool, so it always has the next sentence queued
+    workers = 2 * max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2))
 
     def __init__(self, folder: Path | None = None):
         try:

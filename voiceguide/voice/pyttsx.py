@@ -22,6 +22,7 @@ class Pyttsx3:
     """pyttsx3 driven from a single dedicated thread, one utterance and one file at a time."""
 
     name = "pyttsx3"
+    workers = 1  # one engine on one thread
     TIMEOUT = 60.0
 
     def __init__(self):

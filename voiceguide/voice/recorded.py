@@ -129,7 +129,6 @@ class RecordedCues:
         """The finished clip for this utterance (int16 at the session rate, trimmed and levelled
         by process_clip), or None when no recording names it."""
         from . import process_clip
-        from .. import dsp
 
         key = phrase_key(text)
         if key not in self._files:

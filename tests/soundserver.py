@@ -1,0 +1,159 @@
+"""A private PulseAudio server with null sinks, and a raw recorder of a sink's monitor that can say
+when a sound first arrived, on the recording's own clock.
+
+Shared by the tests and the benchmarks: "when did the first sound reach the device" is measured the
+same way for every program, so programs can be compared side by side."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+
+RATE = 22050  # voiceguide's session rate (dsp.RATE)
+
+
+class SoundServer:
+    """pulseaudio with a temp dir as runtime dir and home, so nothing of the user's is touched."""
+
+    def __init__(self, root: Path, rate: int = RATE):
+        self.root = root
+        self.rate = rate
+        self.log = root / "pulseaudio.log"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
+        self.env.update(XDG_RUNTIME_DIR=str(root), HOME=str(root), PULSE_SERVER=f"unix:{root}/native", TERM="xterm")
+        self._names = itertools.count(1)
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit", "--use-pid-file=no",
+                 "-L", f"module-native-protocol-unix socket={root}/native",
+                 "-L", f"module-null-sink sink_name=vgdefault rate={rate} channels=1", "--log-target=stderr"],
+                env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+            )
+        deadline = time.monotonic() + 15
+        while subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode != 0:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.close()
+                raise RuntimeError(f"pulseaudio did not come up: {self.log.read_text()[-2000:]}")
+            time.sleep(0.1)
+
+    def pactl(self, *args: str) -> str:
+        proc = subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, timeout=20)
+        if proc.returncode != 0:
+            raise RuntimeError(f"pactl {' '.join(args)}: {proc.stderr}")
+        return proc.stdout.strip()
+
+    def new_sink(self) -> str:
+        name = f"vgsink{next(self._names)}"
+        self.pactl("load-module", "module-null-sink", f"sink_name={name}", f"rate={self.rate}", "channels=1")
+        return name
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+class MonitorRecording:
+    """parec of a sink's monitor into a raw file. `now()` is the number of samples recorded so far:
+    a moment on the recording's own clock, to compare with where a sound appears in it."""
+
+    def __init__(self, server: SoundServer, sink: str, path: Path):
+        self.server, self.path = server, path
+        with open(path, "wb") as out:
+            self.proc = subprocess.Popen(
+                ["parec", f"--device={sink}.monitor", f"--rate={server.rate}", "--channels=1", "--format=s16le",
+                 "--latency-msec=10"],
+                env=server.env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE,
+            )
+        deadline = time.monotonic() + 10
+        while self.now() < server.rate // 10:  # the monitor sends silence at once: wait until it flows
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"parec records nothing: {self.proc.stderr.read().decode()}")
+            time.sleep(0.01)
+
+    def now(self) -> int:
+        try:
+            return self.path.stat().st_size // 2
+        except FileNotFoundError:
+            return 0
+
+    def audio(self) -> np.ndarray:
+        return np.fromfile(self.path, dtype="<i2").astype(np.float32) / 32768.0
+
+    def first_sound_after(self, sample: int, level: float = 0.01) -> float | None:
+        """Seconds from `sample` to the first sample louder than `level` (None: silence so far)."""
+        audio = self.audio()[sample:]
+        loud = np.flatnonzero(np.abs(audio) > level)
+        return float(loud[0]) / self.server.rate if loud.size else None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+BARE_PROGRAM = """
+import math, sys, time
+import miniaudio
+rate = int(sys.argv[1])
+def tone():
+    frames, n = (yield b""), 0
+    while True:
+        out = bytearray()
+        for i in range(frames):
+            out += int(8000 * math.sin(2 * math.pi * 440 * (n + i) / rate)).to_bytes(2, "little", signed=True)
+        n += frames
+        frames = yield bytes(out)
+gen = tone(); next(gen)
+device = miniaudio.PlaybackDevice(output_format=miniaudio.SampleFormat.SIGNED16, nchannels=1, sample_rate=rate,
+                                  buffersize_msec=40, app_name="bare")
+device.start(gen)
+time.sleep(1.5)
+device.close()
+"""
+
+
+def time_to_first_sound(server: SoundServer, argv: list[str], env: dict, tmp: Path, timeout: float = 60.0,
+                        cwd: Path | None = None) -> float:
+    """Seconds from launching `argv` (playing to a fresh null sink of its own) to its first sound on
+    that sink, on the recording's clock. The program is stopped once it has been heard."""
+    sink = server.new_sink()
+    rec = MonitorRecording(server, sink, tmp / f"{sink}.raw")
+    try:
+        env = dict(env, **server.env, PULSE_SINK=sink)
+        launched = rec.now()
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        heard = None
+        while heard is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            heard = rec.first_sound_after(launched)
+            if heard is None and proc.poll() is not None:
+                break
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, err = proc.communicate()
+        if heard is None:
+            raise RuntimeError(f"{argv[-1]} made no sound within {timeout:g}s: {err.decode()[-1500:]}")
+        return heard
+    finally:
+        rec.stop()

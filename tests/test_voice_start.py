@@ -1,0 +1,50 @@
+"""A cold live start with the natural voice, on a real sound server.
+
+`play` with an empty clip cache loads the model once, synthesises the first words first (their
+sentences on every core) and starts the sound, rendering the rest while it plays. Measured here as
+the time from launching each program to its first sound on a PulseAudio null sink, against a bare
+audio program on the same server; the 1-second target itself is checked by the benchmark
+(benchmarks/bench_voice.py), where the machine is not shared with the rest of the test suite."""
+
+import os
+import shutil
+import sys
+
+import pytest
+
+from conftest import ROOT
+from soundserver import BARE_PROGRAM, RATE, SoundServer, time_to_first_sound
+
+if not os.environ.get("CI"):
+    pytest.importorskip("piper", reason="the [neural] extra is not installed (pip install -e '.[neural]')")
+
+ROUTINE = ROOT / "scripts" / "two-minute-reset.yaml"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    missing = [t for t in ("pulseaudio", "pactl", "parec") if shutil.which(t) is None]
+    if missing:
+        pytest.fail(f"the live tests need {', '.join(missing)} (apt-get install pulseaudio pulseaudio-utils)",
+                    pytrace=False)
+    srv = SoundServer(tmp_path_factory.mktemp("pulse"))
+    yield srv
+    srv.close()
+
+
+def test_natural_voice_cold_start(server, tmp_path):
+    bare = min(time_to_first_sound(server, [sys.executable, "-c", BARE_PROGRAM, str(RATE)], dict(os.environ), tmp_path)
+               for _ in range(2))
+    cold = []
+    for run in range(2):
+        cache = tmp_path / f"cold-{run}"
+        env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(cache), VOICEGUIDE_VOICES_DIR=str(tmp_path / "no-voices"))
+        cold.append(time_to_first_sound(server, [sys.executable, "-m", "voiceguide", "play", str(ROUTINE)], env,
+                                        tmp_path, cwd=ROOT))
+        assert any((cache / "clips").glob("*/*.wav")), "the natural voice rendered nothing"
+    warm = time_to_first_sound(server, [sys.executable, "-m", "voiceguide", "play", str(ROUTINE)], env, tmp_path,
+                               cwd=ROOT)
+    print(f"first sound: bare {bare:.2f}s, natural voice cold {min(cold):.2f}s, warm {warm:.2f}s")
+    # a generous bound for a shared CI machine; the benchmark holds the 1 s target
+    assert min(cold) < bare + 3.0, (bare, cold)
+    assert warm < bare + 2.0, (bare, warm)
