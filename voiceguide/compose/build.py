@@ -21,7 +21,8 @@ from ..text import format_clock
 from .fit import Span, fit, reach
 from .order import arrange, position_changes
 from .request import FOCUS_SHARE, TOLERANCE, ComposeError, Request
-from .select import ARRIVAL, Estimate, choose, closings, eligible, main_pool, openings, serves
+from .select import ARRIVAL, MARGIN, Estimate, Selection, choose, closings, eligible, main_pool, openings, serves
+from .select import focus_share as share
 from .write import OUTRO, Placed, focus_words, intro, routine_text
 
 Measure = Callable[[Routine], Timeline]
@@ -79,20 +80,38 @@ def _check_focus(request: Request, pool: tuple[Move, ...]) -> None:
             )
 
 
+def _extra(session: tuple[Move, ...]) -> int:
+    """Changes of position beyond the fewest the positions used could need."""
+    return position_changes(session) - (len({m.position for m in session}) - 1)
+
+
 def _sequence(request: Request, pool: tuple[Move, ...], estimate: Estimate, rng: random.Random,
               avoid: frozenset[str]) -> tuple[Move, ...]:
-    """The seed's session with the fewest changes of position over a few selections."""
-    best: tuple[int, tuple[Move, ...]] | None = None
+    """The seed's session with the fewest changes of position over a few selections, then with a
+    main move left out where that saves a change and the others' holds can still fill the length."""
+    best: tuple[int, Selection, tuple[Move, ...]] | None = None
     for _ in range(ATTEMPTS):
         selection = choose(request, pool, estimate, rng, avoid)
         session = arrange(selection, openings(pool), closings(pool), rng, avoid)
-        extra = position_changes(session) - (len({m.position for m in session}) - 1)
-        if best is None or extra < best[0]:
-            best = (extra, session)
-        if extra == 0:
+        if best is None or _extra(session) < best[0]:
+            best = (_extra(session), selection, session)
+        if best[0] == 0:
             break
     assert best is not None
-    return best[1]
+    extra, selection, session = best
+    improved = True
+    while extra > 0 and improved:
+        improved = False
+        for move in selection.main:
+            fewer = Selection(tuple(m for m in selection.main if m is not move), selection.cooldown)
+            kept = list(fewer.main) + [fewer.cooldown]
+            if estimate.total(kept, 1.0) < request.seconds * (1 + MARGIN) or share(request, estimate, kept) < FOCUS_SHARE + 0.02:
+                continue
+            trial = arrange(fewer, openings(pool), closings(pool), rng, avoid)
+            if _extra(trial) < extra:
+                extra, selection, session, improved = _extra(trial), fewer, trial, True
+                break
+    return session
 
 
 def _per_move(timeline: Timeline, moves: tuple[Move, ...]) -> tuple[list[float], list[float]]:

@@ -2,8 +2,8 @@
 
 It lives in the user data folder (`$VOICEGUIDE_DATA_DIR` moves it) as one JSON file, rewritten whole
 and atomically. It is only a preference: a missing, unreadable or damaged file means no history,
-never a failed compose. Sessions of the same seed are not held against each other, so composing
-the same request twice on a day gives the same file."""
+never a failed compose. A seed avoids only the sessions remembered before its own first one, so
+composing with a seed again (today's, say) gives the same session whatever came in between."""
 
 from __future__ import annotations
 
@@ -53,15 +53,19 @@ def read_history(path: Path | None = None) -> tuple[Past, ...]:
 
 
 def avoid(history: tuple[Past, ...], seed: int) -> frozenset[str]:
-    """The moves of the last few sessions composed with another seed."""
-    others = [p for p in history if p.seed != seed]
-    return frozenset(m for p in others[-RECENT:] for m in p.moves)
+    """The moves of the last few sessions before this seed's own (all of them for a new seed)."""
+    seeds = [p.seed for p in history]
+    before = history[: seeds.index(seed)] if seed in seeds else history
+    return frozenset(m for p in before[-RECENT:] for m in p.moves)
 
 
 def remember(history: tuple[Past, ...], seed: int, moves: tuple[str, ...], day: date | None = None) -> tuple[Past, ...]:
-    """The history with this session last (replacing an earlier one of the same seed), the oldest dropped."""
-    kept = tuple(p for p in history if p.seed != seed)
-    return (kept + (Past(seed, (day or date.today()).isoformat(), moves),))[-KEEP:]
+    """The history with this session in it: in its seed's place when the seed was used before, else
+    last; the oldest dropped."""
+    entry = Past(seed, (day or date.today()).isoformat(), moves)
+    if any(p.seed == seed for p in history):
+        return tuple(entry if p.seed == seed else p for p in history)
+    return (history + (entry,))[-KEEP:]
 
 
 def write_history(history: tuple[Past, ...], path: Path | None = None) -> None:

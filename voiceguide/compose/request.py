@@ -7,6 +7,7 @@ closest match, in one line."""
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -73,7 +74,7 @@ def parse_request(
     day: date | None = None,
 ) -> Request:
     """The request from the command line's words; raises ComposeError naming the bad word."""
-    if not minutes > 0 or minutes != minutes:
+    if math.isnan(minutes) or not minutes > 0:
         raise ComposeError(f"--minutes must be a positive number of minutes, not {minutes:g}")
     named: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
@@ -98,3 +99,7 @@ def parse_request(
         seed=today_seed(day) if seed is None else int(seed),
         named_focus=named,
     )
+
+
+def minutes_text(minutes: float) -> str:
+    return f"{minutes:g} minute{'' if minutes == 1 else 's'}"

@@ -9,7 +9,7 @@ correction."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from ..movelib import KINDS, Move
 from ..plan import EstimatedLengths, plan
 from ..script import parse_routine
 from ..settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, Settings
-from .request import FOCUS_SHARE, TOLERANCE, ComposeError, Request
+from .request import FOCUS_SHARE, TOLERANCE, ComposeError, Request, minutes_text
 
 MARGIN = 0.015  # of the target, kept free on each side of the chosen set's range for the correction
 KIND_ORDER = ("rolling", "trigger-point", "activation", "stretch")
@@ -97,25 +97,39 @@ class Estimate:
     def __init__(self, request: Request, pool: tuple[Move, ...], settings: Settings, frame: float, speech_scale: float):
         self.settings = settings
         self.scale = speech_scale
+        self.costs: dict[str, Cost] = {}
+        self.spoken: dict[str, float] = {}
         self.voice = EstimatedLengths(settings)
         breaths = [self.cost(m) for m in openings(pool)], [self.cost(m) for m in closings(pool)]
         self.breaths = tuple(sum(c.at(f) for c in cs) / len(cs) for f in (0.0, 0.5, 1.0) for cs in breaths)
         self.frame = frame * speech_scale
 
     def cost(self, move: Move) -> Cost:
-        c = move_cost(move, self.settings)
-        return Cost(c.fixed * self.scale, c.per_unit, c.low, c.high)
+        if move.id not in self.costs:
+            c = move_cost(move, self.settings)
+            self.costs[move.id] = Cost(c.fixed * self.scale, c.per_unit, c.low, c.high)
+        return self.costs[move.id]
 
     def notes(self, moves: list[Move]) -> float:
         notes = dict.fromkeys(n for m in moves for n in m.safety)
         gap = self.settings.gap(DEFAULT_NOTE_GAP)
-        return sum(self.voice.speech(n) + gap for n in notes) * self.scale
+        for n in notes:
+            if n not in self.spoken:
+                self.spoken[n] = (self.voice.speech(n) + gap) * self.scale
+        return sum(self.spoken[n] for n in notes)
 
     def total(self, moves: list[Move], fraction: float) -> float:
         column = {0.0: 0, 0.5: 2, 1.0: 4}[fraction]
         breaths = self.breaths[column] + self.breaths[column + 1]
         pause = ARRIVAL[0] + fraction * (ARRIVAL[1] - ARRIVAL[0])
         return self.frame + pause + self.notes(moves) + breaths + sum(self.cost(m).at(fraction) for m in moves)
+
+
+def focus_share(request: Request, estimate: Estimate, moves: list[Move]) -> float:
+    """The estimated share of the moves' time (at the middle of their ranges) on the focus."""
+    served = sum(estimate.cost(m).at(0.5) for m in moves if serves(m, request))
+    total = sum(estimate.cost(m).at(0.5) for m in moves)
+    return served / total if total else 1.0
 
 
 def _priority(request: Request, moves: list[Move], rng: random.Random, avoid: frozenset[str]) -> list[Move]:
@@ -154,7 +168,7 @@ def choose(
     if not fitting:
         shortest = min(estimate.total([m], 0.0) for m in ends)
         raise ComposeError(
-            f"{request.minutes:g} minutes is too short for a session of these moves: the shortest, opening breaths, "
+            f"{minutes_text(request.minutes)} is too short for a session of these moves: the shortest, opening breaths, "
             f"a cool-down and closing breaths, lasts about {shortest / 60:.1f} minutes"
         )
     cooldown = fitting[0]
@@ -164,9 +178,7 @@ def choose(
     chosen: list[Move] = [cooldown]
 
     def share(moves: list[Move]) -> float:
-        served = sum(estimate.cost(m).at(0.5) for m in moves if serves(m, request))
-        total = sum(estimate.cost(m).at(0.5) for m in moves)
-        return served / total if total else 1.0
+        return focus_share(request, estimate, moves)
 
     offered = _priority(request, focus, rng, avoid) + _priority(request, others, rng, avoid)
     # First to the middle of the moves' ranges with room to spare in the share; then, near what the
@@ -181,7 +193,9 @@ def choose(
                 continue
             chosen.append(move)
     if estimate.total(chosen, 1.0) < target * (1 - TOLERANCE) or share(chosen) < FOCUS_SHARE:
-        raise ComposeError(_too_long(request, estimate, pool))
+        if capacity(request, estimate, pool) < target:
+            raise ComposeError(_too_long(request, estimate, pool))
+        raise ComposeError(_too_short(request, estimate, pool))
     return Selection(main=tuple(chosen[1:]), cooldown=cooldown)
 
 
@@ -199,7 +213,31 @@ def _too_long(request: Request, estimate: Estimate, pool: tuple[Move, ...]) -> s
     tools = ", ".join(request.equipment) if request.equipment else "the floor alone"
     focus = f" and {FOCUS_SHARE:.0%} of it on {', '.join(request.named_focus)}" if request.focus else ""
     return (
-        f"{request.minutes:g} minutes is more than the moves can fill with {tools} at the {request.level} "
+        f"{minutes_text(request.minutes)} is more than the moves can fill with {tools} at the {request.level} "
         f"level{focus}: at most about {capacity(request, estimate, pool) / 60:.0f} minutes, each move used once; "
         "ask for less time, or add equipment or areas"
     )
+
+
+def _too_short(request: Request, estimate: Estimate, pool: tuple[Move, ...]) -> str:
+    """The focus needs more room than the length leaves beside the opening, the cool-down and the closing."""
+    longer = next(
+        (m for m in range(int(request.minutes) + 1, int(capacity(request, estimate, pool) / 60) + 1)
+         if _fits(replace(request, minutes=float(m)), estimate, pool)),
+        None,
+    )
+    tools = ", ".join(request.equipment) if request.equipment else "the floor alone"
+    hint = f"; {longer} minutes would do" if longer else ""
+    return (
+        f"{minutes_text(request.minutes)} is too short to spend {FOCUS_SHARE:.0%} of a session on "
+        f"{', '.join(request.named_focus) or 'the moves'} with {tools} at the {request.level} level, beside the "
+        f"opening breaths, a cool-down and the closing breaths{hint}"
+    )
+
+
+def _fits(request: Request, estimate: Estimate, pool: tuple[Move, ...]) -> bool:
+    try:
+        choose(request, pool, estimate, random.Random(request.seed))
+    except ComposeError:
+        return False
+    return True

@@ -98,8 +98,8 @@ def routine_text(request: Request, placed: tuple[Placed, ...], arrival: int = 2,
     tools = ",".join(request.equipment) or "none"
     focus = f" --focus {','.join(request.named_focus)}" if request.named_focus else ""
     head = [
-        f"# Composed by: voiceguide compose --minutes {request.minutes:g}{focus} --equipment {tools} "
-        f"--level {request.level} --seed {request.seed}",
+        (f"# Composed by: voiceguide compose --minutes {request.minutes:g}{focus} --equipment {tools} "
+         f"--level {request.level} --seed {request.seed}"),
         "# Each step is a move of voiceguide's library (voiceguide/moves/ID.yaml), copied as it is but for",
         "# its hold, which was set so that the whole session lasts the length asked for. The seeds named",
         "# with each move are the articles its facts, holds and safety notes come from.",
