@@ -33,10 +33,7 @@ def render(
     bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbit/s.")] = 64,
 ) -> None:
     """Render routines to MP3 (or WAV) with chapters, tags and a synced transcript (.srt, .lrc)."""
-    from ..progress import Progress
-    from ..render import export, session
     from ..sink import FORMATS
-    from ..text import format_clock
 
     fmt = fmt.lower()
     if fmt not in FORMATS:
@@ -46,23 +43,32 @@ def render(
     failed = 0
     for path in scripts:
         try:
-            with Progress(err, _display(path)) as bar:
-                sess = session(path, ov, ov.engine or "auto", display=_display(path), progress=bar.speech)
-                say_voice_note(sess.voice)
-                result = export(sess, out_dir, fmt, bitrate, progress=bar.audio)
+            render_file(path, ov, out_dir, fmt, bitrate, out, err)
         except ScriptError as exc:
             failed += 1
             for d in exc.diagnostics:
                 err.print(str(d), markup=False)
-            continue
-        size = result.size / 1_000_000
-        out.print(
-            f"{_display(result.path)}  {format_clock(result.duration)}  {size:.1f} MB  "
-            f"{len(sess.timeline.chapters)} chapters  ({sess.voice.describe()})",
-            markup=False,
-        )
     if failed:
         raise typer.Exit(1)
+
+
+def render_file(path: Path, ov, out_dir: Path, fmt: str = "mp3", bitrate: int = 64, out=None, err=None) -> None:
+    """Render one routine file and print its line: what `render` does for each file, and `compose --render`."""
+    from ..progress import Progress
+    from ..render import export, session
+    from ..text import format_clock
+
+    out, err = out or _console(), err or _console(stderr=True)
+    with Progress(err, _display(path)) as bar:
+        sess = session(path, ov, ov.engine or "auto", display=_display(path), progress=bar.speech)
+        say_voice_note(sess.voice)
+        result = export(sess, out_dir, fmt, bitrate, progress=bar.audio)
+    size = result.size / 1_000_000
+    out.print(
+        f"{_display(result.path)}  {format_clock(result.duration)}  {size:.1f} MB  "
+        f"{len(sess.timeline.chapters)} chapters  ({sess.voice.describe()})",
+        markup=False,
+    )
 
 
 @app.command()
@@ -255,11 +261,20 @@ def play(
     start of the step, q quits; a `wait` step waits for any key. Without a terminal it runs unattended."""
     import time
 
+    started = time.monotonic()
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
+    play_file(script, ov, start_at, backend, started)
+
+
+def play_file(script: Path, ov, start_at: str | None = None, backend: str | None = None,
+              started: float | None = None) -> None:
+    """Play one routine file live: what `play` does, and `compose --play`."""
+    import time
+
     from ..live import MiniaudioOutput, prepare_live
     from ..liveview import play_session
 
-    started = time.monotonic()
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
+    started = time.monotonic() if started is None else started
     ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
     say_voice_note(ahead.voice)
     console = _console()

@@ -1,0 +1,243 @@
+"""Which moves a session uses: the moves the person can do today, chosen by the seed.
+
+Choosing works on estimated lengths (a move's planned length is linear in its hold), so a
+90-minute session is chosen in milliseconds; `build` corrects the holds with the measured speech
+afterwards. The chosen set must be able to land on the length: the sum of its shortest lengths
+at or below the target, the sum of its longest at or above, with room on both sides for that
+correction."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from ..movelib import KINDS, Move
+from ..plan import EstimatedLengths, plan
+from ..script import parse_routine
+from ..settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, Settings
+from .request import FOCUS_SHARE, TOLERANCE, ComposeError, Request, minutes_text
+
+MARGIN = 0.015  # of the target, kept free on each side of the chosen set's range for the correction
+KIND_ORDER = ("rolling", "trigger-point", "activation", "stretch")
+ARRIVAL = (2, 15)  # seconds of quiet after the intro, to arrive; it takes up what whole breaths cannot
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A move's estimated share of a session: `fixed` seconds (narration, setup, switching sides, the
+    gap after it) plus `per_unit` seconds for each second or breath of its hold."""
+
+    fixed: float
+    per_unit: float
+    low: float
+    high: float
+
+    def at(self, fraction: float) -> float:
+        return self.fixed + self.per_unit * (self.low + fraction * (self.high - self.low))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The moves of the middle of a session, and the cool-down that ends it before the closing breaths."""
+
+    main: tuple[Move, ...]
+    cooldown: Move
+
+
+@lru_cache(maxsize=4096)
+def move_cost(move: Move, settings: Settings) -> Cost:
+    """The move planned alone at both ends of its range; the difference is what its hold costs."""
+    lengths = []
+    for amount in (move.hold.low, move.hold.high):
+        text = yaml.safe_dump({"title": move.title, "steps": [move.step_with(amount)]}, sort_keys=False)
+        routine = parse_routine(text, path=Path("move.yaml"), name=f"{move.id}.yaml")
+        lengths.append(plan(routine, settings).duration)
+    per_unit = (lengths[1] - lengths[0]) / (move.hold.high - move.hold.low)
+    fixed = lengths[0] - per_unit * move.hold.low + settings.gap(DEFAULT_GAP)
+    return Cost(fixed, per_unit, move.hold.low, move.hold.high)
+
+
+def serves(move: Move, request: Request) -> bool:
+    """Whether the move works the focus (with no focus, every move but breathing does)."""
+    if not request.focus:
+        return move.kind != "breathing"
+    return bool(set(move.areas) & set(request.focus))
+
+
+def eligible(request: Request, moves: tuple[Move, ...]) -> tuple[Move, ...]:
+    return tuple(m for m in moves if m.fits(request.equipment) and m.level in request.levels)
+
+
+def openings(pool: tuple[Move, ...]) -> tuple[Move, ...]:
+    return tuple(m for m in pool if m.kind == "breathing" and "opening" in m.phases)
+
+
+def closings(pool: tuple[Move, ...]) -> tuple[Move, ...]:
+    return tuple(m for m in pool if m.kind == "breathing" and "closing" in m.phases)
+
+
+def cooldowns(pool: tuple[Move, ...]) -> tuple[Move, ...]:
+    return tuple(m for m in pool if m.kind != "breathing" and "closing" in m.phases)
+
+
+def main_pool(request: Request, pool: tuple[Move, ...]) -> tuple[Move, ...]:
+    """The moves for the middle: everything but breathing, unless breathing is the focus."""
+    breathing = "breathing" in request.focus
+    return tuple(m for m in pool if m.kind != "breathing" or (breathing and "main" in m.phases))
+
+
+class Estimate:
+    """Estimated lengths of candidate sessions: the moves' costs, the opening and closing breaths (the
+    mean of the candidates, which `order` picks later by position), the intro, outro and safety notes."""
+
+    def __init__(self, request: Request, pool: tuple[Move, ...], settings: Settings, frame: float, speech_scale: float):
+        self.settings = settings
+        self.scale = speech_scale
+        self.costs: dict[str, Cost] = {}
+        self.spoken: dict[str, float] = {}
+        self.voice = EstimatedLengths(settings)
+        breaths = [self.cost(m) for m in openings(pool)], [self.cost(m) for m in closings(pool)]
+        self.breaths = tuple(sum(c.at(f) for c in cs) / len(cs) for f in (0.0, 0.5, 1.0) for cs in breaths)
+        self.frame = frame * speech_scale
+
+    def cost(self, move: Move) -> Cost:
+        if move.id not in self.costs:
+            c = move_cost(move, self.settings)
+            self.costs[move.id] = Cost(c.fixed * self.scale, c.per_unit, c.low, c.high)
+        return self.costs[move.id]
+
+    def notes(self, moves: list[Move]) -> float:
+        notes = dict.fromkeys(n for m in moves for n in m.safety)
+        gap = self.settings.gap(DEFAULT_NOTE_GAP)
+        for n in notes:
+            if n not in self.spoken:
+                self.spoken[n] = (self.voice.speech(n) + gap) * self.scale
+        return sum(self.spoken[n] for n in notes)
+
+    def total(self, moves: list[Move], fraction: float) -> float:
+        column = {0.0: 0, 0.5: 2, 1.0: 4}[fraction]
+        breaths = self.breaths[column] + self.breaths[column + 1]
+        pause = ARRIVAL[0] + fraction * (ARRIVAL[1] - ARRIVAL[0])
+        return self.frame + pause + self.notes(moves) + breaths + sum(self.cost(m).at(fraction) for m in moves)
+
+
+def focus_share(request: Request, estimate: Estimate, moves: list[Move]) -> float:
+    """The estimated share of the moves' time (at the middle of their ranges) on the focus."""
+    served = sum(estimate.cost(m).at(0.5) for m in moves if serves(m, request))
+    total = sum(estimate.cost(m).at(0.5) for m in moves)
+    return served / total if total else 1.0
+
+
+def _priority(request: Request, moves: list[Move], rng: random.Random, avoid: frozenset[str]) -> list[Move]:
+    """The moves in the order they are offered: a seeded shuffle in which the moves of recent sessions
+    come last and moves using the equipment asked for come a little earlier; then kinds take turns,
+    so that a session with a roller and a ball rolls, presses, strengthens and stretches."""
+    def key(m: Move) -> float:
+        return rng.random() + (2.0 if m.id in avoid else 0.0) - (0.4 if set(m.equipment) & set(request.equipment) else 0.0)
+
+    keyed = {m.id: key(m) for m in moves}
+    queues = {k: sorted((m for m in moves if m.kind == k), key=lambda m: keyed[m.id]) for k in KINDS}
+    turns = [k for k in KIND_ORDER if queues[k]] + [k for k in KINDS if k not in KIND_ORDER and queues[k]]
+    out: list[Move] = []
+    while any(queues[k] for k in turns):
+        for k in turns:
+            if queues[k]:
+                out.append(queues[k].pop(0))
+    return out
+
+
+def choose(
+    request: Request,
+    pool: tuple[Move, ...],
+    estimate: Estimate,
+    rng: random.Random,
+    avoid: frozenset[str] = frozenset(),
+) -> Selection:
+    """The seed's choice of moves whose range of lengths holds the target; ComposeError when none can."""
+    target = request.seconds
+    low_cap, high_floor = target * (1 - MARGIN), target * (1 + MARGIN)
+    ends = sorted(
+        cooldowns(pool),
+        key=lambda m: (not serves(m, request), estimate.total([m], 1.0) < target, m.id in avoid, rng.random()),
+    )
+    fitting = [m for m in ends if estimate.total([m], 0.0) <= low_cap]
+    if not fitting:
+        shortest = min(estimate.total([m], 0.0) for m in ends)
+        raise ComposeError(
+            f"{minutes_text(request.minutes)} is too short for a session of these moves: the shortest, opening breaths, "
+            f"a cool-down and closing breaths, lasts about {shortest / 60:.1f} minutes"
+        )
+    cooldown = fitting[0]
+    candidates = [m for m in main_pool(request, pool) if m is not cooldown]
+    focus = [m for m in candidates if serves(m, request)]
+    others = [m for m in candidates if not serves(m, request)]
+    chosen: list[Move] = [cooldown]
+
+    def share(moves: list[Move]) -> float:
+        return focus_share(request, estimate, moves)
+
+    offered = _priority(request, focus, rng, avoid) + _priority(request, others, rng, avoid)
+    # First to the middle of the moves' ranges with room to spare in the share; then, near what the
+    # library can fill, on to the top of the ranges with the share at its bare minimum.
+    for fraction, goal, least in ((0.5, target, FOCUS_SHARE + 0.05), (1.0, high_floor, FOCUS_SHARE + 0.01)):
+        for move in offered:
+            if estimate.total(chosen, fraction) >= goal:
+                break
+            if move in chosen or estimate.total(chosen + [move], 0.0) > low_cap:
+                continue
+            if not serves(move, request) and share(chosen + [move]) < least:
+                continue
+            chosen.append(move)
+    if estimate.total(chosen, 1.0) < target * (1 - TOLERANCE) or share(chosen) < FOCUS_SHARE:
+        if capacity(request, estimate, pool) < target:
+            raise ComposeError(_too_long(request, estimate, pool))
+        raise ComposeError(_too_short(request, estimate, pool))
+    return Selection(main=tuple(chosen[1:]), cooldown=cooldown)
+
+
+def capacity(request: Request, estimate: Estimate, pool: tuple[Move, ...]) -> float:
+    """About the longest session the pool fills with the focus share kept: every focus move at its longest,
+    and other moves up to the share they may take."""
+    moves = main_pool(request, pool)
+    focus = sum(estimate.cost(m).at(1.0) for m in moves if serves(m, request))
+    others = sum(estimate.cost(m).at(1.0) for m in moves if not serves(m, request))
+    allowed = min(others, focus * (1 - FOCUS_SHARE) / FOCUS_SHARE)
+    return estimate.total([], 1.0) + focus + allowed
+
+
+def _too_long(request: Request, estimate: Estimate, pool: tuple[Move, ...]) -> str:
+    tools = ", ".join(request.equipment) if request.equipment else "the floor alone"
+    focus = f" and {FOCUS_SHARE:.0%} of it on {', '.join(request.named_focus)}" if request.focus else ""
+    return (
+        f"{minutes_text(request.minutes)} is more than the moves can fill with {tools} at the {request.level} "
+        f"level{focus}: at most about {capacity(request, estimate, pool) / 60:.0f} minutes, each move used once; "
+        "ask for less time, or add equipment or areas"
+    )
+
+
+def _too_short(request: Request, estimate: Estimate, pool: tuple[Move, ...]) -> str:
+    """The focus needs more room than the length leaves beside the opening, the cool-down and the closing."""
+    longer = next(
+        (m for m in range(int(request.minutes) + 1, int(capacity(request, estimate, pool) / 60) + 1)
+         if _fits(replace(request, minutes=float(m)), estimate, pool)),
+        None,
+    )
+    tools = ", ".join(request.equipment) if request.equipment else "the floor alone"
+    hint = f"; {longer} minutes would do" if longer else ""
+    return (
+        f"{minutes_text(request.minutes)} is too short to spend {FOCUS_SHARE:.0%} of a session on "
+        f"{', '.join(request.named_focus) or 'the moves'} with {tools} at the {request.level} level, beside the "
+        f"opening breaths, a cool-down and the closing breaths{hint}"
+    )
+
+
+def _fits(request: Request, estimate: Estimate, pool: tuple[Move, ...]) -> bool:
+    try:
+        choose(request, pool, estimate, random.Random(request.seed))
+    except ComposeError:
+        return False
+    return True
