@@ -1,3 +1,4 @@
+import shutil
 import sys
 import textwrap
 from pathlib import Path
@@ -30,3 +31,22 @@ def plan_text(text: str, **settings):
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="module")
+def pulse(tmp_path_factory):
+    """A private PulseAudio server for the module's live sessions (see tests/livetools.py)."""
+    from livetools import MISSING_TOOLS, TOOLS, Pulse
+
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    if missing:
+        pytest.fail(MISSING_TOOLS.format(missing=", ".join(missing)), pytrace=False)
+    server = Pulse(tmp_path_factory.mktemp("pulse"))
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    """One clip cache for the test routines (shared by `plan --json`, `play` and the reference clips)."""
+    return tmp_path_factory.mktemp("live-clips")

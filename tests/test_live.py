@@ -1,6 +1,6 @@
 """Live playback (`voiceguide play`) on a real sound server.
 
-A private PulseAudio daemon runs for this module; every session plays to its own null sink and is
+A private PulseAudio daemon (tests/livetools.py) runs for this module; every session plays to its own null sink and is
 recorded from that sink's monitor. The sink adds latency, so recordings are compared by CONTENT and
 INTERVALS (speech found by cross-correlation with the real clips, ticks by a matched filter), not by
 wall-clock time. Keys are sent through a pseudo-terminal, as a person would type them.
@@ -12,20 +12,17 @@ module starts, on its own sink, while the other tests run; its test is the last 
 from __future__ import annotations
 
 import fcntl
-import itertools
 import json
 import os
 import pty
 import re
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import termios
 import threading
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -35,123 +32,16 @@ from conftest import ROOT
 from voiceguide import dsp
 from voiceguide.voice import ClipCache, Voice
 from audiotools import onset_lag  # noqa: E402
+from livetools import MISSING_TOOLS, TOOLS, Pulse, Recorder
 
 LIVE = ROOT / "tests" / "live"
 SHIPPED = ROOT / "scripts" / "two-minute-reset.yaml"
 RATE = dsp.RATE
-TOOLS = ("pulseaudio", "parecord", "pactl")
-MISSING_TOOLS = (
-    "the live tests need a PulseAudio server and its tools ({missing} not found): "
-    "sudo apt-get install pulseaudio pulseaudio-utils (./dev test installs them)"
-)
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 HOLD_LEFT = re.compile(r"hold: (\d+):(\d\d) left")
 # The null sink's monitor can lose the first moments of a new stream (up to ~0.2 s of a session's
 # first words), so the first clip of a recording is matched with a lower threshold.
 ANCHOR = 0.6
-
-
-# ------------------------------------------------------------------ the sound server
-
-
-class Pulse:
-    """A private PulseAudio daemon (a temp dir as runtime dir and home) with null sinks to record."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.log = root / "pulseaudio.log"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
-        self.env.update(
-            XDG_RUNTIME_DIR=str(root), HOME=str(root), PULSE_SERVER=f"unix:{root}/native", TERM="xterm"
-        )
-        self.env.pop("COLUMNS", None)
-        self.env.pop("LINES", None)
-        self._names = itertools.count(1)
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit", "--use-pid-file=no",
-                 "-L", f"module-native-protocol-unix socket={root}/native",
-                 "-L", f"module-null-sink sink_name=vgtest rate={RATE} channels=1",
-                 "--log-target=stderr"],
-                env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-            )
-        deadline = time.monotonic() + 15
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"pulseaudio exited ({self.proc.returncode}): {self.log.read_text()[-2000:]}")
-            if subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode == 0:
-                break
-            if time.monotonic() > deadline:
-                self.close()
-                raise RuntimeError(f"pulseaudio did not come up: {self.log.read_text()[-2000:]}")
-            time.sleep(0.1)
-        self.pactl("set-default-sink", "vgtest")
-
-    def pactl(self, *args: str) -> str:
-        proc = subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, timeout=20)
-        assert proc.returncode == 0, f"pactl {' '.join(args)}: {proc.stderr}"
-        return proc.stdout.strip()
-
-    def new_sink(self) -> str:
-        """A fresh null sink of its own, so that sessions (and their recordings) never mix."""
-        name = f"vgsink{next(self._names)}"
-        self.pactl("load-module", "module-null-sink", f"sink_name={name}", f"rate={RATE}", "channels=1")
-        return name
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-
-@pytest.fixture(scope="module")
-def pulse(tmp_path_factory):
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        pytest.fail(MISSING_TOOLS.format(missing=", ".join(missing)), pytrace=False)
-    server = Pulse(tmp_path_factory.mktemp("pulse"))
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory) -> Path:
-    """One clip cache for the test routines (shared by `plan --json`, `play` and the reference clips)."""
-    return tmp_path_factory.mktemp("live-clips")
-
-
-class Recorder:
-    """parecord on a sink's monitor; stop() ends it with SIGINT (so the WAV is finalised) and reads it."""
-
-    def __init__(self, pulse: Pulse, sink: str, path: Path):
-        self.path = path
-        self.proc = subprocess.Popen(
-            ["parecord", f"--device={sink}.monitor", f"--rate={RATE}", "--channels=1", "--format=s16le",
-             "--file-format=wav", str(path)],
-            env=pulse.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 10  # the monitor sends silence at once: wait until it arrives
-        while not (path.exists() and path.stat().st_size > 4000):
-            assert self.proc.poll() is None, f"parecord failed: {self.proc.stderr.read().decode()}"
-            assert time.monotonic() < deadline, "parecord records nothing"
-            time.sleep(0.02)
-
-    def stop(self) -> np.ndarray:
-        time.sleep(0.5)  # the last sound is still on its way through the sink
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise
-        with wave.open(str(self.path)) as w:
-            assert w.getframerate() == RATE and w.getnchannels() == 1
-            data = w.readframes(w.getnframes())
-        return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
 
 
 # ------------------------------------------------------------------ a play session
@@ -392,9 +282,9 @@ def hold_seconds_left(m: re.Match) -> int:
 
 def position_at(hold: dict, shown: int, seen: float, when: float) -> float:
     """Where the player was at `when`, given that the hold's countdown first showed `shown` seconds
-    at `seen`: it shows tenths rounded, cut to whole seconds, so it turned at `shown` + 0.95 left
-    (seen up to one screen refresh, 1/8 s, later)."""
-    return hold["end"] - (shown + 0.95) + (when - seen)
+    at `seen`: it shows whole seconds rounded up, so it turned at `shown` left
+    (seen up to one screen refresh, about 1/10 s, later)."""
+    return hold["end"] - shown + (when - seen)
 
 
 # ------------------------------------------------------------------ the shipped routine, started first
@@ -430,7 +320,7 @@ def test_pause_stops_and_resumes_without_losing_a_tick(play, pulse, cache):
     ticks_planned = [e["start"] for e in plan["events"] if e["kind"] == "sound" and e["sound"] == "tick"]
     assert len(ticks_planned) == 19
     s = play(routine, tty=True)
-    # sync on the countdown: it turns to 0:16 just as the tick 3 s into the hold goes out,
+    # sync on the countdown: it turns to 0:16 just as the tick 4 s into the hold goes out,
     # so half a second later is well between two ticks
     s.wait_for(HOLD_LEFT, timeout=30, check=lambda m: hold_seconds_left(m) <= 16)
     time.sleep(0.45)

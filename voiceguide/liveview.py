@@ -1,4 +1,5 @@
-"""The live session's terminal side: the view (rich, or plain lines when not a terminal) and the keys."""
+"""The live session's terminal side: the floor view (full screen, see floor/), or plain lines when
+not a terminal, and the keys."""
 
 from __future__ import annotations
 
@@ -8,16 +9,14 @@ import sys
 import time
 from typing import Callable, Iterator
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
-from rich.panel import Panel
-from rich.text import Text
 
 from . import dsp
+from .floor.state import floor_state
+from .floor.view import FloorView
 from .live import Ahead, AudioError, Output, Player, Status, find_chapter
-from .text import format_clock, format_length
-
-KEYS_HELP = "space pause/resume · n next step · b back to step start · q quit"
+from .text import format_clock
 
 
 @contextlib.contextmanager
@@ -63,20 +62,8 @@ def raw_keys(enabled: bool) -> Iterator[Callable[[float], str | None]]:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def _view(s: Status, interactive: bool) -> Panel:
-    state = "paused" if s.paused else "press any key to go on" if s.waiting else "playing"
-    lines = [
-        Text.assemble((s.title, "bold"), "   ", (state, "yellow" if s.paused or s.waiting else "green")),
-        Text.assemble("now:  ", (s.chapter_title, "bold cyan")),
-    ]
-    if s.countdown is not None:
-        lines.append(Text.assemble(f"{s.countdown_kind}: ", (f"{format_clock(s.countdown)[:-2]} left", "bold")))
-    lines.append(Text(f"next: {s.next_title or 'the end'}"))
-    left = max(0.0, s.duration - s.position)
-    lines.append(Text(f"session: {format_length(left)} left ({format_clock(s.position)[:-2]} of {format_clock(s.duration)[:-2]})"))
-    if interactive:
-        lines.append(Text(KEYS_HELP, style="dim"))
-    return Panel(Group(*lines), expand=False)
+def _floor(player: Player, s: Status, interactive: bool) -> FloorView:
+    return FloorView(floor_state(player.timeline, s.position, s.paused, s.waiting), interactive)
 
 
 def play_session(
@@ -105,8 +92,15 @@ def play_session(
     try:
         with raw_keys(interactive) as read_key:
             if console.is_terminal:
-                with Live(_view(player.status(), interactive), console=console, refresh_per_second=8, transient=False) as live:
-                    _loop(player, ahead, read_key, lambda s: live.update(_view(s, interactive)), started, console, False)
+                # Full screen on the alternate screen, redrawn by the loop itself (about 10 Hz) so each
+                # frame shows the position just read; leaving restores the screen and the cursor.
+                first = _floor(player, player.status(), interactive)
+                with Live(first, console=console, screen=True, auto_refresh=False, redirect_stderr=False) as live:
+
+                    def show(status: Status) -> None:
+                        live.update(_floor(player, status, interactive), refresh=True)
+
+                    _loop(player, ahead, read_key, show, started, console, False)
             else:
                 _loop(player, ahead, read_key, None, started, console, True)
         if not player.failure and player.finished.is_set():

@@ -1,0 +1,332 @@
+"""The floor view: what it shows (a pure function of the timeline and the position), how it is
+drawn (block digits, large letters, a layout per terminal size), and the real thing in tmux.
+
+The tmux tests run `voiceguide play` in a detached tmux of a fixed size, playing to a null sink of
+a private PulseAudio server, and read the screen with `tmux capture-pane`; every wait is a poll
+with a deadline, so a slow machine only makes them slower.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, plan_text
+from voiceguide.floor import font
+from voiceguide.floor.digits import BLOCK, big_digits, clock
+from voiceguide.floor.letters import big_letters, wrap_large
+from voiceguide.floor.state import floor_state, split_side
+from voiceguide.floor.view import layout
+from voiceguide.plan import plan
+from voiceguide.script import load_routine
+from voiceguide.settings import resolve
+
+SHIPPED = ROOT / "scripts" / "two-minute-reset.yaml"
+FLOOR = ROOT / "tests" / "live" / "floor.yaml"
+BLOCKS = set("\u2588\u2580\u2584 ")
+
+
+def planned(path: Path, **settings):
+    routine = load_routine(path)
+    s = resolve(routine)
+    return plan(routine, replace(s, **settings) if settings else s)
+
+
+def event(tl, kind: str, step: str, role: str | None = None, text: str | None = None):
+    return next(
+        e for e in tl.events
+        if e.kind == kind and e.step == step and (role is None or e.role == role) and (text is None or e.text == text)
+    )
+
+
+# ------------------------------------------------------------------ the state
+
+
+def test_state_during_a_hold_with_sides():
+    tl = planned(SHIPPED)
+    hold = event(tl, "hold", "Seated figure four (right)")
+    t = hold.start + 3.0
+    s = floor_state(tl, t)
+    assert (s.step, s.side) == ("Seated figure four", "right")
+    assert (s.chapter, s.chapters) == (2, 5)
+    assert s.countdown_kind == "hold"
+    assert s.countdown == pytest.approx(hold.end - t)
+    assert s.countdown_seconds == 12
+    assert s.hold_progress == pytest.approx(3.0 / hold.length)
+    assert s.session_progress == pytest.approx(t / tl.duration)
+    assert s.next_step == "Seated figure four (left)"
+    assert s.caption is None  # nothing is spoken 3 s into this hold
+    assert s.breath is None  # a plain hold has no breath indicator
+    assert not s.paused and not s.waiting
+
+
+def test_caption_is_the_speech_under_the_position():
+    tl = planned(SHIPPED)
+    cue = event(tl, "speech", "Seated figure four (right)", role="cue")
+    assert floor_state(tl, cue.start + 0.01).caption == cue.text
+    assert floor_state(tl, cue.end - 0.01).caption == cue.text
+    assert floor_state(tl, cue.end + 0.01).caption is None
+    assert floor_state(tl, cue.start + 0.5).countdown_kind == "hold"  # the cue is heard inside the hold
+    first = tl.speech()[0]
+    assert floor_state(tl, 0.0).caption == first.text
+    assert floor_state(tl, 0.0).step == "Introduction"
+
+
+def test_countdown_rounds_up_so_it_reads_what_is_spoken():
+    tl = planned(SHIPPED)
+    for n in (3, 2, 1):
+        spoken = event(tl, "speech", "Seated figure four (left)", role="countdown", text=str(n))
+        s = floor_state(tl, spoken.start + 0.2)
+        assert s.countdown_seconds == n and s.caption == str(n)
+
+
+@pytest.mark.parametrize("pace", [1.0, 0.8, 1.25])
+def test_breath_phase_follows_the_spoken_breaths(pace):
+    tl = planned(SHIPPED, pace=pace)
+    b = tl.settings.breath_at_pace
+    hold = event(tl, "hold", "Slow breaths")
+    cues = [e for e in tl.events if e.role == "breath"]
+    assert len(cues) == 6
+    for cue in cues:
+        s = floor_state(tl, cue.start + 0.05)
+        assert s.breath == cue.text.split()[-1].lower(), (cue.text, s.breath)
+        assert s.caption == cue.text
+    s = floor_state(tl, hold.start + b.inhale / 2)
+    assert s.breath == "in" and s.breath_progress == pytest.approx(0.5)
+    s = floor_state(tl, hold.start + b.inhale + b.exhale * 0.25)
+    assert s.breath == "out" and s.breath_progress == pytest.approx(0.25)
+    assert floor_state(tl, hold.end + 0.01).breath is None
+
+
+def test_breath_phase_with_a_held_breath_and_sound_cues():
+    tl = plan_text(
+        """
+        title: Box
+        breath: {in: 4, hold: 2, out: 4}
+        steps:
+          - title: Box breaths
+            breaths: 3
+            breath_cues: 1
+        """
+    )
+    hold = event(tl, "hold", "Box breaths")
+    assert any(e.kind == "sound" and e.role == "breath" for e in tl.events)  # later breaths are sounds
+    later = hold.start + 2 * 10.0  # the third breath: no words, only the breath sounds
+    assert floor_state(tl, later + 1.0).breath == "in"
+    assert floor_state(tl, later + 5.0).breath == "hold"
+    assert floor_state(tl, later + 5.0).breath_progress == pytest.approx(0.5)
+    assert floor_state(tl, later + 9.0).breath == "out"
+
+
+def test_paused_waiting_and_a_wait_step():
+    tl = planned(ROOT / "tests" / "live" / "wait.yaml")
+    wait = next(e for e in tl.events if e.kind == "wait")
+    s = floor_state(tl, wait.start, waiting=True)
+    assert s.waiting and s.countdown_kind == "wait" and s.step == "Wait for you" and s.next_step == "Begin"
+    assert floor_state(tl, 0.5, paused=True).paused
+    end = floor_state(tl, tl.duration)
+    assert end.session_progress == 1.0 and end.left == 0.0 and end.next_step is None
+
+
+def test_side_and_round_come_off_the_chapter_title():
+    assert split_side("Seated figure four (right)") == ("Seated figure four", "right")
+    assert split_side("Cat cow (round 2 of 3)") == ("Cat cow", "round 2 of 3")
+    assert split_side("Lunge (left, round 1 of 2)") == ("Lunge", "left, round 1 of 2")
+    assert split_side("Shoulder rolls") == ("Shoulder rolls", None)
+
+
+# ------------------------------------------------------------------ the drawing
+
+
+def test_every_digit_is_five_rows_of_blocks():
+    shapes = set()
+    for ch in "0123456789:":
+        rows = big_digits(ch)
+        assert len(rows) >= 5
+        assert len({len(r) for r in rows}) == 1
+        assert set("".join(rows)) <= {BLOCK, " "}
+        assert all(BLOCK in r for r in rows) or ch == ":"
+        shapes.add(tuple(rows))
+    assert len(shapes) == 11  # no two look alike
+    assert len(big_digits("0:15", scale=2)) == 10
+    assert clock(75) == "1:15" and clock(5) == "0:05" and clock(3725) == "1:02:05"
+
+
+def test_large_letters_are_three_rows_of_blocks():
+    rows = big_letters("Seated figure four, right!")
+    assert len(rows) == 3 and set("".join(rows)) <= BLOCKS
+    assert font.covers("Étirement du psoas")  # accented capitals drawn as their base letter
+    assert wrap_large("Seated figure four", 60, 2) == ["Seated figure", "four"]
+    assert wrap_large("Seated figure four", 40, 2) is None  # three lines: too tall, plain text instead
+    assert wrap_large("深呼吸", 80, 2) is None  # not in the font: the view falls back to plain text
+
+
+def block_rows(lines: list[str]) -> list[str]:
+    """Rows drawn only with blocks (a big digit or letter row), at least 6 cells of ink."""
+    return [ln for ln in lines if ln.strip() and set(ln) <= BLOCKS and ln.count(BLOCK) >= 6]
+
+
+def test_layout_fits_every_size_and_keeps_step_and_countdown():
+    tl = planned(SHIPPED)
+    hold = event(tl, "hold", "Seated figure four (right)")
+    s = floor_state(tl, hold.start + 3.0)
+    for width in (20, 30, 40, 60, 80, 100, 140, 200):
+        for height in (6, 8, 12, 18, 24, 40, 60):
+            lines = [ln.plain for ln in layout(s, width, height)]
+            assert len(lines) == height
+            assert all(len(ln) <= width for ln in lines), (width, height)
+            text = "\n".join(lines)
+            if width >= 40 and height >= 12:
+                assert len(block_rows(lines)) >= 5, (width, height, text)
+                assert "SEATED FIGURE FOUR" in text or len(block_rows(lines)) >= 8
+            if width >= 80 and height >= 24:
+                assert "next: Seated figure four (left)" in text and "q quit" in text
+            elif width >= 20:
+                assert "next:" not in text and "q quit" not in text
+    small = "\n".join(ln.plain for ln in layout(s, 30, 8))
+    assert "hold: 0:12 left" in small and "SEATED" in small
+
+
+def test_layout_shows_pause_and_wait_unmistakably():
+    tl = planned(ROOT / "tests" / "live" / "wait.yaml")
+    wait = next(e for e in tl.events if e.kind == "wait")
+    for size in ((80, 24), (40, 12)):
+        paused = "\n".join(ln.plain for ln in layout(floor_state(tl, 0.5, paused=True), *size))
+        waiting = "\n".join(ln.plain for ln in layout(floor_state(tl, wait.start, waiting=True), *size))
+        assert "paused · space to resume" in paused
+        assert "press any key to go on" in waiting and "wait:" not in waiting
+
+
+# ------------------------------------------------------------------ the real thing, in tmux
+
+
+class Tmux:
+    """`voiceguide play` in a detached tmux of its own (own socket), on its own null sink."""
+
+    def __init__(self, pulse, cache: Path, tmp: Path, routine: Path, width: int, height: int):
+        self.socket = tmp / "tmux.sock"
+        self.rc = tmp / "rc"
+        self.err = tmp / "stderr"
+        env = dict(pulse.env, PULSE_SINK=pulse.new_sink(), VOICEGUIDE_CACHE_DIR=str(cache), TERM="xterm-256color")
+        play = [sys.executable, "-m", "voiceguide", "play", str(routine), "--engine", "espeak"]
+        command = f"{shlex.join(play)} 2>{shlex.quote(str(self.err))}; echo $? >{shlex.quote(str(self.rc))}"
+        self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), "-s", "floor", command, env=env)
+        self.captures: list[str] = []
+
+    def tmux(self, *args: str, env: dict | None = None) -> str:
+        proc = subprocess.run(
+            ["tmux", "-S", str(self.socket), "-f", "/dev/null", *args],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=20,
+        )
+        assert proc.returncode == 0 or self.ended(), f"tmux {args[0]}: {proc.stderr}"
+        return proc.stdout
+
+    def capture(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "floor")
+
+    def until(self, what: str, check, timeout: float = 30.0) -> str:
+        """The first screen for which `check` holds, polled until the deadline."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.capture()
+            self.captures.append(screen)
+            if check(screen):
+                return screen
+            assert not self.ended(), f"play ended before {what}: {self.stderr()}\n{screen}"
+            assert time.monotonic() < deadline, f"never saw {what}; the screen:\n{screen}"
+            time.sleep(0.05)
+
+    def ended(self) -> bool:
+        return self.rc.exists() and self.rc.read_text().strip() != ""
+
+    def stderr(self) -> str:
+        return self.err.read_text() if self.err.exists() else ""
+
+    def quit(self, timeout: float = 10.0) -> int:
+        self.tmux("send-keys", "-t", "floor", "q")
+        deadline = time.monotonic() + timeout
+        while not self.ended():
+            assert time.monotonic() < deadline, "play did not end after q"
+            time.sleep(0.05)
+        return int(self.rc.read_text())
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-S", str(self.socket), "kill-server"], capture_output=True, timeout=20)
+
+
+@pytest.fixture
+def tmux_play(pulse, cache, tmp_path):
+    if shutil.which("tmux") is None:
+        pytest.fail("the floor view tests need tmux: sudo apt-get install tmux (./dev test installs it)", pytrace=False)
+    sessions: list[Tmux] = []
+
+    def start(routine: Path, width: int, height: int) -> Tmux:
+        folder = tmp_path / f"tmux{len(sessions)}"
+        folder.mkdir()
+        sessions.append(Tmux(pulse, cache, folder, routine, width, height))
+        return sessions[-1]
+
+    yield start
+    for t in sessions:
+        t.close()
+
+
+HOLD = re.compile(r"hold: (\d+):(\d\d) left")
+
+
+def hold_left(screen: str) -> int | None:
+    m = HOLD.search(screen)
+    return int(m[1]) * 60 + int(m[2]) if m else None
+
+
+EIGHTHS = "\u258f\u258e\u258d\u258c\u258b\u258a\u2589"
+
+
+def filled(line: str) -> float:
+    """How much of a bar line is filled, in cells (an eighth block counts its eighths)."""
+    return line.count(BLOCK) + sum((EIGHTHS.index(ch) + 1) / 8 for ch in line if ch in EIGHTHS)
+
+
+def hold_bar(screen: str) -> float:
+    """The hold's bar: the first shaded line without a time on it."""
+    return filled(next(ln for ln in screen.splitlines() if "\u2591" in ln and "left" not in ln))
+
+
+def session_bar(screen: str) -> float:
+    return filled(next(ln for ln in screen.splitlines() if "\u2591" in ln and ln.rstrip().endswith("left")))
+
+
+def test_floor_view_at_80x24(tmux_play):
+    t = tmux_play(FLOOR, 80, 24)
+    intro = t.until("the intro's words as a caption", lambda s: "Lie down on the mat." in s)
+    assert "INTRO" not in intro and "Floor test" in intro and "q quit" in intro
+    first = t.until("big digits during the hold", lambda s: hold_left(s) is not None and len(block_rows(s.splitlines())) >= 5)
+    assert hold_left(first) >= 5
+    assert "Let your shoulders soften." not in first  # the cue's words only while it is heard (4 s in)
+    later = t.until("the countdown moving on", lambda s: (hold_left(s) or 99) <= hold_left(first) - 2)
+    assert len(block_rows(later.splitlines())) >= 5
+    assert hold_bar(later) > hold_bar(first)
+    assert session_bar(later) > session_bar(first)
+    t.until("the cue's words as a caption", lambda s: "Let your shoulders soften." in s and hold_left(s) is not None)
+    t.until("the breath indicator", lambda s: "BREATHE IN" in s or "BREATHE OUT" in s)
+    assert t.quit() == 0
+    assert "Traceback" not in t.stderr()
+
+
+def test_floor_view_at_40x12_and_on_resize(tmux_play):
+    t = tmux_play(FLOOR, 40, 12)
+    small = t.until("the step and big digits", lambda s: "KNEE HUG" in s and len(block_rows(s.splitlines())) >= 5)
+    assert "next:" not in small and "q quit" not in small and "Floor test" not in small  # no decoration
+    assert all(len(ln) <= 40 for ln in small.splitlines())
+    t.tmux("resize-window", "-t", "floor", "-x", "80", "-y", "24")
+    t.until("the full view after the resize", lambda s: "next: Slow breaths" in s and "q quit" in s)
+    assert t.quit() == 0
+    assert "Traceback" not in t.stderr()
