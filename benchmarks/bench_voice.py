@@ -7,7 +7,7 @@ by side in one run. Read the ratios and differences: the machine may be shared.
    default), against the floor: encoding the same session into voiceguide's MP3 with voiceguide's own
    encoder command (bench.py's floor). Runs are interleaved, medians of --repeats. Also shown: the
    same render warm, and cold with espeak-ng. Target: cold natural <= 4x the floor.
-2. Cold live start: a private PulseAudio server (tests/soundserver.py), each program on a fresh null
+2. Cold live start: a private PulseAudio server (tests/livetools.py), each program on a fresh null
    sink of its own; the time from launching it to its first sound, read off a recording of the sink's
    monitor (the recording's own clock, so every program is measured the same way). Programs: a bare
    audio program (Python + miniaudio playing a tone, the same 40 ms buffer as voiceguide), `voiceguide
@@ -36,7 +36,7 @@ REPO = HERE.parent
 sys.path[:0] = [str(REPO), str(HERE), str(REPO / "tests")]
 
 import bench  # noqa: E402  (the generated routine, the floor, child processes)
-from soundserver import BARE_PROGRAM, RATE, SoundServer, time_to_first_sound  # noqa: E402
+from livetools import BARE_PROGRAM, RATE, Pulse, time_to_first_sound  # noqa: E402
 
 LIVE_ROUTINE = REPO / "scripts" / "two-minute-reset.yaml"
 
@@ -75,7 +75,7 @@ def render_rows(minutes: float, repeats: int, tmp: Path, log) -> dict:
 
 
 def start_rows(repeats: int, tmp: Path, log) -> dict:
-    server = SoundServer(tmp / "pulse")
+    server = Pulse(tmp / "pulse")
     env = dict(os.environ, PYTHONPATH=str(REPO))
     play = [sys.executable, "-m", "voiceguide", "play", str(LIVE_ROUTINE)]
     runs: dict[str, list[float]] = {"bare audio program": [], "natural cold": [], "natural warm": [],

@@ -1,7 +1,9 @@
-"""A private PulseAudio server for the tests that play live: null sinks to play to and record from.
+"""A private PulseAudio server for the tests that play live: null sinks to play to and record from,
+and when a program's first sound reached its sink, on the recording's own clock.
 
-Shared by tests/test_live.py and tests/test_floor.py; the `pulse` and `cache` fixtures in conftest.py
-start one server (and one clip cache) per test module.
+Shared by the live tests (the `pulse` and `cache` fixtures in conftest.py start one server and one
+clip cache per test module) and benchmarks/bench_voice.py, so that "when did the first sound reach
+the device" is measured the same way for every program.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 from voiceguide import dsp
 
 RATE = dsp.RATE
-TOOLS = ("pulseaudio", "parecord", "pactl")
+TOOLS = ("pulseaudio", "parecord", "parec", "pactl")
 MISSING_TOOLS = (
     "the live tests need a PulseAudio server and its tools ({missing} not found): "
     "sudo apt-get install pulseaudio pulseaudio-utils (./dev test installs them)"
@@ -111,3 +113,102 @@ class Recorder:
             assert w.getframerate() == RATE and w.getnchannels() == 1
             data = w.readframes(w.getnframes())
         return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+
+# ------------------------------------------------------------------ time to the first sound
+
+
+class MonitorRecording:
+    """parec of a sink's monitor into a raw file. `now()` is the number of samples recorded so far:
+    a moment on the recording's own clock, to compare with where a sound appears in it."""
+
+    def __init__(self, server: Pulse, sink: str, path: Path):
+        self.server, self.path = server, path
+        with open(path, "wb") as out:
+            self.proc = subprocess.Popen(
+                ["parec", f"--device={sink}.monitor", f"--rate={RATE}", "--channels=1", "--format=s16le",
+                 "--latency-msec=10"],
+                env=server.env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE,
+            )
+        deadline = time.monotonic() + 10
+        while self.now() < RATE // 10:  # the monitor sends silence at once: wait until it flows
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"parec records nothing: {self.proc.stderr.read().decode()}")
+            time.sleep(0.01)
+
+    def now(self) -> int:
+        try:
+            return self.path.stat().st_size // 2
+        except FileNotFoundError:
+            return 0
+
+    def audio(self) -> np.ndarray:
+        return np.fromfile(self.path, dtype="<i2").astype(np.float32) / 32768.0
+
+    def first_sound_after(self, sample: int, level: float = 0.01) -> float | None:
+        """Seconds from `sample` to the first sample louder than `level` (None: silence so far)."""
+        audio = self.audio()[sample:]
+        loud = np.flatnonzero(np.abs(audio) > level)
+        return float(loud[0]) / RATE if loud.size else None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+BARE_PROGRAM = """
+import math, sys, time
+import miniaudio
+rate = int(sys.argv[1])
+def tone():
+    frames, n = (yield b""), 0
+    while True:
+        out = bytearray()
+        for i in range(frames):
+            out += int(8000 * math.sin(2 * math.pi * 440 * (n + i) / rate)).to_bytes(2, "little", signed=True)
+        n += frames
+        frames = yield bytes(out)
+gen = tone(); next(gen)
+device = miniaudio.PlaybackDevice(output_format=miniaudio.SampleFormat.SIGNED16, nchannels=1, sample_rate=rate,
+                                  buffersize_msec=40, app_name="bare")
+device.start(gen)
+time.sleep(1.5)
+device.close()
+"""
+
+
+def time_to_first_sound(server: Pulse, argv: list[str], env: dict, tmp: Path, timeout: float = 60.0,
+                        cwd: Path | None = None) -> float:
+    """Seconds from launching `argv` (playing to a fresh null sink of its own) to its first sound on
+    that sink, on the recording's clock. The program is stopped once it has been heard."""
+    sink = server.new_sink()
+    rec = MonitorRecording(server, sink, tmp / f"{sink}.raw")
+    try:
+        env = dict(env, **server.env, PULSE_SINK=sink)
+        launched = rec.now()
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        heard = None
+        while heard is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            heard = rec.first_sound_after(launched)
+            if heard is None and proc.poll() is not None:
+                break
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            _, err = proc.communicate()
+        if heard is None:
+            raise RuntimeError(f"{argv[-1]} made no sound within {timeout:g}s: {err.decode()[-1500:]}")
+        return heard
+    finally:
+        rec.stop()

@@ -7,13 +7,12 @@ audio program on the same server; the 1-second target itself is checked by the b
 (benchmarks/bench_voice.py), where the machine is not shared with the rest of the test suite."""
 
 import os
-import shutil
 import sys
 
 import pytest
 
 from conftest import ROOT
-from soundserver import BARE_PROGRAM, RATE, SoundServer, time_to_first_sound
+from livetools import BARE_PROGRAM, RATE, time_to_first_sound
 
 if not os.environ.get("CI"):
     pytest.importorskip("piper", reason="the [neural] extra is not installed (pip install -e '.[neural]')")
@@ -21,18 +20,8 @@ if not os.environ.get("CI"):
 ROUTINE = ROOT / "scripts" / "two-minute-reset.yaml"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    missing = [t for t in ("pulseaudio", "pactl", "parec") if shutil.which(t) is None]
-    if missing:
-        pytest.fail(f"the live tests need {', '.join(missing)} (apt-get install pulseaudio pulseaudio-utils)",
-                    pytrace=False)
-    srv = SoundServer(tmp_path_factory.mktemp("pulse"))
-    yield srv
-    srv.close()
-
-
-def test_natural_voice_cold_start(server, tmp_path):
+def test_natural_voice_cold_start(pulse, tmp_path):
+    server = pulse
     bare = min(time_to_first_sound(server, [sys.executable, "-c", BARE_PROGRAM, str(RATE)], dict(os.environ), tmp_path)
                for _ in range(2))
     cold = []
