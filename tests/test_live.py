@@ -412,7 +412,7 @@ def test_player_output_is_the_plan_to_the_sample(pulse, tmp_path):
     from voiceguide.live import Player, prepare_live
     from voiceguide.mix import Mixer
 
-    ahead = prepare_live(SHIPPED, cache=ClipCache(tmp_path))
+    ahead = prepare_live(SHIPPED, engine="espeak", cache=ClipCache(tmp_path))  # as plan_json
     player = Player(ahead.timeline, ahead.voice.clip)
     ahead.start_background(player.update)
     block, out = 882, []
