@@ -85,10 +85,10 @@ def play_session(
             start = find_chapter(ahead.timeline, start_at)
     player = Player(ahead.timeline, ahead.voice.clip, interactive_waits=interactive)
     player.seek(start)
-    ahead.start_background(player.update)
     player.start_producer()
     started = started if started is not None else time.monotonic()
     output.start(dsp.RATE, player.pull)
+    ahead.start_background(player.update)  # after the device has started: the first words go out first
     try:
         with raw_keys(interactive) as read_key:
             if console.is_terminal:

@@ -1,0 +1,28 @@
+"""Loading the natural voice's model early, on a thread of its own, while the rest of a live session
+starts (the imports, the plan, the audio device): a cold `play` then waits for the model for less
+time. Models are loaded once per process, so the session's own voice finds it loaded or loading."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+
+def preload_voice(path: Path, overrides, engine: str = "auto") -> None:
+    """Start loading the model that will speak the routine at `path`, if its engine has one."""
+
+    def work() -> None:
+        try:
+            from ..script import load_routine
+            from ..settings import resolve
+            from .registry import choose
+
+            settings = resolve(load_routine(path), overrides)
+            picked = choose(engine, settings.voice, settings.language)
+            load = getattr(picked.engine, "load", None)
+            if load is not None:
+                load(picked.voice)
+        except Exception:  # noqa: BLE001 - only a head start: the session's own start reports any problem
+            pass
+
+    threading.Thread(target=work, name="preload-voice", daemon=True).start()
