@@ -13,15 +13,16 @@ def preload_voice(path: Path, overrides, engine: str = "auto") -> None:
 
     def work() -> None:
         try:
+            from ..render import utterances, voiced
             from ..script import load_routine
-            from ..settings import resolve
-            from .registry import choose
 
-            settings = resolve(load_routine(path), overrides)
-            picked = choose(engine, settings.voice, settings.language)
-            load = getattr(picked.engine, "load", None)
-            if load is not None:
-                load(picked.voice)
+            routine = load_routine(path)
+            settings, voice = voiced(routine, overrides, engine)
+            first = utterances(routine, settings)[:1]
+            load = getattr(voice.engine, "load", None)
+            if load is None or all(voice.cache.path(voice.key(t, voice.delivery(r))).exists() for t, r in first):
+                return  # nothing to synthesise before the first words: a warm start needs no model
+            load(voice.voice_id)
         except Exception:  # noqa: BLE001 - only a head start: the session's own start reports any problem
             pass
 
