@@ -84,6 +84,13 @@ def parse_pace(text: str | float) -> float:
     return value
 
 
+def pace_label(pace: float) -> str:
+    """A pace as people set it: its name with its number when it has one ("brisk (1.25)"), else the number."""
+    name = next((n for n, v in PACES.items() if math.isclose(v, pace)), None)
+    number = f"{pace:g}" if "." in f"{pace:g}" else f"{pace:.1f}"
+    return f"{name} ({number})" if name else number
+
+
 def range_position(pace: float) -> float:
     """How far into a range such as 20-30s the pace goes: 0 = bottom, 1 = top.
 
@@ -290,6 +297,8 @@ def explain(routine, overrides: Overrides) -> list[tuple[str, str, str]]:
             source = f"routine {routine.name}" if own is not None else "default"
         value = getattr(s, key)
         shown = value.name if isinstance(value, Ambient) else str(value) if value is not None else "(none)"
+        if key == "pace":
+            shown = pace_label(value)
         rows.append((key, shown, source))
     return rows
 

@@ -57,7 +57,8 @@ outro: Well done. Take a moment before you get up.
 """
 
 
-def write_starter(name: Path) -> Path:
+def write_starter(name: Path, mention: str | None = None) -> Path:
+    """Write the starter as NAME.yaml; its comments say to type `mention` (default: the file's name)."""
     path = name if name.suffix in (".yaml", ".yml") else name.with_name(name.name + ".yaml")
     if path.exists():
         raise VoiceguideError(f"{path}: already exists; choose another name (nothing was written)")
@@ -65,5 +66,5 @@ def write_starter(name: Path) -> Path:
         raise VoiceguideError(f"{path.parent}: no such folder")
     stem = re.sub(r"[-_]+", " ", path.stem).strip() or "My routine"
     title = stem[0].upper() + stem[1:]
-    atomic_write_text(path, TEMPLATE.format(title=title, file=path.name))
+    atomic_write_text(path, TEMPLATE.format(title=title, file=mention or path.name))
     return path

@@ -7,6 +7,19 @@ from dataclasses import dataclass
 
 PLACEHOLDERS = ("side", "other", "round", "rounds", "duration", "breaths", "next")
 
+
+def unset_reason(name: str) -> str:
+    """Why a placeholder allowed where it stands has no value: what the planner says about it."""
+    return {
+        "next": "no step comes after this one",
+        "side": "the step's `sides` is not valid",
+        "other": "the step's `sides` is not valid",
+        "round": "the `repeat` around it is not valid",
+        "rounds": "the `repeat` around it is not valid",
+        "duration": "the step's length is not valid",
+        "breaths": "the step's `breaths` is not valid",
+    }.get(name, "it has none in this step")
+
 # ---------------------------------------------------------------- durations
 
 _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0}

@@ -90,6 +90,12 @@ class Timeline:
             },
         }
 
+    @property
+    def chapter_count(self) -> int:
+        """The chapters as the exported file, the player and the page have them (an introduction is
+        one): the one count that `check`, `plan` and `render` print."""
+        return len(self.chapters)
+
     def speech(self) -> list[Event]:
         return [e for e in self.events if e.kind == "speech"]
 

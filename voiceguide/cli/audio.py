@@ -11,12 +11,12 @@ from ..errors import ScriptError, VoiceguideError
 from .app import app
 from .options import (
     AmbientOpt, BreathOpt, CuesOpt, DeliveryOpt, EngineOpt, GuidanceOpt, HoldScaleOpt, PaceOpt, PresetOpt, RateOpt, VoiceOpt,
-    _console, _display, choose, say_voice_note,
+    _console, _display, choose, complete_routine, routine_paths, say_voice_note,
 )
 
 @app.command()
 def render(
-    scripts: Annotated[list[Path], typer.Argument(help="Routine files to render.", show_default=False)],
+    scripts: Annotated[list[str], typer.Argument(help="Routines to render: names (daily-five) or files.", show_default=False, autocompletion=complete_routine)],
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder for the rendered files.")] = Path("output"),
     voice: VoiceOpt = None,
     rate: RateOpt = None,
@@ -41,7 +41,7 @@ def render(
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
     out, err = _console(), _console(stderr=True)
     failed = 0
-    for path in scripts:
+    for path in routine_paths(scripts):
         try:
             render_file(path, ov, out_dir, fmt, bitrate, out, err)
         except ScriptError as exc:
@@ -66,7 +66,7 @@ def render_file(path: Path, ov, out_dir: Path, fmt: str = "mp3", bitrate: int = 
     size = result.size / 1_000_000
     out.print(
         f"{_display(result.path)}  {format_clock(result.duration)}  {size:.1f} MB  "
-        f"{len(sess.timeline.chapters)} chapters  ({sess.voice.describe()})",
+        f"{sess.timeline.chapter_count} chapters  ({sess.voice.describe()})",
         markup=False,
     )
 
@@ -236,7 +236,7 @@ class _FetchBar:
 
 @app.command()
 def play(
-    script: Annotated[Path, typer.Argument(help="The routine to play.", show_default=False)],
+    script: Annotated[str, typer.Argument(help="The routine to play: a name (daily-five) or a file.", show_default=False, autocompletion=complete_routine)],
     start_at: Annotated[
         Optional[str], typer.Option("--from", help="Start at a step: its number (1 = first step) or its title.")
     ] = None,
@@ -263,7 +263,7 @@ def play(
 
     started = time.monotonic()
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
-    play_file(script, ov, start_at, backend, started)
+    play_file(routine_paths([script])[0], ov, start_at, backend, started)
 
 
 def play_file(script: Path, ov, start_at: str | None = None, backend: str | None = None,

@@ -10,6 +10,21 @@ import typer
 
 from ..settings import Overrides
 
+
+def complete_routine(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion for SCRIPT: routine names with where each comes from (files when none match)."""
+    from ..routinefiles import routine_names
+
+    return routine_names(incomplete)
+
+
+def complete_voice(incomplete: str) -> list[str]:
+    """Shell completion for --voice: installed Piper voices, the catalogue's keys, female and male."""
+    from ..voice.piperfiles import voice_words
+
+    return [w for w in voice_words() if w.startswith(incomplete)]
+
+
 PaceOpt = Annotated[
     Optional[str],
     typer.Option("--pace", help="gentle, normal, brisk or a number from 0.5 to 2.0 (speech, gaps, breaths, ranges)."),
@@ -24,7 +39,10 @@ BreathOpt = Annotated[
 RateOpt = Annotated[
     Optional[float], typer.Option("--rate", min=60, max=400, help="Speech rate in words per minute at pace 1.0.")
 ]
-VoiceOpt = Annotated[Optional[str], typer.Option("--voice", help="Voice id, name or language (e.g. en-us, en-us+f3).")]
+VoiceOpt = Annotated[
+    Optional[str],
+    typer.Option("--voice", help="Voice id, name or language (e.g. en-us, en-us+f3).", autocompletion=complete_voice),
+]
 
 
 
@@ -67,11 +85,19 @@ def _console(stderr: bool = False):
 
 
 def _display(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    """A path as the user would read it: relative to the working directory when inside it; a shipped
+    routine or one of yours by a short name (see routinefiles.display_name)."""
+    from ..routinefiles import display_name
+
+    return display_name(path)
+
+
+def routine_paths(args: list[str]) -> list[Path]:
+    """SCRIPT arguments as files: each a path, or a routine's name (here, yours, shipped). An unknown
+    name stops the command before any work, with the closest names."""
+    from ..routinefiles import find_routine
+
+    return [find_routine(arg) for arg in args]
 
 
 EngineOpt = Annotated[

@@ -14,7 +14,7 @@ from ..settings import Overrides
 from .app import app
 from .options import (
     AmbientOpt, BreathOpt, CuesOpt, DeliveryOpt, EngineOpt, EstimateOpt, GuidanceOpt, HoldScaleOpt, PaceOpt, PresetOpt, RateOpt,
-    VoiceOpt, _console, _display, choose, say_voice_note,
+    VoiceOpt, _console, _display, choose, complete_routine, routine_paths, say_voice_note,
 )
 
 def _plan_file(path: Path, ov: Overrides, estimate: bool = False, progress=None):
@@ -60,7 +60,11 @@ def _plan_problems(routine, ov: Overrides) -> list:
 
 @app.command()
 def check(
-    scripts: Annotated[list[Path], typer.Argument(help="Routine files to validate.", show_default=False)],
+    scripts: Annotated[
+        list[str],
+        typer.Argument(help="Routines to validate: names (daily-five) or files.", show_default=False,
+                       autocompletion=complete_routine),
+    ],
     pace: PaceOpt = None,
     hold_scale: HoldScaleOpt = None,
     breath: BreathOpt = None,
@@ -75,26 +79,32 @@ def check(
     estimate: EstimateOpt = False,
 ) -> None:
     """Validate routines: every problem with FILE:LINE:COLUMN; safety notes and total length when fine."""
+    from ..routinefiles import UnknownRoutine, find_routine
     from ..text import format_length
 
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
     out, err = _console(), _console(stderr=True)
     failed = 0
-    for path in scripts:
+    for arg in scripts:
         try:
+            path = find_routine(arg)
             routine, timeline = _plan_file(path, ov, estimate)
         except ScriptError as exc:
             failed += 1
             for d in exc.diagnostics:
                 err.print(str(d), markup=False)
             continue
+        except UnknownRoutine as exc:
+            failed += 1
+            err.print(f"voiceguide: {exc}", markup=False)
+            continue
         except VoiceguideError as exc:
             failed += 1
             err.print(f"{_display(path)}: {exc}", markup=False)
             continue
-        steps = len(timeline.chapters) - (1 if timeline.chapters and timeline.chapters[0].title == "Introduction" else 0)
         out.print(
-            f"{_display(path)}: ok: {routine.title!r}, {format_length(timeline.duration)}, {steps} chapters",
+            f"{_display(path)}: ok: {routine.title!r}, {format_length(timeline.duration)}, "
+            f"{timeline.chapter_count} chapters",
             markup=False,
         )
         for note in timeline.safety:
@@ -106,7 +116,10 @@ def check(
 
 @app.command("plan")
 def plan_cmd(
-    script: Annotated[Path, typer.Argument(help="The routine file.", show_default=False)],
+    script: Annotated[
+        str, typer.Argument(help="The routine: a name (daily-five) or a file.", show_default=False,
+                            autocompletion=complete_routine),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON (the format's timeline section).")] = False,
     svg: Annotated[
         Optional[Path], typer.Option("--svg", help="Also draw the timeline to this file (SVG): a strip per step, to scale.")
@@ -125,10 +138,10 @@ def plan_cmd(
     estimate: EstimateOpt = False,
 ) -> None:
     """Show the timeline: every event with its clock time, and the total."""
-    from ..report import plan_table
+    from ..report import pace_line, pace_totals, plan_table
 
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
-    routine, timeline = _plan_file(script, ov, estimate)
+    routine, timeline = _plan_file(routine_paths([script])[0], ov, estimate)
     if svg is not None:
         from ..svg import write_svg
 
@@ -138,55 +151,72 @@ def plan_cmd(
         sys.stdout.write(json.dumps(timeline.to_json(), indent=2, ensure_ascii=False) + "\n")
         return
     plan_table(timeline, _console())
-    _console().print(_pace_totals(routine, timeline.settings), markup=False)
-
-
-def _pace_totals(routine, settings) -> str:
-    """The same routine at each named pace (speech estimated), to show what pace does."""
-    from dataclasses import replace
-
-    from ..plan import plan
-    from ..settings import PACES
-    from ..text import format_length
-
-    parts = []
-    for name, value in PACES.items():
-        try:
-            total = plan(routine, replace(settings, pace=value)).duration
-            parts.append(f"{name} {format_length(total)}")
-        except ScriptError:
-            parts.append(f"{name} (does not fit)")
-    return "at other paces (speech estimated): " + ", ".join(parts)
+    _console().print(pace_line(pace_totals(routine, timeline)), markup=False)
 
 
 @app.command("list")
 def list_cmd(
-    folder: Annotated[Optional[Path], typer.Argument(help="Folder of routines (default: ./scripts, else the shipped ones).")] = None,
+    folder: Annotated[
+        Optional[Path], typer.Argument(help="List this folder's routine files instead of the routines by name.")
+    ] = None,
 ) -> None:
-    """List routines with their title, summary and length."""
-    from ..report import routine_rows, routines_table
-    from ..script import shipped_scripts_dir
+    """List routines by name: where each comes from (here, yours, shipped), title, summary and length."""
+    from ..report import named_routine_rows, routine_rows, routines_table
+    from ..routinefiles import every_routine, user_routines_dir
 
-    if folder is None:
-        folder = Path("scripts") if Path("scripts").is_dir() else shipped_scripts_dir()
-    if not folder.is_dir():
-        raise VoiceguideError(f"{_display(folder)}: not a folder")
-    rows = routine_rows(sorted(list(folder.glob("*.yaml")) + list(folder.glob("*.yml"))), _display)
-    if not rows:
-        _console().print(f"no routines (*.yaml) in {_display(folder)}", markup=False)
+    out = _console()
+    if not out.is_terminal:
+        out.width = 200  # piped: a row a line, nothing cut, for grep
+    if folder is not None:
+        if not folder.is_dir():
+            raise VoiceguideError(f"{_display(folder)}: not a folder")
+        rows = routine_rows(sorted(list(folder.glob("*.yaml")) + list(folder.glob("*.yml"))), _display)
+        if not rows:
+            out.print(f"no routines (*.yaml) in {_display(folder)}", markup=False)
+            return
+        routines_table(rows, out)
         return
-    routines_table(rows, _console())
+    rows = named_routine_rows(every_routine(), _display)
+    if rows:
+        routines_table(rows, out, columns=("name", "from"))
+    else:
+        out.print("no routines here, in your routines folder or shipped", markup=False)
+    out.print(f"play one by name: voiceguide play NAME; yours are in {_display(user_routines_dir())} "
+              "(voiceguide new NAME --save)", markup=False)
 
 
 @app.command()
 def new(
     name: Annotated[str, typer.Argument(help="Name of the new routine file (e.g. evening-stretch).", show_default=False)],
+    save: Annotated[
+        bool, typer.Option("--save", help="Write it into your routines folder, so that its name works from any folder.")
+    ] = False,
 ) -> None:
     """Write a documented starter routine that passes `check`."""
     from ..starter import write_starter
 
-    path = write_starter(Path(name))
-    _console().print(f"wrote {_display(path)}; edit it, then: voiceguide check {_display(path)}", markup=False)
+    if not save:
+        path = write_starter(Path(name))
+        _console().print(f"wrote {_display(path)}; edit it, then: voiceguide check {_display(path)}", markup=False)
+        return
+    from ..routinefiles import every_routine, user_routines_dir
+
+    if Path(name).name != name or name in (".", ".."):
+        raise typer.BadParameter(f"--save takes a name such as evening-stretch, not a path ({name})", param_hint="NAME")
+    folder = user_routines_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VoiceguideError(f"{folder}: cannot make your routines folder ({exc.strerror or exc})") from None
+    path = write_starter(folder / name, mention=Path(name).stem)
+    stem = path.stem
+    out = _console()
+    out.print(f"wrote {_display(path)}; edit it, then: voiceguide check {stem}", markup=False)
+    files = every_routine().get(stem, [])
+    if files and files[0].path.resolve() != path.resolve():
+        out.print(f"note: in this folder, {stem} means {_display(files[0].path)} (a routine here comes first)", markup=False)
+    elif any(f.origin == "shipped" for f in files):
+        out.print(f"note: it hides the shipped routine {stem}", markup=False)
 
 
 @app.command()

@@ -10,7 +10,7 @@ import typer
 
 from .app import app
 from .entry import Terminated, _interrupted
-from .options import PresetOpt, _console, _display, choose
+from .options import PresetOpt, _console, _display, choose, complete_routine, routine_paths
 
 @app.command()
 def serve(
@@ -69,7 +69,8 @@ app.add_typer(config_app, name="config")
 def config_show(
     ctx: typer.Context,
     script: Annotated[
-        Optional[Path], typer.Option("--routine", "-r", help="Show the settings as they apply to this routine.")
+        Optional[str], typer.Option("--routine", "-r", help="Show the settings as they apply to this routine (a name or a file).",
+                                    autocompletion=complete_routine)
     ] = None,
     preset: PresetOpt = None,
 ) -> None:
@@ -84,7 +85,8 @@ def config_show(
     from ..settings import explain
 
     ov = choose(preset=preset)
-    routine = load_routine(script, _display(script)) if script is not None else None
+    path = routine_paths([script])[0] if script is not None else None
+    routine = load_routine(path, _display(path)) if path is not None else None
     table = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("setting", "value", "from"):
         table.add_column(col)

@@ -129,6 +129,22 @@ def is_piper_voice(wanted: str | None, folder: Path | None = None) -> bool:
     return any(w.lower() == v.id.lower() for v in find_voices(folder))
 
 
+def voice_words() -> list[str]:
+    """What --voice may be completed with: installed Piper voices, the shipped catalogue's keys, and
+    the genders. Reads file names and the catalogue's keys only (shell completion must be quick)."""
+    from importlib import resources
+
+    from .catalogue import SNAPSHOT
+
+    installed = [v.id for v in find_voices()]
+    try:
+        doc = json.loads(resources.files(__package__).joinpath(SNAPSHOT).read_bytes())
+        keys = sorted(doc["voices"]) if isinstance(doc.get("voices"), dict) else []
+    except (OSError, ValueError, AttributeError):
+        keys = []
+    return list(dict.fromkeys([*installed, *keys, "female", "male"]))
+
+
 def piper_available() -> bool:
     import importlib.util
 
