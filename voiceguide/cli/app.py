@@ -11,7 +11,7 @@ from .. import __version__
 app = typer.Typer(
     name="voiceguide",
     help="Turn a written routine into a voice-guided audio session.",
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish)
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
