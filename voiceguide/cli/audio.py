@@ -271,7 +271,7 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
     """Play one routine file live: what `play` does, and `compose --play`."""
     import time
 
-    from ..voice.preload import preload_voice
+    from ..preload import preload_voice
 
     preload_voice(script, ov, ov.engine or "auto")  # while the rest of the player is imported
     from ..live import MiniaudioOutput, prepare_live

@@ -1,6 +1,9 @@
 """Loading the natural voice's model early, on a thread of its own, while the rest of a live session
 starts (the imports, the plan, the audio device): a cold `play` then waits for the model for less
-time. Models are loaded once per process, so the session's own voice finds it loaded or loading."""
+time. Models are loaded once per process, so the session's own voice finds it loaded or loading.
+
+It sits beside render and live, not in the voice package: it plans a routine (render's front half)
+before it asks the voice for its model, and the voice layer never imports the layers above it."""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ def preload_voice(path: Path, overrides, engine: str = "auto") -> None:
 
     def work() -> None:
         try:
-            from ..render import utterances, voiced
-            from ..script import load_routine
+            from .render import utterances, voiced
+            from .script import load_routine
 
             routine = load_routine(path)
             settings, voice = voiced(routine, overrides, engine)
