@@ -44,7 +44,6 @@ from .text import (
     normalise_space,
     phrase,
     short_title,
-    unset_reason,
 )
 
 INTRO_CHAPTER = "Introduction"
@@ -134,7 +133,7 @@ class _Planner:
                 if part.name in values:
                     buf += values[part.name]
                 else:
-                    self.err(narr.spot(part), f"{part.raw} has no value here: {unset_reason(part.name)}")
+                    self.err(narr.spot(part), f"{part.raw} has no value here: {part.unset_reason}")
             elif isinstance(part, Pause):
                 if normalise_space(buf):
                     out.append(normalise_space(buf))

@@ -7,19 +7,6 @@ from dataclasses import dataclass
 
 PLACEHOLDERS = ("side", "other", "round", "rounds", "duration", "breaths", "next")
 
-
-def unset_reason(name: str) -> str:
-    """Why a placeholder allowed where it stands has no value: what the planner says about it."""
-    return {
-        "next": "no step comes after this one",
-        "side": "the step's `sides` is not valid",
-        "other": "the step's `sides` is not valid",
-        "round": "the `repeat` around it is not valid",
-        "rounds": "the `repeat` around it is not valid",
-        "duration": "the step's length is not valid",
-        "breaths": "the step's `breaths` is not valid",
-    }.get(name, "it has none in this step")
-
 # ---------------------------------------------------------------- durations
 
 _UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0}
@@ -179,11 +166,27 @@ class Literal:
     text: str
 
 
+_UNSET_BECAUSE = {
+    "next": "no step comes after this one",
+    "side": "the step's `sides` is not valid",
+    "other": "the step's `sides` is not valid",
+    "round": "the `repeat` around it is not valid",
+    "rounds": "the `repeat` around it is not valid",
+    "duration": "the step's length is not valid",
+    "breaths": "the step's `breaths` is not valid",
+}
+
+
 @dataclass(frozen=True)
 class Placeholder:
     name: str
     offset: int  # where it stands in the template, for error positions
     raw: str
+
+    @property
+    def unset_reason(self) -> str:
+        """Why a placeholder allowed where it stands has no value when the planner fills it in."""
+        return _UNSET_BECAUSE.get(self.name, "it has none in this step")
 
 
 @dataclass(frozen=True)
