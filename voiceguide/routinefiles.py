@@ -102,7 +102,7 @@ def _same(folder: Path) -> Path:
         return folder
 
 
-def _file_for(name: str, origin: str, folder: Path) -> Path | None:
+def _file_for(name: str, folder: Path) -> Path | None:
     for suffix in SUFFIXES:
         path = folder / f"{name}{suffix}"
         if path.is_file():
@@ -117,8 +117,8 @@ def find_routine(arg: str | Path) -> Path:
     text = os.fspath(arg)
     if not is_name(text):
         return Path(text)
-    for origin, folder in places():
-        path = _file_for(text, origin, folder)
+    for _, folder in places():
+        path = _file_for(text, folder)
         if path is not None:
             return path
     raise UnknownRoutine(unknown_message(text, list(every_routine())))
