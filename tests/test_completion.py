@@ -1,5 +1,6 @@
 """Shell completion as the shells ask for it: routine names (here, yours, shipped) for SCRIPT, voices for
---voice; the scripts `--show-completion` prints, and a real bash that sources the installed one."""
+--voice; the scripts `--show-completion` prints; a real bash and a real fish that load the script
+`--install-completion` wrote, and a real zsh that runs the completion function."""
 
 import os
 import shutil
@@ -118,8 +119,14 @@ done
 """
 
 
-@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def need(shell: str) -> None:
+    if shutil.which(shell) is None:
+        pytest.fail(f"the completion tests run a real {shell}: apt-get install {shell} (./dev test installs it)",
+                    pytrace=False)
+
+
 def test_a_real_bash_sources_the_installed_script_and_completes(shell_env):
+    need("bash")
     here, env = shell_env
     home = Path(env["HOME"])
     install = subprocess.run(["bash", "--norc", "--noprofile", "-c", "voiceguide --install-completion"], cwd=here,
@@ -134,3 +141,44 @@ def test_a_real_bash_sources_the_installed_script_and_completes(shell_env):
     lines = session.stdout.splitlines()
     assert lines[0] == "complete -o default -F _voiceguide_completion voiceguide"
     assert lines[1:] == ["reply: glute-release", "reply: female", "reply: stretch-mine"]
+
+
+def test_a_real_fish_loads_the_installed_completion_and_completes(shell_env):
+    need("fish")
+    here, env = shell_env
+    env = {k: v for k, v in env.items() if not k.startswith("XDG_")}
+    install = subprocess.run(["fish", "-c", "voiceguide --install-completion"], cwd=here, env=env,
+                             capture_output=True, text=True, timeout=60)  # detects fish: its parent
+    assert install.returncode == 0, install.stderr
+    assert (Path(env["HOME"]) / ".config" / "fish" / "completions" / "voiceguide.fish").exists()
+    asked = 'complete -C"voiceguide play gl"; complete -C"voiceguide render x --voice fem"; complete -C"voiceguide check stretch-"'
+    session = subprocess.run(["fish", "-c", asked], cwd=here, env=env, capture_output=True, text=True, timeout=120)
+    assert session.returncode == 0, session.stderr
+    assert session.stdout.splitlines() == ["glute-release\tshipped", "female", "stretch-here\there", "stretch-mine\tyours"]
+
+
+ZSH_SESSION = """
+compdef() { print -r -- "compdef $*"; }
+source <(voiceguide --show-completion zsh)
+_arguments() { print -r -- "_arguments $*"; }  # zsh's completion system, told what to offer
+_files() { print -r -- "_files"; }
+words=(voiceguide play gl); CURRENT=3; _voiceguide_completion
+words=(voiceguide render x --voice fem); CURRENT=5; _voiceguide_completion
+words=(voiceguide play scripts/); CURRENT=3; _voiceguide_completion
+"""
+
+
+def test_a_real_zsh_runs_the_completion_function(shell_env):
+    """zsh itself runs the script's function and evaluates voiceguide's answer; only the completion
+    system's two entry points are stood in for, to print what zsh would be told to offer."""
+    need("zsh")
+    here, env = shell_env
+    session = subprocess.run(["zsh", "-f", "-c", ZSH_SESSION], cwd=here, capture_output=True, text=True, timeout=120,
+                             env=dict(env, _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1"))
+    assert session.returncode == 0, session.stderr
+    assert session.stdout.splitlines() == [
+        "compdef _voiceguide_completion voiceguide",
+        '_arguments *: :(("glute-release":"shipped"))',
+        '_arguments *: :(("female"))',
+        "_files",
+    ]
