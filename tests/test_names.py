@@ -183,6 +183,10 @@ def test_new_save_writes_into_your_routines_folder(places):
     assert again.returncode == 1 and "already exists" in again.stderr and path.read_text() == text
     hides = run("new", "daily-five", "--save", cwd=here)
     assert hides.returncode == 0 and "hides the shipped routine daily-five" in hides.stdout
+    routine(elsewhere, "evening.yaml", "Evening here")
+    shadowed = run("new", "evening", "--save", cwd=elsewhere)
+    assert shadowed.returncode == 0 and (mine / "evening.yaml").exists()
+    assert "note: in this folder, evening means evening.yaml (a routine here comes first)" in shadowed.stdout
     bad = run("new", "a/b", "--save", cwd=here)
     assert bad.returncode == 2 and "not a path" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .errors import VoiceguideError
 from .fsutil import atomic_write_text
+from .routinefiles import every_routine, user_routines_dir
 
 TEMPLATE = """\
 # {title}: a voiceguide routine (format version 1).
@@ -68,3 +69,23 @@ def write_starter(name: Path, mention: str | None = None) -> Path:
     title = stem[0].upper() + stem[1:]
     atomic_write_text(path, TEMPLATE.format(title=title, file=mention or path.name))
     return path
+
+
+def save_starter(name: str) -> tuple[Path, str | None]:
+    """`new NAME --save`: the starter in your routines folder, so that its name works from any folder;
+    and a note when, in the current folder, the name means another file, or when it hides a shipped routine.
+    A name with a folder in it is a ValueError."""
+    if Path(name).name != name or name in (".", ".."):
+        raise ValueError(f"--save takes a name such as evening-stretch, not a path ({name})")
+    folder = user_routines_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VoiceguideError(f"{folder}: cannot make your routines folder ({exc.strerror or exc})") from None
+    path = write_starter(folder / name, mention=Path(name).stem)
+    files = every_routine().get(path.stem, [])
+    if files and files[0].path.resolve() != path.resolve():
+        return path, f"in this folder, {path.stem} means {files[0].path} (a routine here comes first)"
+    if any(f.origin == "shipped" for f in files):
+        return path, f"it hides the shipped routine {path.stem}"
+    return path, None

@@ -193,30 +193,21 @@ def new(
     ] = False,
 ) -> None:
     """Write a documented starter routine that passes `check`."""
-    from ..starter import write_starter
-
     if not save:
+        from ..starter import write_starter
+
         path = write_starter(Path(name))
         _console().print(f"wrote {_display(path)}; edit it, then: voiceguide check {_display(path)}", markup=False)
         return
-    from ..routinefiles import every_routine, user_routines_dir
+    from ..starter import save_starter
 
-    if Path(name).name != name or name in (".", ".."):
-        raise typer.BadParameter(f"--save takes a name such as evening-stretch, not a path ({name})", param_hint="NAME")
-    folder = user_routines_dir()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise VoiceguideError(f"{folder}: cannot make your routines folder ({exc.strerror or exc})") from None
-    path = write_starter(folder / name, mention=Path(name).stem)
-    stem = path.stem
-    out = _console()
-    out.print(f"wrote {_display(path)}; edit it, then: voiceguide check {stem}", markup=False)
-    files = every_routine().get(stem, [])
-    if files and files[0].path.resolve() != path.resolve():
-        out.print(f"note: in this folder, {stem} means {_display(files[0].path)} (a routine here comes first)", markup=False)
-    elif any(f.origin == "shipped" for f in files):
-        out.print(f"note: it hides the shipped routine {stem}", markup=False)
+        path, note = save_starter(name)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="NAME") from None
+    _console().print(f"wrote {_display(path)}; edit it, then: voiceguide check {path.stem}", markup=False)
+    if note:
+        _console().print(f"note: {note}", markup=False)
 
 
 @app.command()
