@@ -29,17 +29,30 @@ def render(
     preset: PresetOpt = None,
     cues: CuesOpt = None,
     delivery: DeliveryOpt = None,
-    fmt: Annotated[str, typer.Option("--format", help="mp3 (tagged, with chapters) or wav.")] = "mp3",
-    bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbit/s.")] = 64,
+    fmt: Annotated[
+        str, typer.Option("--format", help="mp3 (ID3 tags, chapters), m4a (AAC, chapters), m4b (audiobook), opus or wav.")
+    ] = "mp3",
+    bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="Bitrate in kbit/s (mp3, m4a, m4b, opus).")] = 64,
+    jobs: Annotated[
+        Optional[int], typer.Option("--jobs", "-j", min=1, help="Render this many routines at once (default: the number of cores).")
+    ] = None,
 ) -> None:
-    """Render routines to MP3 (or WAV) with chapters, tags and a synced transcript (.srt, .lrc)."""
-    from ..sink import FORMATS
+    """Render routines to MP3, M4A/M4B, Opus or WAV with chapters, tags and synced transcripts (.srt, .vtt, .lrc).
+
+    Several routines render in parallel, a line each; one that fails does not stop the others."""
+    from ..formats import names
 
     fmt = fmt.lower()
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    if fmt not in names():
+        raise typer.BadParameter(f"choose one of {', '.join(names())}", param_hint="--format")
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
     out, err = _console(), _console(stderr=True)
+    if len(scripts) > 1:
+        from .batchview import render_many
+
+        if render_many(scripts, ov, out_dir, fmt, bitrate, jobs, out, err):
+            raise typer.Exit(1)
+        return
     failed = 0
     for path in scripts:
         try:
