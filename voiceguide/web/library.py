@@ -123,7 +123,10 @@ def _other_tags(path: Path) -> tuple[float, dict[str, str]]:
     found = {}
     for key, candidates in names.items():
         for c in candidates:
-            values = audio.tags.get(c) if audio.tags is not None else None
+            try:
+                values = audio.tags.get(c) if audio.tags is not None else None
+            except ValueError:  # a key this kind of tag cannot hold (Vorbis comments are ASCII)
+                values = None
             if values:
                 found[key] = str(values[0]).strip()
                 break
