@@ -194,7 +194,7 @@ def export(
     target = out_dir / f"{stem}.{kind.suffix}"
     mixer = Mixer(sess.timeline, sess.voice.clip)
     total = mixer.length
-    known = _gain_key(sess, kind.name, bitrate)
+    known = _gain_key(sess, f"{kind.name}{kind.loss_db(bitrate):+.2f}", bitrate)
     gain_db = _cached_gain(sess.voice.cache, known)
     if gain_db is None:
         gain_db = mixer.normalise(

@@ -30,8 +30,9 @@ class M4aFormat(OutputFormat):
     media_kind: str | None = None
 
     def loss_db(self, bitrate: int) -> float:
-        """ffmpeg's AAC at 48 kHz plus decoding leaves speech this much quieter (measured on the shipped routines)."""
-        return 0.0
+        """ffmpeg's AAC at 48 kHz, 64 kbit/s, as decoded, measured 0.1 dB under the WAV of the same session
+        (glute-release with Piper, daily-five with espeak-ng)."""
+        return 0.1
 
     def keys(self, meta: FileMeta) -> dict[str, str | None]:
         t = meta.tags
