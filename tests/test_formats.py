@@ -299,3 +299,28 @@ def test_serve_offers_the_vtt_and_m4a_sessions(renders):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("fmt", ["mp3", "opus"])
+def test_mp3_and_opus_carry_the_cover_too(tmp_path, cover, env, fmt):
+    picture = (cover / "daily-five.png").read_bytes()
+    routine = tmp_path / "daily-five.yaml"  # the cover beside the routine this time
+    routine.write_text((ROOT / ROUTINE).read_text())
+    (tmp_path / "daily-five.png").write_bytes(picture)
+    assert vg("render", str(routine), "-o", str(tmp_path / "out"), "--engine", "espeak", "--format", fmt,
+              env=env).returncode == 0
+    path = tmp_path / "out" / f"daily-five.{fmt}"
+    if fmt == "mp3":
+        from mutagen.id3 import ID3
+
+        frames = ID3(path).getall("APIC")
+        assert len(frames) == 1 and frames[0].mime == "image/png" and frames[0].data == picture
+        assert len(ffprobe(path)["chapters"]) > 5  # the chapters still read after the picture
+    else:
+        import base64
+
+        from mutagen.flac import Picture
+        from mutagen.oggopus import OggOpus
+
+        block = OggOpus(path).tags["METADATA_BLOCK_PICTURE"][0]
+        assert Picture(base64.b64decode(block)).data == picture

@@ -28,9 +28,4 @@ def get_format(name: str) -> OutputFormat:
         raise VoiceguideError(f"unknown format {name!r}; choose one of {', '.join(_REGISTRY)}") from None
 
 
-def audio_suffixes() -> dict[str, str]:
-    """File suffix (no dot) -> MIME type, for every format: what `serve` lists and answers."""
-    return {f.suffix: f.mime for f in _REGISTRY.values()}
-
-
-__all__ = ["FileMeta", "OutputFormat", "Tags", "audio_suffixes", "get_format", "names"]
+__all__ = ["FileMeta", "OutputFormat", "Tags", "get_format", "names"]

@@ -8,7 +8,7 @@ import os
 import subprocess
 import tempfile
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -40,7 +40,6 @@ class FileMeta:
     duration: float = 0.0
     cover: Path | None = None  # a JPEG or PNG, embedded where the format can carry one
     genre: str = "Speech"
-    extra: dict = field(default_factory=dict, compare=False)
 
 
 class OutputFormat(ABC):
@@ -200,6 +199,3 @@ def cover_kind(path: Path | None) -> str | None:
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "png"
     return None
-
-
-ProgressFn = Callable[[int], None]
