@@ -85,12 +85,37 @@ def test_mp4_reads_back_as_planned(renders, plan, fmt, brand):
     assert abs(float(chapters[-1]["end_time"]) - plan["duration"]) < TOLERANCE
 
 
+def _boxes(data: bytes, start: int, end: int, path: str = ""):
+    """(path, offset, size) of every MP4 box under the containers that hold tracks and metadata."""
+    import struct
+
+    i = start
+    while i + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[i:i + 8])
+        here = f"{path}/{kind.decode('latin1')}"
+        yield here, i, size
+        if kind in (b"moov", b"trak", b"mdia", b"udta", b"tref", b"edts"):
+            yield from _boxes(data, i + 8, i + size, here)
+        i += size
+
+
 def test_mp4_chapters_are_quicktime_and_nero(renders):
-    """Apple's players read the QuickTime chapter track (a text track the audio's tref/chap names);
-    VLC and others read Nero's chpl box. Both are there, and the index is at the front (faststart)."""
+    """Apple's players read the QuickTime chapter track: a text track, not enabled (so it is no subtitle),
+    named by the audio track's tref/chap. VLC and others read Nero's chpl box. Both are there, the audio
+    has an edit list (AAC's priming hidden) and the index is at the front (faststart)."""
     data = renders["m4a"].read_bytes()
-    assert data.find(b"moov") < data.find(b"mdat")
-    assert b"chap" in data and b"chpl" in data
+    boxes = list(_boxes(data, 0, len(data)))
+    names = [b[0] for b in boxes]
+    assert names.index("/moov") < names.index("/mdat")
+    assert "/moov/udta/chpl" in names
+    tracks = [b for b in boxes if b[0] == "/moov/trak"]
+    assert len(tracks) == 2
+    first = tracks[0]
+    audio = [b for b in boxes if b[0].startswith("/moov/trak/") and first[1] <= b[1] < first[1] + first[2]]
+    assert "/moov/trak/tref/chap" in [b[0] for b in audio] and "/moov/trak/edts/elst" in [b[0] for b in audio]
+    flags = {which: data[next(o for n, o, _ in boxes if n == "/moov/trak/tkhd" and t[1] <= o < t[1] + t[2]) + 11]
+             for which, t in zip(("audio", "text"), tracks)}
+    assert flags["audio"] & 1 and not flags["text"] & 1, flags  # track_enabled: audio yes, chapters no
     info = ffprobe(renders["m4a"])
     assert any(s.get("codec_tag_string") == "text" for s in info["streams"])
 
