@@ -349,3 +349,43 @@ def test_mp3_and_opus_carry_the_cover_too(tmp_path, cover, env, fmt):
 
         block = OggOpus(path).tags["METADATA_BLOCK_PICTURE"][0]
         assert Picture(base64.b64decode(block)).data == picture
+
+
+def test_page_gives_the_player_the_vtt_as_captions(renders):
+    """In headless Chromium: opening a session puts a captions track on the <audio>, and its cues load."""
+    from test_serve import CHROMIUM, CHROMIUM_ARGS, _browser_or_fail, wait_until
+
+    from voiceguide.serve import make_server
+
+    sync_playwright = _browser_or_fail()
+    folder = renders["m4b"].parent
+    server = make_server(folder, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    problems = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+                page.goto(server.page_url + "#/daily-five")
+                page.wait_for_selector("#steps .step", timeout=20_000)
+                track = page.evaluate("(() => { const t = document.querySelector('#audio track');"
+                                      " return t && [t.kind, t.getAttribute('src'), t.srclang]; })()")
+                assert track == ["captions", "/media/daily-five.vtt", "en"]
+                page.evaluate("document.getElementById('audio').textTracks[0].mode = 'hidden'")
+                cues = (folder / "daily-five.vtt").read_text().count(" --> ")
+                wait_until(page, f"document.getElementById('audio').textTracks[0].cues?.length === {cues}",
+                           what="the WebVTT cues")
+                first = page.evaluate("(() => { const c = document.getElementById('audio').textTracks[0].cues[0];"
+                                      " return [c.startTime, c.endTime, c.text]; })()")
+                srt_first = (folder / "daily-five.srt").read_text().split("\n\n")[0].splitlines()
+                assert first[2] == srt_first[2]
+                h, m, sec = srt_first[1].split(" --> ")[0].replace(",", ".").split(":")
+                assert abs(first[0] - (int(h) * 3600 + int(m) * 60 + float(sec))) < 0.001
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not problems, problems
