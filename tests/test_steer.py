@@ -13,7 +13,7 @@ from voiceguide.steer import COMMANDS, KEYS, command_for_key, steer
 from voiceguide.voice import ClipCache
 
 LIVE = ROOT / "tests" / "live"
-BLOCK = 480  # 10 ms at 48 kHz
+BLOCK = dsp.RATE // 100  # 10 ms
 
 
 @pytest.fixture(scope="module")
