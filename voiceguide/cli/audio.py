@@ -257,8 +257,9 @@ def play(
 ) -> None:
     """Play a routine live, hands-free: speech and sounds through the speakers, the step and countdown on screen.
 
-    Keys (in a terminal): space pauses and resumes, n skips to the next step, b goes back to the
-    start of the step, q quits; a `wait` step waits for any key. Without a terminal it runs unattended."""
+    Keys (in a terminal): space pauses and resumes, n skips to the next step, b goes back (to the
+    step before in a step's first 3 s), r repeats the step, q quits; a `wait` step waits for any
+    key. Without a terminal it runs unattended."""
     import time
 
     started = time.monotonic()
