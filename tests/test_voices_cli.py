@@ -162,7 +162,7 @@ def test_fetched_voices_are_listed_as_piper_voices_and_as_installed(fetched):
     assert listed.returncode == 0, listed.stderr
     lines = {line.split()[0]: line for line in listed.stdout.splitlines() if line.strip()}
     assert "piper" in lines[TEST_KEY] and "voices folder" in lines[TEST_KEY]
-    assert "piper" in lines[SHIPPED_KEY] and lines[SHIPPED_KEY].rstrip().endswith("unknown")  # its licence
+    assert "piper" in lines[SHIPPED_KEY] and lines[SHIPPED_KEY].rstrip().endswith("CC0")  # its licence
     assert lines["en_US-joe-medium"].rstrip().endswith("CC0")
     available = rows(run("voices", "--available", "-l", "de", env=env).stdout)
     assert available[SHIPPED_KEY].split()[-1] == "yes"
