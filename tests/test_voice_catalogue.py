@@ -253,6 +253,20 @@ def test_a_server_that_is_down_names_both_files_and_the_folder(tmp_path):
     assert _left(folder) == []
 
 
+def test_a_server_that_is_down_takes_the_key_and_its_files_from_the_snapshot(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        base = f"http://127.0.0.1:{s.getsockname()[1]}"
+    folder = tmp_path / "voices"
+    with pytest.raises(DownloadError) as info:
+        get_voice("DE_de-thorsten-MEDIUM", folder, base_url=base)  # keys match without regard to case
+    assert f"{base}/de/de_DE/thorsten/medium/de_DE-thorsten-medium.onnx " in str(info.value)
+    with pytest.raises(DownloadError) as info:
+        get_voice("de_DE-thorsten-mediun", folder, base_url=base)
+    assert str(info.value).startswith("no voice called de_DE-thorsten-mediun (closest: de_DE-thorsten-medium, ")
+    assert _left(folder) == []
+
+
 def test_an_unknown_key_names_the_closest(server, tmp_path):
     base, _, _ = server
     with pytest.raises(DownloadError) as info:
