@@ -1,7 +1,8 @@
 """A small HTTP server for the local network, shared by voiceguide's servers.
 
 A server is a `LanServer` bound with `listen()` and an app: a function from a `Request` to a `Reply`
-(bytes made on request) or a `FileReply` (a file sent with byte ranges, ETag and Last-Modified).
+(bytes made on request), a `FileReply` (a file sent with byte ranges, ETag and Last-Modified) or a
+`StreamReply` (bytes sent as they are made: server-sent events).
 The handler only translates between the two; what a server serves is all in its app. It also
 carries what every server prints and sends alike: the address a phone can reach, a QR code of it,
 who else on the network can reach it, and the same security headers on every page.
@@ -20,7 +21,7 @@ from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Union
+from typing import Callable, Iterable, Union
 from urllib.parse import unquote, urlsplit
 
 from .. import __version__
@@ -72,7 +73,16 @@ class FileReply:
     ctype: str
 
 
-Answer = Union[Reply, FileReply]
+@dataclass(frozen=True)
+class StreamReply:
+    """A reply sent while it is made (server-sent events): each chunk goes out as soon as it is
+    yielded; the connection closes when the chunks end."""
+
+    ctype: str
+    chunks: Iterable[bytes] = field(compare=False)
+
+
+Answer = Union[Reply, FileReply, StreamReply]
 App = Callable[[Request], Answer]
 
 
@@ -208,6 +218,8 @@ class Handler(BaseHTTPRequestHandler):
             answer = self.server.app(request)
             if isinstance(answer, FileReply):
                 self._send_file(answer, request)
+            elif isinstance(answer, StreamReply):
+                self._send_stream(answer, request.head)
             else:
                 self._send(answer, request.head)
         except (BrokenPipeError, ConnectionResetError):
@@ -231,6 +243,25 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if not head:
             self.wfile.write(reply.body)
+
+    def _send_stream(self, reply: StreamReply, head: bool) -> None:
+        """No length and no keep-alive: the stream ends when the connection closes. Nagle is off, so
+        that a small event is not held back waiting for the client's (delayed) acknowledgement."""
+        self.close_connection = True
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", reply.ctype)
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        for k, v in SECURITY_HEADERS:
+            self.send_header(k, v)
+        self.end_headers()
+        if head:
+            return
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.wfile.flush()
+        for chunk in reply.chunks:
+            self.wfile.write(chunk)
+            self.wfile.flush()
 
     def _send_file(self, reply: FileReply, request: Request) -> None:
         """The file's bytes with sendfile where the OS has it; opened once, so it cannot change under us."""
