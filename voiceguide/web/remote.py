@@ -84,7 +84,7 @@ def remote_state(fs: FloorState | None, finished: bool = False) -> dict:
         "waiting": fs.waiting,
         "left": math.ceil(fs.left - 1e-6),
         "duration": round(fs.duration, 1),
-        "session_progress": round(fs.session_progress, 3),
+        "session_progress": round(fs.session_progress, 2),
     }
 
 
