@@ -271,6 +271,8 @@ def test_next_events_and_a_get_that_changes_nothing(remote_play, browser, pulse,
             status, headers, _ = s.request(method, "/command/next")
             assert status == 405 and headers["allow"] == "POST", (method, status)
         assert s.request("POST", "/command/next", {"Origin": "http://evil.example"})[0] == 403
+        rebound = f"rebound.example:{s.port}"  # a name pointed at us by another site (DNS rebinding)
+        assert s.request("POST", "/command/next", {"Host": rebound, "Origin": f"http://{rebound}"})[0] == 403
         assert s.request("POST", "/command/skip-everything")[0] == 404
         assert s.request("POST", "/events")[0] == 405
         time.sleep(0.6)
@@ -398,3 +400,51 @@ def _drain(fd: int, into: bytearray) -> None:
         if not data:
             return
         into.extend(data)
+
+
+# ------------------------------------------------------------------ the state, without sound
+
+
+def test_the_page_state_is_the_floor_state():
+    """The phone shows what the floor view shows: the same step, side, countdown and caption."""
+    from conftest import plan_text
+    from voiceguide.floor.state import floor_state
+    from voiceguide.web.remote import remote_state
+
+    tl = plan_text("""
+        title: Sides
+        steps:
+          - title: Figure four
+            say: Cross the ankle over the knee.
+            sides: [right, left]
+            for: 20s
+    """)
+    for t in np.arange(0.0, tl.duration, 0.5):
+        fs = floor_state(tl, float(t), paused=t > 30)
+        state = remote_state(fs)
+        assert (state["step"], state["side"], state["countdown"], state["caption"], state["paused"]) == (
+            fs.step, fs.side, fs.countdown_seconds, fs.caption, fs.paused)
+        assert state["chapter"] == fs.chapter + 1 and state["next_step"] == fs.next_step
+    assert {remote_state(floor_state(tl, c.start + 0.1))["side"] for c in tl.chapters} >= {"right", "left"}
+
+
+def test_the_event_stream_sends_changes_and_ends_with_the_session():
+    from voiceguide.web.remote import StateFeed
+
+    feed = StateFeed()
+    stream = feed.stream(keep_alive=0.2)
+    assert next(stream) == b'retry: 1000\n\ndata: {"started":false,"finished":false}\n\n'
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.extend(stream))
+    reader.start()
+    feed.publish({"started": True, "step": "A"})
+    feed.publish({"started": True, "step": "A"})  # no change: no event
+    time.sleep(0.35)  # an idle stream says it is still there
+    feed.publish({"started": True, "step": "B"})
+    feed.close()
+    reader.join(2)
+    assert not reader.is_alive()
+    data = [g for g in got if g.startswith(b"data:")]
+    assert data == [b'data: {"started":true,"step":"A"}\n\n', b'data: {"started":true,"step":"B"}\n\n']
+    assert b": still here\n\n" in got
+    assert got[-1] == b'event: end\ndata: {"started":true,"step":"B"}\n\n'

@@ -13,12 +13,15 @@ prepared, so a busy port fails at once; it serves the page from then on, steers 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
+import socket
 import threading
 from functools import partial
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Callable, Iterator
+from urllib.parse import urlsplit
 
 from ..floor.state import FloorState, floor_state
 from ..steer import steer
@@ -176,11 +179,12 @@ def command(remote: Remote, request: Request, name: str) -> Reply:
     (a prefetch, a link preview, a crawler) must never skip a step."""
     if name not in COMMANDS:
         return not_found()
-    body = (request.headers.get("Content-Length") or "0").strip() not in ("", "0")
+    body = (request.headers.get("Content-Length") or "0").strip() not in ("", "0") or bool(
+        request.headers.get("Transfer-Encoding"))  # a body we do not read: close after the reply
     if request.method != "POST":
         return _method_not_allowed("POST")
     origin = request.headers.get("Origin")
-    if origin is not None and origin != request.base:
+    if (origin is not None and origin != request.base) or not own_host(request.base):
         return _text(HTTPStatus.FORBIDDEN, "commands are taken from the remote's own page only", close=body)
     player = remote.player
     if player is None:
@@ -190,6 +194,19 @@ def command(remote: Remote, request: Request, name: str) -> Reply:
     remote.feed.publish(state)
     reply = json_reply(state)
     return Reply(reply.status, reply.body, reply.ctype, close=body)
+
+
+def own_host(base: str) -> bool:
+    """Whether the client reached us by an address (or this machine's own name), as the printed URL does.
+    Any other name in the Host header is a page elsewhere whose name was pointed at us (DNS rebinding)."""
+    host = urlsplit(base).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    name = socket.gethostname().lower()
+    return host.lower() in ("localhost", name, f"{name}.local")
 
 
 # ------------------------------------------------------------------ the server and the controller
