@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from ..floor.state import FloorState, floor_state
 from ..steer import steer
+from .banner import qr_banner, reach_note
 from .http import (
     TEXT_TYPE,
     Answer,
@@ -35,8 +36,6 @@ from .http import (
     json_reply,
     listen,
     not_found,
-    qr_banner,
-    reach_note,
     static_reply,
 )
 from .style import STATIC_DIR, STYLESHEET, STYLESHEET_TYPE
