@@ -319,13 +319,23 @@ def test_busy_port_is_one_line_and_exit_1(tmp_path):
         taken.listen()
         port = taken.getsockname()[1]
         proc = subprocess.run(
-            [sys.executable, "-m", "voiceguide", "play", str(LIVE / "skip.yaml"), "--remote", "--host", "127.0.0.1",
-             "--port", str(port)],
+            [sys.executable, "-m", "voiceguide", "play", str(LIVE / "skip.yaml"), "--engine", "espeak", "--remote",
+             "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT, capture_output=True, text=True, timeout=60, env=dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path)),
         )
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.strip() == f"voiceguide: port {port} is already in use; choose another with --port"
     assert proc.stdout == ""
+
+
+def test_a_bad_routine_is_reported_before_any_remote(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: Bad\nsteps: 3\n")
+    proc = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(bad), "--remote", "--host", "127.0.0.1",
+                           "--port", "0"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and proc.stdout == "", proc.stdout
+    assert proc.stderr.strip().endswith("bad.yaml:2:8: steps must be a list of steps (each starting with '- '), not a number")
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
 def test_host_without_remote_is_a_usage_error():

@@ -275,12 +275,12 @@ def play(
 def play_file(script: Path, ov, start_at: str | None = None, backend: str | None = None,
               started: float | None = None, remote: tuple[str, int] | None = None) -> None:
     """Play one routine file live: what `play` does, and `compose --play`. `remote`: (host, port)
-    of a phone remote, bound and printed before anything else, closed however the session ends."""
+    of a phone remote, bound and printed before the sound starts, closed however the session ends."""
     import time
 
     from ..voice.preload import preload_voice
 
-    phone = _open_remote(script, *remote) if remote else None  # a busy port fails before any work
+    phone = None
     try:
         preload_voice(script, ov, ov.engine or "auto")  # while the rest of the player is imported
         from ..live import MiniaudioOutput, prepare_live
@@ -289,6 +289,7 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
         started = time.monotonic() if started is None else started
         ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
         say_voice_note(ahead.voice)
+        phone = _open_remote(script, *remote) if remote else None  # once the routine is known to be good
         console = _console()
         if not console.is_terminal:
             console = _plain_console()
