@@ -26,7 +26,7 @@ import pytest
 
 from conftest import ROOT
 from livetools import RATE, MonitorRecording
-from test_live import clip_of, find_speech, plan_json, speech, voice_of
+from test_live import ANCHOR, best_match, clip_of, find_speech, plan_json, speech, voice_of
 from test_serve import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _browser_or_fail, png_size, wait_until
 
 LIVE = ROOT / "tests" / "live"
@@ -154,6 +154,12 @@ def sound_from(audio: np.ndarray, sample: int) -> float | None:
     return float(loud[0]) / 100 if loud.size else None
 
 
+def countdown_at_most(seconds: int) -> str:
+    """A JavaScript test: the page's countdown reads 0:SS with SS at most `seconds`."""
+    return (f"(t => /^0:\\d\\d$/.test(t) && Number(t.slice(2)) <= {seconds})"
+            "(document.getElementById('r-countdown').textContent)")
+
+
 def button(page, name: str):
     return page.get_by_role("button", name=name, exact=True)
 
@@ -174,7 +180,7 @@ def test_pause_resume_and_stop_from_the_phone(remote_play, browser):
     try:
         page.goto(s.url)
         wait_until(page, "document.getElementById('r-step').textContent === 'Tick hold'", what="the step")
-        wait_until(page, "(t => t !== '' && Number(t) <= 15)(document.getElementById('r-countdown').textContent)", timeout=30,
+        wait_until(page, countdown_at_most(15), timeout=30,
                    what="five seconds into the hold")
         assert page.inner_text("#r-kind").lower() == "hold"
         assert page.inner_text("#r-count") == "Step 1 of 1"
@@ -262,7 +268,7 @@ def test_next_events_and_a_get_that_changes_nothing(remote_play, browser, pulse,
     try:
         page.goto(s.url)
         wait_until(page, "document.getElementById('r-step').textContent === 'Long hold'", what="the step")
-        wait_until(page, "(t => t !== '' && Number(t) <= 57)(document.getElementById('r-countdown').textContent)", timeout=30,
+        wait_until(page, countdown_at_most(57), timeout=30,
                    what="the hold under way")
         assert page.inner_text("#r-next") == "After the skip"
 
@@ -308,8 +314,9 @@ def test_next_events_and_a_get_that_changes_nothing(remote_play, browser, pulse,
     assert next_lag is not None
     print(f"Next -> the next step's first sound on the sink: {next_lag * 1000:.0f} ms")
     assert next_lag <= PRESS_LIMIT, next_lag
-    found = find_speech(audio[clicked:], clip_of(voice, after))
-    assert found and abs(found[0] - next_lag) < 0.05, (found, next_lag)  # that sound is the next step's words
+    found = find_speech(audio[clicked:], clip_of(voice, after), ANCHOR)  # (a loaded machine's underrun may cut it)
+    best = best_match(audio[clicked:], clip_of(voice, after))
+    assert found and abs(found[0] - next_lag) < 0.05, (found, next_lag, best)  # that sound is the next step's words
     assert not problems, problems
 
 
@@ -435,6 +442,8 @@ def test_the_page_state_is_the_floor_state():
         state = remote_state(fs)
         assert (state["step"], state["side"], state["countdown"], state["caption"], state["paused"]) == (
             fs.step, fs.side, fs.countdown_seconds, fs.caption, fs.paused)
+        if fs.countdown_seconds is not None:  # the digits read as the floor view's: 0:15
+            assert state["countdown_text"] == f"0:{fs.countdown_seconds:02d}"
         assert state["chapter"] == fs.chapter + 1 and state["next_step"] == fs.next_step
     assert {remote_state(floor_state(tl, c.start + 0.1))["side"] for c in tl.chapters} >= {"right", "left"}
 

@@ -23,6 +23,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import urlsplit
 
+from ..floor.digits import clock
 from ..floor.state import FloorState, floor_state
 from ..steer import steer
 from .banner import qr_banner, reach_note
@@ -77,6 +78,7 @@ def remote_state(fs: FloorState | None, finished: bool = False) -> dict:
         "chapter": fs.chapter + 1,
         "chapters": fs.chapters,
         "countdown": fs.countdown_seconds,
+        "countdown_text": None if fs.countdown_seconds is None else clock(fs.countdown_seconds),  # as the floor view
         "countdown_kind": fs.countdown_kind,
         "hold_progress": None if fs.hold_progress is None else round(fs.hold_progress, 2),
         "caption": fs.caption,

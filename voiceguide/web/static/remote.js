@@ -41,7 +41,8 @@
     setText("r-side", s.side || "");
     const counting = s.countdown !== null;
     setText("r-kind", counting ? KIND[s.countdown_kind] || "" : "");
-    setText("r-countdown", counting ? String(s.countdown) : "");
+    setText("r-countdown", counting ? s.countdown_text : "");
+    $("r-countdown").classList.toggle("long", counting && s.countdown_text.length > 4);
     $("r-hold").hidden = s.hold_progress === null;
     if (s.hold_progress !== null) $("r-hold").value = s.hold_progress;
     $("r-breath").hidden = !s.breath;
