@@ -352,50 +352,101 @@ def test_host_without_remote_is_a_usage_error():
     assert "Traceback" not in proc.stderr
 
 
-def test_in_a_terminal_the_address_comes_before_the_floor_view(pulse, cache, tmp_path):
+class TerminalSession:
+    """`voiceguide play ROUTINE --remote` in a pseudo-terminal: the floor view, keys as typed."""
+
+    def __init__(self, pulse, cache: Path, routine: Path):
+        env = dict(pulse.env, PULSE_SINK=pulse.new_sink(), VOICEGUIDE_CACHE_DIR=str(cache))
+        self.master, self.slave = pty.openpty()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "voiceguide", "play", str(routine), "--engine", "espeak", "--remote",
+             "--host", "127.0.0.1", "--port", "0"],
+            cwd=ROOT, env=env, stdin=self.slave, stdout=self.slave, stderr=self.slave, start_new_session=True,
+        )
+        self.raw = bytearray()
+        threading.Thread(target=lambda: _drain(self.master, self.raw), daemon=True).start()
+
+    def screen_after(self, marker: bytes) -> bytes:
+        """What was drawn after `marker` (b'' until it appears)."""
+        raw = bytes(self.raw)
+        return raw[raw.index(marker):] if marker in raw else b""
+
+    def port(self, timeout: float = 60) -> int:
+        """The remote's port, once the floor view has started."""
+        deadline = time.monotonic() + timeout
+        while not self.screen_after(b"\x1b[?1049h"):
+            assert time.monotonic() < deadline and self.proc.poll() is None, self.text[-1500:]
+            time.sleep(0.05)
+        return int(re.search(rb"Remote: http://127\.0\.0\.1:(\d+)/", self.raw).group(1))
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        for fd in (self.slave, self.master):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def test_in_a_terminal_the_address_comes_before_the_floor_view(pulse, cache):
     """The QR code and address are printed before the full-screen view takes the terminal (and are
     there again when it leaves); the remote and the keys steer the same session."""
-    sink = pulse.new_sink()
-    env = dict(pulse.env, PULSE_SINK=sink, VOICEGUIDE_CACHE_DIR=str(cache))
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "voiceguide", "play", str(LIVE / "skip.yaml"), "--engine", "espeak", "--remote",
-         "--host", "127.0.0.1", "--port", "0"],
-        cwd=ROOT, env=env, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-    )
-    raw = bytearray()
-    threading.Thread(target=lambda: _drain(master, raw), daemon=True).start()
+    t = TerminalSession(pulse, cache, LIVE / "skip.yaml")
     try:
-        deadline = time.monotonic() + 60
-        port = None
-        while b"space to resume" not in raw:  # the floor view's paused state
-            assert time.monotonic() < deadline and proc.poll() is None, raw.decode("utf-8", "replace")[-1500:]
-            m = re.search(rb"Remote: http://127\.0\.0\.1:(\d+)/", raw)
-            if m and b"\x1b[?1049h" in raw and b" left" in raw[raw.index(b"\x1b[?1049h"):]:
-                port = int(m.group(1))
-                assert _post(port, "/command/pause")["paused"] is True
-                time.sleep(1.0)
-            time.sleep(0.1)
-        text = bytes(raw)
+        port = t.port()
+        deadline = time.monotonic() + 30
+        while b" left" not in t.screen_after(b"\x1b[?1049h"):  # the hold's countdown is drawn
+            assert time.monotonic() < deadline, t.text[-1500:]
+            time.sleep(0.05)
+        assert _post(port, "/command/pause")["paused"] is True
+        while b"space to resume" not in t.raw:  # the floor view's paused state
+            assert time.monotonic() < deadline, t.text[-1500:]
+            time.sleep(0.05)
+        text = bytes(t.raw)
         assert text.index(b"Remote: http://127.0.0.1:") < text.index(b"\x1b[?1049h")  # before the alternate screen
         assert "\u2580".encode() in text[: text.index(b"\x1b[?1049h")]  # the QR code's half blocks
-        os.write(master, b" ")  # the space bar resumes what the phone paused
+        os.write(t.master, b" ")  # the space bar resumes what the phone paused
         time.sleep(0.5)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         conn.request("GET", "/state.json")
         assert json.loads(conn.getresponse().read())["paused"] is False
         conn.close()
-        os.write(master, b"q")
-        assert proc.wait(15) == 0, raw.decode("utf-8", "replace")[-1500:]
+        os.write(t.master, b"q")
+        assert t.proc.wait(15) == 0, t.text[-1500:]
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-        for fd in (slave, master):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        t.close()
+
+
+def test_a_wait_shows_on_the_phone_and_next_goes_on(pulse, cache, browser):
+    """In a terminal a `wait` step waits: the page says so unmistakably, and its Next button goes on."""
+    t = TerminalSession(pulse, cache, LIVE / "wait.yaml")
+    problems: list[str] = []
+    page = phone_page(browser, problems)
+    try:
+        page.goto(f"http://127.0.0.1:{t.port()}/")
+        wait_until(page, "document.body.classList.contains('waiting')", timeout=30, what="the waiting state")
+        assert page.inner_text("#r-step") == "Wait for you"
+        assert "tap next" in page.inner_text("#r-banner").lower()
+        assert page.inner_text("#r-countdown") == ""  # as the floor view: no count while it waits for you
+        assert b"press any key to go on" in t.raw  # the terminal agrees
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / "remote-phone-waiting.png"))
+        button(page, "Next").click()
+        wait_until(page, "document.getElementById('r-step').textContent === 'Begin'", timeout=3, what="the next step")
+        assert not page.evaluate("document.body.classList.contains('waiting')")
+        assert t.proc.wait(30) == 0, t.text[-1500:]  # it went on to the end by itself
+        wait_until(page, "document.getElementById('r-banner').textContent.includes('ended')", timeout=5,
+                   what="the page saying the session ended")
+    finally:
+        page.close()
+        t.close()
+    assert not problems, problems
 
 
 def _post(port: int, path: str) -> dict:

@@ -21,11 +21,19 @@
     if (node.textContent !== text) node.textContent = text;
   }
 
-  function banner(kind, text) {
+  function banner(kind, text, hint) {
     const node = $("r-banner");
     node.hidden = !kind;
     node.className = "r-banner" + (kind ? " " + kind : "");
-    setText("r-banner", text || "");
+    const shown = (text || "") + "|" + (hint || "");
+    if (node.dataset.shown === shown) return;
+    node.dataset.shown = shown;
+    node.replaceChildren(document.createTextNode(text || ""));
+    if (hint) {
+      const small = document.createElement("small");
+      small.textContent = hint;
+      node.appendChild(small);
+    }
   }
 
   function render(s) {
@@ -39,11 +47,11 @@
     setText("r-step", s.step);
     $("r-side").hidden = !s.side;
     setText("r-side", s.side || "");
-    const counting = s.countdown !== null;
+    const counting = s.countdown !== null && !s.waiting;  // as the floor view: a wait has no end while it waits
     setText("r-kind", counting ? KIND[s.countdown_kind] || "" : "");
     setText("r-countdown", counting ? s.countdown_text : "");
     $("r-countdown").classList.toggle("long", counting && s.countdown_text.length > 4);
-    $("r-hold").hidden = s.hold_progress === null;
+    $("r-hold").hidden = !counting || s.hold_progress === null;
     if (s.hold_progress !== null) $("r-hold").value = s.hold_progress;
     $("r-breath").hidden = !s.breath;
     setText("r-breath", s.breath ? BREATH[s.breath] || "" : "");
@@ -58,7 +66,7 @@
     pause.dataset.command = s.paused ? "resume" : "pause";
     if (s.finished) finish();
     else if (s.paused) banner("paused", "Paused");
-    else if (s.waiting) banner("waiting", "Waiting \u00b7 tap Next to go on");
+    else if (s.waiting) banner("waiting", "Waiting", "Tap Next when you are ready");
     else banner(null);
   }
 
