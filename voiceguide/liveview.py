@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 import time
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from rich.console import Console
 from rich.live import Live
@@ -16,6 +16,7 @@ from . import dsp
 from .floor.state import floor_state
 from .floor.view import FloorView
 from .live import Ahead, AudioError, Output, Player, Status, find_chapter
+from .steer import Controller, command_for_key, steer
 from .text import format_clock
 
 
@@ -73,8 +74,12 @@ def play_session(
     start_at: str | None = None,
     interactive: bool | None = None,
     started: float | None = None,
+    controllers: Sequence[Controller] = (),
 ) -> Player:
-    """Play until the end or `q`; raises AudioError / ScriptError with a message on failure."""
+    """Play until the end or `q`; raises AudioError / ScriptError with a message on failure.
+
+    Each controller (spoken commands, a phone remote) steers from its own thread from the moment
+    the sound starts, beside the keys, and is closed however the session ends."""
     if interactive is None:
         interactive = sys.stdin.isatty() and console.is_terminal
     start = 0.0
@@ -89,7 +94,11 @@ def play_session(
     started = started if started is not None else time.monotonic()
     output.start(dsp.RATE, player.pull)
     ahead.start_background(player.update)  # after the device has started: the first words go out first
+    started_controllers: list[Controller] = []
     try:
+        for controller in controllers:
+            controller.start(player)
+            started_controllers.append(controller)
         with raw_keys(interactive) as read_key:
             if console.is_terminal:
                 # Full screen on the alternate screen, redrawn by the loop itself (about 10 Hz) so each
@@ -106,6 +115,9 @@ def play_session(
         if not player.failure and player.finished.is_set():
             time.sleep(0.25)  # let the device play out its last buffer
     finally:
+        for controller in reversed(started_controllers):
+            with contextlib.suppress(Exception):
+                controller.close()
         output.close()
     if player.failure is not None:
         raise AudioError(f"playback stopped: {player.failure}")
@@ -118,17 +130,9 @@ def _loop(player: Player, ahead: Ahead, read_key, show, started: float, console:
     while not player.finished.is_set():
         key = read_key(0.1)
         if key is not None:
-            if key in ("q", "Q", "\x1b"):
-                player.quit()
+            steer(player, command_for_key(key) or "key")
+            if player.finished.is_set():
                 break
-            if player.status().waiting:
-                player.key()
-            elif key == " ":
-                player.toggle_pause()
-            elif key in ("n", "N"):
-                player.skip()
-            elif key in ("b", "B"):
-                player.back()
         if ahead.error is not None:
             player.quit()
             raise ahead.error

@@ -37,7 +37,8 @@ from .web.feed import (  # noqa: F401 (NS_* and FEED_TITLE are part of this modu
     chapters_json,
     feed_xml,
 )
-from .web.http import (  # noqa: F401 (parse_range and qr_lines are part of this module's names)
+from .web.banner import qr_banner, qr_lines, reach_note  # noqa: F401 (qr_lines is part of this module's names)
+from .web.http import (  # noqa: F401 (parse_range is part of this module's names)
     TEXT_TYPE,
     Answer,
     FileReply,
@@ -48,9 +49,6 @@ from .web.http import (  # noqa: F401 (parse_range and qr_lines are part of this
     listen,
     not_found,
     parse_range,
-    qr_banner,
-    qr_lines,
-    reach_note,
 )
 from .web.library import AUDIO_TYPES, NAME_PATTERN, Library, SessionInfo, id3_chapters, read_session  # noqa: F401
 from .web.page import PAGE_FILES, page_file, sessions_json

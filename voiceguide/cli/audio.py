@@ -13,6 +13,7 @@ from .options import (
     AmbientOpt, BreathOpt, CuesOpt, DeliveryOpt, EngineOpt, GuidanceOpt, HoldScaleOpt, PaceOpt, PresetOpt, RateOpt, VoiceOpt,
     _console, _display, choose, say_voice_note,
 )
+from .options import RemoteHostOpt, RemoteOpt, RemotePortOpt, remote_address
 
 @app.command()
 def render(
@@ -267,36 +268,61 @@ def play(
     backend: Annotated[
         Optional[str], typer.Option("--audio-backend", help="miniaudio backend, e.g. pulseaudio, alsa, null.", hidden=True)
     ] = None,
+    remote: RemoteOpt = False,
+    host: RemoteHostOpt = None,
+    port: RemotePortOpt = None,
 ) -> None:
     """Play a routine live, hands-free: speech and sounds through the speakers, the step and countdown on screen.
 
-    Keys (in a terminal): space pauses and resumes, n skips to the next step, b goes back to the
-    start of the step, q quits; a `wait` step waits for any key. Without a terminal it runs unattended."""
+    Keys (in a terminal): space pauses and resumes, n skips to the next step, b goes back (to the
+    step before in a step's first 3 s), r repeats the step, q quits; a `wait` step waits for any
+    key. Without a terminal it runs unattended. With --remote, a phone on the local network follows
+    and steers it (scan the printed QR code)."""
     import time
 
     started = time.monotonic()
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
-    play_file(script, ov, start_at, backend, started)
+    play_file(script, ov, start_at, backend, started, remote=remote_address(remote, host, port))
 
 
 def play_file(script: Path, ov, start_at: str | None = None, backend: str | None = None,
-              started: float | None = None) -> None:
-    """Play one routine file live: what `play` does, and `compose --play`."""
+              started: float | None = None, remote: tuple[str, int] | None = None) -> None:
+    """Play one routine file live: what `play` does, and `compose --play`. `remote`: (host, port)
+    of a phone remote, bound and printed before the sound starts, closed however the session ends."""
     import time
 
     from ..voice.preload import preload_voice
 
-    preload_voice(script, ov, ov.engine or "auto")  # while the rest of the player is imported
-    from ..live import MiniaudioOutput, prepare_live
-    from ..liveview import play_session
+    phone = None
+    try:
+        preload_voice(script, ov, ov.engine or "auto")  # while the rest of the player is imported
+        from ..live import MiniaudioOutput, prepare_live
+        from ..liveview import play_session
 
-    started = time.monotonic() if started is None else started
-    ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
-    say_voice_note(ahead.voice)
-    console = _console()
-    if not console.is_terminal:
-        console = _plain_console()
-    play_session(ahead, MiniaudioOutput(backend=backend), console, start_at, started=started)
+        started = time.monotonic() if started is None else started
+        ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
+        say_voice_note(ahead.voice)
+        phone = _open_remote(script, *remote) if remote else None  # once the routine is known to be good
+        console = _console()
+        if not console.is_terminal:
+            console = _plain_console()
+        controllers = [phone] if phone else []
+        play_session(ahead, MiniaudioOutput(backend=backend), console, start_at, started=started,
+                     controllers=controllers)
+    finally:
+        if phone:
+            phone.close()
+
+
+def _open_remote(script: Path, host: str, port: int):
+    """The phone remote, serving, its address and QR code printed (the floor view covers the screen later)."""
+    import sys
+
+    from ..web.remote import Remote
+
+    phone = Remote(host, port).open()
+    print(phone.banner(f"voiceguide play {_display(script)} --remote", ansi=sys.stdout.isatty()), flush=True)
+    return phone
 
 
 def _plain_console():

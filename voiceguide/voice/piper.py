@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import GENDERS, VoiceError, VoiceInfo, unknown_voice
+from .filefacts import file_hash
 from .onnxpatch import NOISE_TAG, deterministic_model
 from .piperfiles import (
     VoiceFile, _config_for, _looks_like_path, _read_voice, best_voice, find_voices, piper_available,
@@ -92,7 +93,7 @@ class _Model:
         self._memo: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._memo_bytes = 0
         self._memo_lock = threading.Lock()
-        self.md5 = hashlib.md5(data).hexdigest() if len(data) in KNOWN_SIZES else ""
+        self.md5 = file_hash(vf.path, "md5") if len(data) in KNOWN_SIZES else ""
         self.rate = config.sample_rate
         self.natural_wpm = self._natural_wpm(vf)
 
@@ -297,12 +298,8 @@ class Piper:
         st, sc = vf.path.stat(), vf.config.stat()
         key = (str(vf.path), st.st_size, st.st_mtime_ns, sc.st_size, sc.st_mtime_ns)
         if key not in self._fingerprints:
-            h = hashlib.sha256()
-            for p in (vf.path, vf.config):
-                with open(p, "rb") as f:
-                    for block in iter(lambda: f.read(1 << 20), b""):
-                        h.update(block)
-            self._fingerprints[key] = h.hexdigest()[:16]
+            both = f"{file_hash(vf.path)} {file_hash(vf.config)}"
+            self._fingerprints[key] = hashlib.sha256(both.encode()).hexdigest()[:16]
         return self._fingerprints[key]
 
     def load(self, voice: str) -> "_Model":
