@@ -63,8 +63,8 @@ def raw_keys(enabled: bool) -> Iterator[Callable[[float], str | None]]:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def _floor(player: Player, s: Status, interactive: bool) -> FloorView:
-    return FloorView(floor_state(player.timeline, s.position, s.paused, s.waiting), interactive)
+def _floor(player: Player, s: Status, interactive: bool, notices: tuple[str, ...] = ()) -> FloorView:
+    return FloorView(floor_state(player.timeline, s.position, s.paused, s.waiting), interactive, notices)
 
 
 def play_session(
@@ -103,11 +103,12 @@ def play_session(
             if console.is_terminal:
                 # Full screen on the alternate screen, redrawn by the loop itself (about 10 Hz) so each
                 # frame shows the position just read; leaving restores the screen and the cursor.
-                first = _floor(player, player.status(), interactive)
+                notices = tuple(n for n in (getattr(c, "notice", None) for c in started_controllers) if n)
+                first = _floor(player, player.status(), interactive, notices)
                 with Live(first, console=console, screen=True, auto_refresh=False, redirect_stderr=False) as live:
 
                     def show(status: Status) -> None:
-                        live.update(_floor(player, status, interactive), refresh=True)
+                        live.update(_floor(player, status, interactive, notices), refresh=True)
 
                     _loop(player, ahead, read_key, show, started, console, False)
             else:

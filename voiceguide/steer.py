@@ -21,7 +21,10 @@ KEYS = {" ": "toggle", "n": "next", "N": "next", "b": "back", "B": "back", "r": 
 
 
 class Controller(Protocol):
-    """Steers a session from its own thread by calling `steer(player, command)`."""
+    """Steers a session from its own thread by calling `steer(player, command)`.
+
+    One may also have a `notice`: a short line the floor view keeps at its foot while the session
+    plays (the remote's address, the words the microphone listens for)."""
 
     def start(self, player: Player) -> None: ...
 

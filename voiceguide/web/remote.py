@@ -242,6 +242,11 @@ class Remote:
         assert self.server is not None
         return self.server.page_url
 
+    @property
+    def notice(self) -> str:
+        """The floor view's reminder of where the phone page is (the QR code is printed before the session)."""
+        return f"phone remote: {self.url}"
+
     def banner(self, command: str, ansi: bool = True) -> str:
         """What `play --remote` prints before the session: the address, a QR code of it, who can reach it."""
         assert self.server is not None
