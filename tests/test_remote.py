@@ -372,12 +372,19 @@ class TerminalSession:
         return raw[raw.index(marker):] if marker in raw else b""
 
     def port(self, timeout: float = 60) -> int:
-        """The remote's port, once the floor view has started."""
+        """The remote's port, once the session waits for the phone to open the page (or a key)."""
+        deadline = time.monotonic() + timeout
+        while b"begins when your phone opens the page" not in self.raw:
+            assert time.monotonic() < deadline and self.proc.poll() is None, self.text[-1500:]
+            time.sleep(0.05)
+        assert b"\x1b[?1049h" not in self.raw  # nothing covers the QR code yet
+        return int(re.search(rb"Remote: http://127\.0\.0\.1:(\d+)/", self.raw).group(1))
+
+    def floor_view(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while not self.screen_after(b"\x1b[?1049h"):
             assert time.monotonic() < deadline and self.proc.poll() is None, self.text[-1500:]
             time.sleep(0.05)
-        return int(re.search(rb"Remote: http://127\.0\.0\.1:(\d+)/", self.raw).group(1))
 
     @property
     def text(self) -> str:
@@ -395,11 +402,17 @@ class TerminalSession:
 
 
 def test_in_a_terminal_the_address_comes_before_the_floor_view(pulse, cache):
-    """The QR code and address are printed before the full-screen view takes the terminal (and are
-    there again when it leaves); the remote and the keys steer the same session."""
+    """The QR code and address are printed before the full-screen view takes the terminal, which
+    waits for the phone or a key (and they are there again when it leaves); the address stays at the
+    floor view's foot; the remote and the keys steer the same session."""
     t = TerminalSession(pulse, cache, LIVE / "skip.yaml")
     try:
         port = t.port()
+        time.sleep(1.0)
+        assert b"\x1b[?1049h" not in t.raw and t.proc.poll() is None  # it waits for the phone or a key
+        os.write(t.master, b"\r")  # any key begins without the phone
+        t.floor_view()
+        assert b"phone remote: http://127.0.0.1:" in t.screen_after(b"\x1b[?1049h")  # the address stays in view
         deadline = time.monotonic() + 30
         while b" left" not in t.screen_after(b"\x1b[?1049h"):  # the hold's countdown is drawn
             assert time.monotonic() < deadline, t.text[-1500:]
@@ -423,13 +436,27 @@ def test_in_a_terminal_the_address_comes_before_the_floor_view(pulse, cache):
         t.close()
 
 
+def test_q_before_the_session_begins_quits_cleanly(pulse, cache):
+    t = TerminalSession(pulse, cache, LIVE / "skip.yaml")
+    try:
+        port = t.port()
+        os.write(t.master, b"q")
+        assert t.proc.wait(15) == 0, t.text[-1500:]
+        assert b"\x1b[?1049h" not in t.raw and b"Traceback" not in t.raw
+        with pytest.raises(OSError):  # the remote is closed too
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        t.close()
+
+
 def test_a_wait_shows_on_the_phone_and_next_goes_on(pulse, cache, browser):
     """In a terminal a `wait` step waits: the page says so unmistakably, and its Next button goes on."""
     t = TerminalSession(pulse, cache, LIVE / "wait.yaml")
     problems: list[str] = []
     page = phone_page(browser, problems)
     try:
-        page.goto(f"http://127.0.0.1:{t.port()}/")
+        page.goto(f"http://127.0.0.1:{t.port()}/")  # the phone opening the page begins the session
+        t.floor_view()
         wait_until(page, "document.body.classList.contains('waiting')", timeout=30, what="the waiting state")
         assert page.inner_text("#r-step") == "Wait for you"
         assert "tap next" in page.inner_text("#r-banner").lower()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
 from typing import Callable, Iterator, Sequence
 
@@ -61,6 +62,18 @@ def raw_keys(enabled: bool) -> Iterator[Callable[[float], str | None]]:
         yield read
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def wait_to_begin(ready: threading.Event, console: Console, message: str) -> bool:
+    """Before a session in a terminal: wait until `ready` is set (a phone opened the remote's page)
+    or any key is pressed; q or Esc gives up. False when the person gave up."""
+    console.print(message, markup=False)
+    with raw_keys(True) as read_key:
+        while not ready.is_set():
+            key = read_key(0.1)
+            if key is not None:
+                return key not in ("q", "Q", "\x1b")
+    return True
 
 
 def _floor(player: Player, s: Status, interactive: bool, notices: tuple[str, ...] = ()) -> FloorView:

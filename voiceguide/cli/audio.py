@@ -288,7 +288,9 @@ def play(
 def play_file(script: Path, ov, start_at: str | None = None, backend: str | None = None,
               started: float | None = None, remote: tuple[str, int] | None = None) -> None:
     """Play one routine file live: what `play` does, and `compose --play`. `remote`: (host, port)
-    of a phone remote, bound and printed before the sound starts, closed however the session ends."""
+    of a phone remote, bound and printed before the sound starts, closed however the session ends.
+    In a terminal the session then waits for the phone (or a key), since the floor view covers the QR code."""
+    import sys
     import time
 
     from ..voice.preload import preload_voice
@@ -297,7 +299,7 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
     try:
         preload_voice(script, ov, ov.engine or "auto")  # while the rest of the player is imported
         from ..live import MiniaudioOutput, prepare_live
-        from ..liveview import play_session
+        from ..liveview import play_session, wait_to_begin
 
         started = time.monotonic() if started is None else started
         ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
@@ -306,6 +308,11 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
         console = _console()
         if not console.is_terminal:
             console = _plain_console()
+        elif phone and sys.stdin.isatty():  # the floor view would cover the QR code: let them scan it first
+            if not wait_to_begin(phone.opened, console, "The session begins when your phone opens the page "
+                                 "(or press any key to begin now; q to quit)."):
+                return
+            started = time.monotonic()
         controllers = [phone] if phone else []
         play_session(ahead, MiniaudioOutput(backend=backend), console, start_at, started=started,
                      controllers=controllers)

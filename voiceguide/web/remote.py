@@ -169,6 +169,7 @@ def route(remote: Remote, request: Request) -> Answer:
         file, ctype = PAGE_FILES[path]
         return static_reply(file, ctype)
     if path == "/events":
+        remote.opened.set()  # the page's own script follows the session: a phone is there
         return StreamReply("text/event-stream; charset=utf-8", remote.feed.stream())
     if path == "/state.json":
         return json_reply(remote.feed.state)
@@ -230,6 +231,7 @@ class Remote:
         self.server: RemoteServer | None = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
+        self.opened = threading.Event()  # a phone has opened the page (its event stream)
 
     def open(self) -> Remote:
         """Bind (a busy port is a VoiceguideError with one clear line) and serve on a thread."""
