@@ -496,7 +496,7 @@ PHASES = [  # (label, filename suffix, function name): cumulative times from cPr
     ("limiter, both passes (dsp.limit)", "voiceguide/dsp.py", "limit"),
     ("handing blocks to the writer (Queue.put)", "queue.py", "put"),
     ("waiting for the writer at the end (join)", "threading.py", "join"),
-    ("ID3 tag + prepend", "voiceguide/sink.py", "prepend_tag"),
+    ("ID3 tag + prepend", "voiceguide/formats/mp3.py", "prepend_tag"),
 ]
 
 

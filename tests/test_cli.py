@@ -105,7 +105,7 @@ def test_new_writes_a_starter_that_passes_check(tmp_path):
     [
         (["check", "no-such-file.yaml"], "no-such-file.yaml:1:1: no such file"),
         (["plan", "scripts"], "scripts:1:1: is a directory"),
-        (["render", "scripts/daily-five.yaml", "--format", "ogg"], "choose one of mp3, wav"),
+        (["render", "scripts/daily-five.yaml", "--format", "ogg"], "choose one of mp3, m4a, m4b, opus, wav"),
         (["check", "scripts/daily-five.yaml", "--pace", "fast"], "not a pace"),
         (["check", "scripts/daily-five.yaml", "--breath", "4"], "not a breath pattern"),
         (["render", "scripts/daily-five.yaml", "--engine", "nope"], "engine must be one of auto, espeak, pyttsx3"),

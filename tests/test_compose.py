@@ -7,6 +7,7 @@ checked here from the written routine and the moves' metadata, not with the comp
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,6 +121,26 @@ def test_the_estimate_fills_the_issue_s_range_for_the_example_request(tmp_path):
     for minutes in range(5, 91, 5):
         request = parse_request(minutes, "glutes", "roller,ball", None, minutes)
         check_session(compose(request, estimated(), tmp_path / "s.yaml"), request, tmp_path / "s.yaml")
+
+
+@pytest.mark.parametrize("seed", [1, 20261202, 987654321])
+def test_the_default_request_composes_at_ninety_minutes(tmp_path, seed):
+    """`voiceguide compose --minutes 90` with the defaults (the floor alone, beginner, the whole body)."""
+    request = parse_request(90, None, None, None, seed)
+    check_session(compose(request, estimated(), tmp_path / "s.yaml"), request, tmp_path / "s.yaml")
+
+
+def test_the_floor_alone_at_beginner_level_has_room_beyond_ninety_minutes(tmp_path):
+    """The most the defaults can fill, as the refusal of a far too long request states it."""
+    with pytest.raises(ComposeError, match=r"at most about (\d+) minutes") as refused:
+        compose(parse_request(600, None, None, None, 1), estimated(), tmp_path / "s.yaml")
+    assert int(re.search(r"at most about (\d+) minutes", str(refused.value)).group(1)) >= 100
+
+
+@pytest.mark.parametrize("tool", ["wall", "strap", "chair", "ball", "roller"])
+def test_a_single_tool_composes_at_ninety_minutes(tmp_path, tool):
+    request = parse_request(90, None, tool, None, 5)
+    check_session(compose(request, estimated(), tmp_path / "s.yaml"), request, tmp_path / "s.yaml")
 
 
 def test_same_seed_same_session_other_seeds_other_sessions(tmp_path):

@@ -330,3 +330,24 @@ def test_floor_view_at_40x12_and_on_resize(tmux_play):
     t.until("the full view after the resize", lambda s: "next: Slow breaths" in s and "q quit" in s)
     assert t.quit() == 0
     assert "Traceback" not in t.stderr()
+
+
+def test_notices_stand_at_the_foot_of_the_full_view_only():
+    """A controller's notice (the remote's address) is kept at the foot from 80x24 up; smaller
+    screens keep the step and the countdown instead."""
+    timeline = plan_text(
+        """
+        title: Notice test
+        steps:
+          - title: Stretch
+            say: Hold it.
+            for: 30s
+        """
+    )
+    notice = "phone remote: http://192.168.1.23:8766/"
+    state = floor_state(timeline, timeline.duration / 2)
+    full = [line.plain for line in layout(state, 80, 24, True, (notice,))]
+    assert full.index(next(l for l in full if "q quit" in l)) + 1 == full.index(next(l for l in full if notice in l))
+    assert sum("█" in l for l in full) >= 5  # the big digits are still there
+    small = [line.plain for line in layout(state, 40, 12, True, (notice,))]
+    assert not any(notice in l for l in small)

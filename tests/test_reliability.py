@@ -52,7 +52,8 @@ def test_signal_mid_render_leaves_the_earlier_file_and_no_temporaries(tmp_path, 
     assert "Traceback" not in err and "nothing half-written" in err
     assert good.read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == [
-        "partner-hip-massage.json", "partner-hip-massage.lrc", "partner-hip-massage.mp3", "partner-hip-massage.srt"]
+        "partner-hip-massage.json", "partner-hip-massage.lrc", "partner-hip-massage.mp3", "partner-hip-massage.srt",
+        "partner-hip-massage.vtt"]
     assert not subprocess.run(["pgrep", "-f", str(out)], capture_output=True).stdout  # no ffmpeg left behind
 
 
@@ -139,7 +140,8 @@ def test_title_never_changes_the_output_path(tmp_path, warm_env):
     routine.write_text("title: ../../etc/passwd/ with / slashes\nsteps:\n  - say: Hello there.\n")
     proc = vg("render", str(routine), "-o", str(tmp_path / "out"), env=warm_env)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["safe-name.json", "safe-name.lrc", "safe-name.mp3", "safe-name.srt"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["safe-name.json", "safe-name.lrc", "safe-name.mp3", "safe-name.srt",
+                                                                 "safe-name.vtt"]
 
 
 # ------------------------------------------------------------------ fuzzing check and plan

@@ -181,7 +181,8 @@ def test_interrupted_render_keeps_the_earlier_file(tmp_path, cache_env):
     with pytest.raises(KeyboardInterrupt):
         export(sess, tmp_path, progress=stop)
     assert good.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["daily-five.json", "daily-five.lrc", "daily-five.mp3", "daily-five.srt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["daily-five.json", "daily-five.lrc", "daily-five.mp3", "daily-five.srt",
+                                                        "daily-five.vtt"]
 
 
 def test_unknown_voice_is_a_clear_error(cache_env):

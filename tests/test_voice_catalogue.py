@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import socket
 import subprocess
 from pathlib import Path
@@ -22,6 +23,7 @@ from voiceguide.voice.catalogue import (
     voices_for,
 )
 from voiceguide.voice.download import DownloadError, get_voice
+from voiceguide.voice.voicefacts import LICENCES, UNKNOWN
 
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt")
 KEYS = ["de_DE-testa-medium", "fr_FR-testb-low"]
@@ -61,6 +63,34 @@ def test_recommended_voices_are_in_the_catalogue_single_speaker_and_not_non_comm
     voice = shipped_catalogue()[key]
     assert voice.family == language and voice.speakers == 1 and voice.quality == "medium"
     assert not voice.non_commercial
+
+
+NON_COMMERCIAL_WORDS = re.compile(r"\bNC\b|non-commercial|research|all rights reserved", re.IGNORECASE)
+
+
+def test_every_recorded_licence_is_of_a_catalogue_dataset_and_says_where_it_was_read():
+    datasets = {v.name for v in shipped_catalogue().values()}
+    assert set(LICENCES) <= datasets, set(LICENCES) - datasets  # a misspelt dataset would never match
+    for name, licence in LICENCES.items():
+        assert licence.text.strip() and licence.text != UNKNOWN, name
+        assert licence.source.strip(), name
+
+
+def test_the_non_commercial_flag_matches_what_each_licence_text_says():
+    for name, licence in LICENCES.items():
+        says_nc = bool(NON_COMMERCIAL_WORDS.search(licence.text))
+        assert licence.non_commercial == says_nc, (name, licence.text)
+
+
+def test_licences_read_from_model_cards():
+    voices = shipped_catalogue()
+    assert voices["de_DE-thorsten-medium"].licence == "CC0" and not voices["de_DE-thorsten-medium"].non_commercial
+    assert voices["nl_NL-mls-medium"].licence == "CC-BY 4.0"
+    pavoque = voices["de_DE-pavoque-low"]
+    assert pavoque.non_commercial and pavoque.licence.startswith("CC BY-NC-SA 4.0 (")
+    assert voices["en_US-reza_ibrahim-medium"].licence == voices["fa_IR-reza_ibrahim-medium"].licence == "CC0"
+    assert voices["ru_RU-irina-medium"].licence == UNKNOWN  # its card says "License: Unknown"
+    assert voices["en_US-amy-medium"].licence == UNKNOWN  # its card says "See URL", and the URL is a whole repository
 
 
 def test_recommended_follows_the_region_and_knows_when_piper_has_nothing():
@@ -220,6 +250,20 @@ def test_a_server_that_is_down_names_both_files_and_the_folder(tmp_path):
     assert f"{base}/de/de_DE/thorsten/medium/de_DE-thorsten-medium.onnx " in message
     assert f"{base}/de/de_DE/thorsten/medium/de_DE-thorsten-medium.onnx.json " in message
     assert str(folder) in message and "\n" not in message
+    assert _left(folder) == []
+
+
+def test_a_server_that_is_down_takes_the_key_and_its_files_from_the_snapshot(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        base = f"http://127.0.0.1:{s.getsockname()[1]}"
+    folder = tmp_path / "voices"
+    with pytest.raises(DownloadError) as info:
+        get_voice("DE_de-thorsten-MEDIUM", folder, base_url=base)  # keys match without regard to case
+    assert f"{base}/de/de_DE/thorsten/medium/de_DE-thorsten-medium.onnx " in str(info.value)
+    with pytest.raises(DownloadError) as info:
+        get_voice("de_DE-thorsten-mediun", folder, base_url=base)
+    assert str(info.value).startswith("no voice called de_DE-thorsten-mediun (closest: de_DE-thorsten-medium, ")
     assert _left(folder) == []
 
 

@@ -162,7 +162,7 @@ def test_fetched_voices_are_listed_as_piper_voices_and_as_installed(fetched):
     assert listed.returncode == 0, listed.stderr
     lines = {line.split()[0]: line for line in listed.stdout.splitlines() if line.strip()}
     assert "piper" in lines[TEST_KEY] and "voices folder" in lines[TEST_KEY]
-    assert "piper" in lines[SHIPPED_KEY] and lines[SHIPPED_KEY].rstrip().endswith("unknown")  # its licence
+    assert "piper" in lines[SHIPPED_KEY] and lines[SHIPPED_KEY].rstrip().endswith("CC0")  # its licence
     assert lines["en_US-joe-medium"].rstrip().endswith("CC0")
     available = rows(run("voices", "--available", "-l", "de", env=env).stdout)
     assert available[SHIPPED_KEY].split()[-1] == "yes"
@@ -223,6 +223,20 @@ def test_a_server_that_is_down_names_both_urls_and_the_folder(tmp_path, shared):
     line = one_error_line(result.stderr)
     rel = f"{base}/{layout(SHIPPED_KEY)}/{SHIPPED_KEY}"
     assert f"{rel}.onnx " in line and f"{rel}.onnx.json " in line and str(folder) in line
+    assert line.startswith(f"voiceguide: cannot fetch the voice catalogue {base}/voices.json (")
+    assert left(folder) == []
+
+
+def test_a_server_that_is_down_and_a_key_the_snapshot_lacks_says_so_with_the_closest_keys(tmp_path, shared):
+    base, folder = closed_port_url(), tmp_path / "voices"
+    result = run("voices", "--get", "de_DE-thorsten-mediun", "xx_nope-voice", env=env_for(folder, base, shared))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    near, far = [line for line in result.stderr.splitlines() if line.strip()]
+    assert near.startswith("voiceguide: no voice called de_DE-thorsten-mediun (closest: de_DE-thorsten-medium")
+    assert far.startswith("voiceguide: no voice called xx_nope-voice (none close; see: voiceguide voices --available)")
+    for line in (near, far):
+        assert f"{base}/voices.json" in line and "cannot be fetched" in line  # why only the snapshot was asked
+        assert ".onnx" not in line and "by hand" not in line  # no URLs for files that do not exist
     assert left(folder) == []
 
 

@@ -205,6 +205,7 @@ class Player:
         self._ahead = bytearray()  # mixed audio for [self._ahead_at, ...)
         self._ahead_at = 0
         self._producer: threading.Thread | None = None
+        self._overlay: np.ndarray | None = None
 
     def _set_timeline(self, timeline: Timeline, mixer: Mixer) -> None:
         self.timeline = timeline
@@ -257,7 +258,7 @@ class Player:
     # -- called from the audio thread
     def pull(self, frames: int) -> bytes:
         try:
-            return self._pull(frames)
+            return self._with_overlay(self._pull(frames))
         except BaseException as exc:  # never let an exception kill the audio thread silently
             self.failure = exc
             self.finished.set()
@@ -291,10 +292,31 @@ class Player:
             self.first_sound = time.monotonic()
         return data + b"\x00\x00" * (frames - len(data) // 2)
 
-    # -- controls (from the key thread)
+    def overlay(self, samples: np.ndarray) -> None:
+        """Play a short sound (float samples at dsp.RATE) over whatever the device plays now, paused
+        or not: an acknowledgement, outside the timeline and its clock."""
+        with self.lock:
+            self._overlay = np.asarray(samples, dtype=np.float32)
+
+    def _with_overlay(self, data: bytes) -> bytes:
+        with self.lock:
+            if self._overlay is None:
+                return data
+            frames = len(data) // 2
+            part, rest = self._overlay[:frames], self._overlay[frames:]
+            self._overlay = rest if len(rest) else None
+        mixed = dsp.from_int16(np.frombuffer(data, dtype="<i2"))
+        mixed[: len(part)] += part
+        return dsp.to_int16(mixed).tobytes()
+
+    # -- controls (from the key, microphone and remote threads; see steer.py)
     def toggle_pause(self) -> None:
         with self.lock:
             self.paused = not self.paused
+
+    def set_paused(self, paused: bool) -> None:
+        with self.lock:
+            self.paused = paused
 
     def key(self) -> None:
         """Any key: ends a `wait`."""
@@ -313,12 +335,25 @@ class Player:
             else:
                 self.position = self.mixer.length
 
+    BACK_TO_PREVIOUS = 3.0  # seconds into a step within which "back" means the step before
+
     def back(self) -> None:
+        """The start of this step, or of the one before when this one has only just begun (as a
+        music player's back button does)."""
+        self._to_step_start(previous_within=self.BACK_TO_PREVIOUS)
+
+    def repeat(self) -> None:
+        """The start of this step, however far into it."""
+        self._to_step_start(previous_within=0.0)
+
+    def _to_step_start(self, previous_within: float) -> None:
         with self.lock:
             now = self.position / dsp.RATE
-            starts = [c.start for c in self.timeline.chapters if c.start <= now + 1e-6]
+            starts = [c.start for c in self.timeline.chapters if c.start <= now + 1e-6] or [0.0]
+            if len(starts) > 1 and now - starts[-1] < previous_within:
+                starts.pop()
             self.waiting = False
-            self.position = int(round((starts[-1] if starts else 0.0) * dsp.RATE))
+            self.position = int(round(starts[-1] * dsp.RATE))
 
     def seek(self, seconds: float) -> None:
         with self.lock:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 from rich.console import Console
 from rich.live import Live
@@ -16,6 +17,7 @@ from . import dsp
 from .floor.state import floor_state
 from .floor.view import FloorView
 from .live import Ahead, AudioError, Output, Player, Status, find_chapter
+from .steer import Controller, command_for_key, steer
 from .text import format_clock
 
 
@@ -62,8 +64,20 @@ def raw_keys(enabled: bool) -> Iterator[Callable[[float], str | None]]:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def _floor(player: Player, s: Status, interactive: bool) -> FloorView:
-    return FloorView(floor_state(player.timeline, s.position, s.paused, s.waiting), interactive)
+def wait_to_begin(ready: threading.Event, console: Console, message: str) -> bool:
+    """Before a session in a terminal: wait until `ready` is set (a phone opened the remote's page)
+    or any key is pressed; q or Esc gives up. False when the person gave up."""
+    console.print(message, markup=False)
+    with raw_keys(True) as read_key:
+        while not ready.is_set():
+            key = read_key(0.1)
+            if key is not None:
+                return key not in ("q", "Q", "\x1b")
+    return True
+
+
+def _floor(player: Player, s: Status, interactive: bool, notices: tuple[str, ...] = ()) -> FloorView:
+    return FloorView(floor_state(player.timeline, s.position, s.paused, s.waiting), interactive, notices)
 
 
 def play_session(
@@ -73,8 +87,12 @@ def play_session(
     start_at: str | None = None,
     interactive: bool | None = None,
     started: float | None = None,
+    controllers: Sequence[Controller] = (),
 ) -> Player:
-    """Play until the end or `q`; raises AudioError / ScriptError with a message on failure."""
+    """Play until the end or `q`; raises AudioError / ScriptError with a message on failure.
+
+    Each controller (spoken commands, a phone remote) steers from its own thread from the moment
+    the sound starts, beside the keys, and is closed however the session ends."""
     if interactive is None:
         interactive = sys.stdin.isatty() and console.is_terminal
     start = 0.0
@@ -89,16 +107,21 @@ def play_session(
     started = started if started is not None else time.monotonic()
     output.start(dsp.RATE, player.pull)
     ahead.start_background(player.update)  # after the device has started: the first words go out first
+    started_controllers: list[Controller] = []
     try:
+        for controller in controllers:
+            controller.start(player)
+            started_controllers.append(controller)
         with raw_keys(interactive) as read_key:
             if console.is_terminal:
                 # Full screen on the alternate screen, redrawn by the loop itself (about 10 Hz) so each
                 # frame shows the position just read; leaving restores the screen and the cursor.
-                first = _floor(player, player.status(), interactive)
+                notices = tuple(n for n in (getattr(c, "notice", None) for c in started_controllers) if n)
+                first = _floor(player, player.status(), interactive, notices)
                 with Live(first, console=console, screen=True, auto_refresh=False, redirect_stderr=False) as live:
 
                     def show(status: Status) -> None:
-                        live.update(_floor(player, status, interactive), refresh=True)
+                        live.update(_floor(player, status, interactive, notices), refresh=True)
 
                     _loop(player, ahead, read_key, show, started, console, False)
             else:
@@ -106,6 +129,9 @@ def play_session(
         if not player.failure and player.finished.is_set():
             time.sleep(0.25)  # let the device play out its last buffer
     finally:
+        for controller in reversed(started_controllers):
+            with contextlib.suppress(Exception):
+                controller.close()
         output.close()
     if player.failure is not None:
         raise AudioError(f"playback stopped: {player.failure}")
@@ -118,17 +144,9 @@ def _loop(player: Player, ahead: Ahead, read_key, show, started: float, console:
     while not player.finished.is_set():
         key = read_key(0.1)
         if key is not None:
-            if key in ("q", "Q", "\x1b"):
-                player.quit()
+            steer(player, command_for_key(key) or "key")
+            if player.finished.is_set():
                 break
-            if player.status().waiting:
-                player.key()
-            elif key == " ":
-                player.toggle_pause()
-            elif key in ("n", "N"):
-                player.skip()
-            elif key in ("b", "B"):
-                player.back()
         if ahead.error is not None:
             player.quit()
             raise ahead.error

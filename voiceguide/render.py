@@ -22,7 +22,7 @@ from .plan import plan
 from .timeline import Timeline, Utterance
 from .script import Routine, load_routine
 from .settings import Overrides, Settings, resolve
-from .sink import DEFAULT_BITRATE, Tags, encoder_loss_db, encoder, id3_tag, lrc, prepend_tag, srt, write_stream
+from .sink import DEFAULT_BITRATE, FileMeta, Tags, get_format, lrc, srt, vtt
 from .voice import ClipCache, Voice
 
 
@@ -162,6 +162,19 @@ def tags_for(routine: Routine) -> Tags:
     )
 
 
+def cover_for(routine_path: Path, out_dir: Path, stem: str) -> Path | None:
+    """The session's cover picture, when there is one: NAME.jpg, .jpeg or .png beside the routine, else in the
+    output folder (where `serve` looks for it too). Only a real JPEG or PNG counts."""
+    from .formats.base import cover_kind
+
+    for folder in (routine_path.parent, out_dir):
+        for ext in ("jpg", "jpeg", "png"):
+            candidate = folder / f"{stem}.{ext}"
+            if candidate.is_file() and cover_kind(candidate):
+                return candidate
+    return None
+
+
 def export(
     sess: Session,
     out_dir: Path,
@@ -170,6 +183,7 @@ def export(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> RenderResult:
     """Mix and encode a session into `out_dir`; the file and its transcripts appear whole or not at all."""
+    kind = get_format(fmt)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -177,20 +191,22 @@ def export(
     if not os.access(out_dir, os.W_OK):
         raise VoiceguideError(f"{out_dir}: the output folder is not writable")
     stem = output_name(sess.routine.path)
-    target = out_dir / f"{stem}.{fmt}"
+    target = out_dir / f"{stem}.{kind.suffix}"
     mixer = Mixer(sess.timeline, sess.voice.clip)
     total = mixer.length
-    known = _gain_key(sess, fmt, bitrate)
+    known = _gain_key(sess, f"{kind.name}{kind.loss_db(bitrate):+.2f}", bitrate)
     gain_db = _cached_gain(sess.voice.cache, known)
     if gain_db is None:
         gain_db = mixer.normalise(
-            TARGET_LUFS + encoder_loss_db(fmt, bitrate),
+            TARGET_LUFS + kind.loss_db(bitrate),
             progress=(lambda n: progress("measure", n, total)) if progress else None,
         )
         _store_gain(sess.voice.cache, known, gain_db)
     else:
         mixer.gain = dsp.db_to_gain(gain_db)
     tags = tags_for(sess.routine)
+    meta = FileMeta(tags, tuple(sess.timeline.chapters), sess.timeline.duration,
+                    cover_for(sess.routine.path, out_dir, stem))
     written = [0]
 
     def advance(n: int) -> None:
@@ -200,12 +216,12 @@ def export(
 
     extras = []
     try:
-        with atomic_path(target, suffix=f".{fmt}.part") as tmp:
-            write_stream(encoder(fmt, tmp, bitrate), mixer.blocks(), advance)
-            if fmt == "mp3":
-                prepend_tag(tmp, id3_tag(sess.timeline, tags))
+        with atomic_path(target, suffix=f".{kind.suffix}.part") as tmp:
+            kind.write(tmp, mixer.blocks(), meta, bitrate, advance)
             timeline = json.dumps(sess.timeline.to_json(), indent=2, ensure_ascii=False) + "\n"  # as `plan --json`
-            for suffix, text in ((".srt", srt(sess.timeline)), (".lrc", lrc(sess.timeline, tags)), (".json", timeline)):
+            texts = ((".srt", srt(sess.timeline)), (".vtt", vtt(sess.timeline)), (".lrc", lrc(sess.timeline, tags)),
+                     (".json", timeline))
+            for suffix, text in texts:
                 atomic_write_text(out_dir / f"{stem}{suffix}", text)
                 extras.append(out_dir / f"{stem}{suffix}")
     except OSError as exc:

@@ -4,12 +4,13 @@
 `serve_forever()` (the CLI does, tests do in a thread). Everything it serves comes from three places:
 
 - the page's own static files in `voiceguide/web/static/` (a fixed list, nothing else from there);
-- the rendered files in the served folder, by name only: `NAME.mp3`, `.srt`, `.lrc`, `.json`,
+- the rendered files in the served folder, by name only: `NAME.mp3` (or `.m4a`, `.m4b`, `.opus`),
+  `.srt`, `.vtt`, `.lrc`, `.json`,
   `.png`, `.jpg` directly inside it, never a sub-folder, a hidden file, or a link that leads out;
 - what it makes from them: the RSS feed, the page's list of sessions, Podcasting 2.0 chapters,
   the timeline picture (SVG) and a cover (PNG).
 
-It is read-only: GET and HEAD only; anything else gets 405. MP3s are served with byte ranges
+It is read-only: GET and HEAD only; anything else gets 405. Audio files are served with byte ranges
 (phones seek with them), ETag and Last-Modified.
 
 This module only routes; the pieces are in `voiceguide.web`: `http` (server and responses),
@@ -36,7 +37,8 @@ from .web.feed import (  # noqa: F401 (NS_* and FEED_TITLE are part of this modu
     chapters_json,
     feed_xml,
 )
-from .web.http import (  # noqa: F401 (parse_range and qr_lines are part of this module's names)
+from .web.banner import qr_banner, qr_lines, reach_note  # noqa: F401 (qr_lines is part of this module's names)
+from .web.http import (  # noqa: F401 (parse_range is part of this module's names)
     TEXT_TYPE,
     Answer,
     FileReply,
@@ -47,16 +49,14 @@ from .web.http import (  # noqa: F401 (parse_range and qr_lines are part of this
     listen,
     not_found,
     parse_range,
-    qr_banner,
-    qr_lines,
-    reach_note,
 )
-from .web.library import NAME_PATTERN, Library, SessionInfo, id3_chapters, read_session  # noqa: F401
+from .web.library import AUDIO_TYPES, NAME_PATTERN, Library, SessionInfo, id3_chapters, read_session  # noqa: F401
 from .web.page import PAGE_FILES, page_file, sessions_json
 
 MEDIA_TYPES = {
-    "mp3": "audio/mpeg",
+    **AUDIO_TYPES,
     "srt": "application/x-subrip",
+    "vtt": "text/vtt; charset=utf-8",
     "lrc": "text/plain; charset=utf-8",
     "json": "application/json",
     "png": "image/png",

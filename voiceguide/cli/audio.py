@@ -13,6 +13,7 @@ from .options import (
     AmbientOpt, BreathOpt, CuesOpt, DeliveryOpt, EngineOpt, GuidanceOpt, HoldScaleOpt, PaceOpt, PresetOpt, RateOpt, VoiceOpt,
     _console, _display, choose, complete_routine, routine_paths, say_voice_note,
 )
+from .options import RemoteHostOpt, RemoteOpt, RemotePortOpt, remote_address
 
 @app.command()
 def render(
@@ -29,19 +30,33 @@ def render(
     preset: PresetOpt = None,
     cues: CuesOpt = None,
     delivery: DeliveryOpt = None,
-    fmt: Annotated[str, typer.Option("--format", help="mp3 (tagged, with chapters) or wav.")] = "mp3",
-    bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="MP3 bitrate in kbit/s.")] = 64,
+    fmt: Annotated[
+        str, typer.Option("--format", help="mp3 (ID3 tags, chapters), m4a (AAC, chapters), m4b (audiobook), opus or wav.")
+    ] = "mp3",
+    bitrate: Annotated[int, typer.Option("--bitrate", min=32, max=320, help="Bitrate in kbit/s (mp3, m4a, m4b, opus).")] = 64,
+    jobs: Annotated[
+        Optional[int], typer.Option("--jobs", "-j", min=1, help="Render this many routines at once (default: the number of cores).")
+    ] = None,
 ) -> None:
-    """Render routines to MP3 (or WAV) with chapters, tags and a synced transcript (.srt, .lrc)."""
-    from ..sink import FORMATS
+    """Render routines to MP3, M4A/M4B, Opus or WAV with chapters, tags and synced transcripts (.srt, .vtt, .lrc).
+
+    Several routines render in parallel, a line each; one that fails does not stop the others."""
+    from ..formats import names
 
     fmt = fmt.lower()
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    if fmt not in names():
+        raise typer.BadParameter(f"choose one of {', '.join(names())}", param_hint="--format")
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
     out, err = _console(), _console(stderr=True)
+    scripts = routine_paths(scripts)  # names (here, yours, shipped) and files, as files; an unknown name stops here
+    if len(scripts) > 1:
+        from .batchview import render_many
+
+        if render_many(scripts, ov, out_dir, fmt, bitrate, jobs, out, err):
+            raise typer.Exit(1)
+        return
     failed = 0
-    for path in routine_paths(scripts):
+    for path in scripts:
         try:
             render_file(path, ov, out_dir, fmt, bitrate, out, err)
         except ScriptError as exc:
@@ -254,36 +269,68 @@ def play(
     backend: Annotated[
         Optional[str], typer.Option("--audio-backend", help="miniaudio backend, e.g. pulseaudio, alsa, null.", hidden=True)
     ] = None,
+    remote: RemoteOpt = False,
+    host: RemoteHostOpt = None,
+    port: RemotePortOpt = None,
 ) -> None:
     """Play a routine live, hands-free: speech and sounds through the speakers, the step and countdown on screen.
 
-    Keys (in a terminal): space pauses and resumes, n skips to the next step, b goes back to the
-    start of the step, q quits; a `wait` step waits for any key. Without a terminal it runs unattended."""
+    Keys (in a terminal): space pauses and resumes, n skips to the next step, b goes back (to the
+    step before in a step's first 3 s), r repeats the step, q quits; a `wait` step waits for any
+    key. Without a terminal it runs unattended. With --remote, a phone on the local network follows
+    and steers it (scan the printed QR code)."""
     import time
 
     started = time.monotonic()
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
-    play_file(routine_paths([script])[0], ov, start_at, backend, started)
+    play_file(routine_paths([script])[0], ov, start_at, backend, started, remote=remote_address(remote, host, port))
 
 
 def play_file(script: Path, ov, start_at: str | None = None, backend: str | None = None,
-              started: float | None = None) -> None:
-    """Play one routine file live: what `play` does, and `compose --play`."""
+              started: float | None = None, remote: tuple[str, int] | None = None) -> None:
+    """Play one routine file live: what `play` does, and `compose --play`. `remote`: (host, port)
+    of a phone remote, bound and printed before the sound starts, closed however the session ends.
+    In a terminal the session then waits for the phone (or a key), since the floor view covers the QR code."""
+    import sys
     import time
 
     from ..preload import preload_voice
 
-    preload_voice(script, ov, ov.engine or "auto")  # while the rest of the player is imported
-    from ..live import MiniaudioOutput, prepare_live
-    from ..liveview import play_session
+    phone = None
+    try:
+        preload_voice(script, ov, ov.engine or "auto")  # while the rest of the player is imported
+        from ..live import MiniaudioOutput, prepare_live
+        from ..liveview import play_session, wait_to_begin
 
-    started = time.monotonic() if started is None else started
-    ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
-    say_voice_note(ahead.voice)
-    console = _console()
-    if not console.is_terminal:
-        console = _plain_console()
-    play_session(ahead, MiniaudioOutput(backend=backend), console, start_at, started=started)
+        started = time.monotonic() if started is None else started
+        ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
+        say_voice_note(ahead.voice)
+        phone = _open_remote(script, *remote) if remote else None  # once the routine is known to be good
+        console = _console()
+        if not console.is_terminal:
+            console = _plain_console()
+        elif phone and sys.stdin.isatty():  # the floor view would cover the QR code: let them scan it first
+            if not wait_to_begin(phone.opened, console, "The session begins when your phone opens the page "
+                                 "(or press any key to begin now; q to quit)."):
+                return
+            started = time.monotonic()
+        controllers = [phone] if phone else []
+        play_session(ahead, MiniaudioOutput(backend=backend), console, start_at, started=started,
+                     controllers=controllers)
+    finally:
+        if phone:
+            phone.close()
+
+
+def _open_remote(script: Path, host: str, port: int):
+    """The phone remote, serving, its address and QR code printed (the floor view covers the screen later)."""
+    import sys
+
+    from ..web.remote import Remote
+
+    phone = Remote(host, port).open()
+    print(phone.banner(f"voiceguide play {_display(script)} --remote", ansi=sys.stdout.isatty()), flush=True)
+    return phone
 
 
 def _plain_console():

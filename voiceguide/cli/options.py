@@ -123,3 +123,24 @@ PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="A named pres
 EstimateOpt = Annotated[
     bool, typer.Option("--estimate", help="Estimate speech lengths from word counts instead of rendering speech.")
 ]
+RemoteOpt = Annotated[
+    bool, typer.Option("--remote", help="Follow and steer the session from a phone on the local network (prints a QR code).")
+]
+RemoteHostOpt = Annotated[
+    Optional[str],
+    typer.Option("--host", help="With --remote: address to listen on; 0.0.0.0 (default) is the local network, 127.0.0.1 this machine only."),
+]
+RemotePortOpt = Annotated[
+    Optional[int], typer.Option("--port", min=0, max=65535, help="With --remote: port to listen on (default 8766; 0: any free port).")
+]
+
+
+def remote_address(remote: bool, host: str | None, port: int | None) -> tuple[str, int] | None:
+    """--remote's (host, port), or None; --host and --port alone are a mistake worth saying."""
+    from ..web.remote import DEFAULT_HOST, DEFAULT_PORT
+
+    if not remote:
+        if host is not None or port is not None:
+            raise typer.BadParameter("--host and --port go with --remote", param_hint="--host/--port")
+        return None
+    return (DEFAULT_HOST if host is None else host, DEFAULT_PORT if port is None else port)

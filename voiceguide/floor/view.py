@@ -19,7 +19,7 @@ from .digits import big_digits, clock, digits_width
 from .letters import big_letters, wrap_large
 from .state import FloorState
 
-KEYS_HELP = "space pause/resume · n next step · b back to step start · q quit"
+KEYS_HELP = "space pause · n next · b back · r repeat step · q quit"
 FULL_SIZE = (80, 24)
 KIND_STYLE = {"hold": "bold green", "rest": "bold cyan", "wait": "bold yellow"}
 BAND = "bold black on yellow"
@@ -47,14 +47,16 @@ LEVELS = (
 )
 
 
-def layout(state: FloorState, width: int, height: int, interactive: bool = True) -> list[Text]:
-    """Exactly `height` lines, none wider than `width`: the largest level that fits."""
+def layout(state: FloorState, width: int, height: int, interactive: bool = True,
+           notices: tuple[str, ...] = ()) -> list[Text]:
+    """Exactly `height` lines, none wider than `width`: the largest level that fits. `notices` (the
+    remote's address, the words the microphone listens for) go at the foot of the decorated levels."""
     roomy = width >= FULL_SIZE[0] and height >= FULL_SIZE[1]
     blocks: list[list[Text]] = []
     for level in LEVELS:
         if level.decorated and not roomy:
             continue
-        blocks = [b for b in _blocks(state, level, width, interactive) if b]
+        blocks = [b for b in _blocks(state, level, width, interactive, notices) if b]
         if sum(len(b) for b in blocks) <= height:
             break
     return _spread(blocks, width, height)
@@ -63,19 +65,21 @@ def layout(state: FloorState, width: int, height: int, interactive: bool = True)
 class FloorView:
     """The layout as a rich renderable: it measures the screen each time it is drawn."""
 
-    def __init__(self, state: FloorState, interactive: bool = True):
+    def __init__(self, state: FloorState, interactive: bool = True, notices: tuple[str, ...] = ()):
         self.state = state
         self.interactive = interactive
+        self.notices = notices
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         height = options.height or console.size.height
-        yield from layout(self.state, options.max_width, height, self.interactive)
+        yield from layout(self.state, options.max_width, height, self.interactive, self.notices)
 
 
 # ------------------------------------------------------------------ the blocks, top to bottom
 
 
-def _blocks(s: FloorState, level: Level, width: int, interactive: bool) -> list[list[Text]]:
+def _blocks(s: FloorState, level: Level, width: int, interactive: bool,
+            notices: tuple[str, ...] = ()) -> list[list[Text]]:
     out = []
     if level.decorated:
         out.append([_header(s, width)])
@@ -96,8 +100,8 @@ def _blocks(s: FloorState, level: Level, width: int, interactive: bool) -> list[
         out.append([_text(f"next: {s.next_step or 'the end'}", "", width)])
         left = f"{clock(round(s.left))} left"
         out.append([_centred(bar(s.session_progress, _inner(width), "blue", left, "bold"), width)])
-        if interactive:
-            out.append([_text(KEYS_HELP, "dim", width)])
+        foot = ([KEYS_HELP] if interactive else []) + list(notices)
+        out.append([_text(line, "dim", width) for line in foot])
     return out
 
 

@@ -174,13 +174,18 @@ def voices_for(language: str | None, catalogue: dict[str, CatalogueVoice]) -> li
     return sorted((v for v in catalogue.values() if getattr(v, field) == lang), key=lambda v: v.key)
 
 
+def closest(key: str, catalogue: dict[str, CatalogueVoice]) -> list[str]:
+    """Up to three keys of the catalogue that look like `key`, the likeliest first."""
+    return difflib.get_close_matches(key, list(catalogue), n=3, cutoff=0.5)
+
+
 def lookup(key: str, catalogue: dict[str, CatalogueVoice]) -> CatalogueVoice:
     if key in catalogue:
         return catalogue[key]
     folded = {k.lower(): v for k, v in catalogue.items()}
     if key.lower() in folded:
         return folded[key.lower()]
-    close = difflib.get_close_matches(key, list(catalogue), n=3, cutoff=0.5)
+    close = closest(key, catalogue)
     if close:
         raise CatalogueError(f"unknown voice {key}; closest: {', '.join(close)}")
     raise CatalogueError(f"unknown voice {key}; the catalogue has {len(catalogue)} voices (see: voiceguide voices)")

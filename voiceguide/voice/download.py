@@ -28,7 +28,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import VoiceguideError
-from .catalogue import CatalogueError, CatalogueFile, CatalogueVoice, lookup, parse_catalogue, shipped_catalogue
+from .catalogue import (
+    CatalogueError,
+    CatalogueFile,
+    CatalogueVoice,
+    closest,
+    lookup,
+    parse_catalogue,
+    shipped_catalogue,
+)
 
 DEFAULT_VOICES_URL = "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0"
 TIMEOUT = 30.0  # seconds for connecting and for each read
@@ -215,6 +223,28 @@ def _put_in_place(config_tmp: Path, model_tmp: Path, config: Path, model: Path) 
         raise
 
 
+def _offline(key: str, folder: Path, base: str, reason: str, note: Callable[[str], None] | None) -> Path:
+    """Without the live catalogue: the shipped snapshot decides whether KEY is a voice at all, and
+    names its files; an installed voice that matches the snapshot's checksums is kept."""
+    where = _url(base, "voices.json")
+    shipped = shipped_catalogue()
+    try:
+        known = lookup(key, shipped)
+    except CatalogueError:
+        close = closest(key, shipped)
+        hint = f"closest: {', '.join(close)}" if close else "none close; see: voiceguide voices --available"
+        raise DownloadError(
+            f"no voice called {key} ({hint}) in the shipped catalogue; the live one, {where}, cannot be fetched ({reason})"
+        ) from None
+    done = installed(known, folder) if folder.is_dir() else None
+    if done:
+        if note:
+            note(f"{known.key} is already installed in {folder} (checked against the shipped catalogue)")
+        return done
+    hand = _by_hand(base, known.key, folder, known)
+    raise DownloadError(f"cannot fetch the voice catalogue {where} ({reason}); {hand}")
+
+
 def get_voice(
     key: str,
     folder: Path,
@@ -235,14 +265,7 @@ def get_voice(
             f"{_url(base, 'voices.json')} is not a Piper voice catalogue ({exc}); {_by_hand(base, key, folder)}"
         ) from None
     except (*_NETWORK_ERRORS, OSError) as exc:
-        known = shipped_catalogue().get(key)
-        done = installed(known, folder) if known and folder.is_dir() else None
-        if done:
-            if note:
-                note(f"{key} is already installed in {folder} (checked against the shipped catalogue)")
-            return done
-        where, hand = _url(base, "voices.json"), _by_hand(base, key, folder)
-        raise DownloadError(f"cannot fetch the voice catalogue {where} ({_reason(exc)}); {hand}") from None
+        return _offline(key, folder, base, _reason(exc), note)
     try:
         voice = lookup(key, catalogue)
     except CatalogueError as exc:

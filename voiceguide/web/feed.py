@@ -15,6 +15,7 @@ from .library import SessionInfo, cover_url
 FEED_TITLE = "voiceguide sessions"
 CHAPTERS_TYPE = "application/json+chapters"
 TRANSCRIPT_TYPE = "application/x-subrip"
+CAPTIONS_TYPE = "text/vtt"
 
 NS_ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 NS_PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -80,7 +81,7 @@ def feed_xml(sessions: list[SessionInfo], base: str, title: str = FEED_TITLE) ->
         sub(item, "link", f"{base}/#/{s.name}")
         sub(item, "guid", f"voiceguide:{s.name}:{s.digest}", isPermaLink="false")
         sub(item, "pubDate", _date(s.mtime))
-        sub(item, "enclosure", url=f"{base}/media/{s.name}.mp3", length=s.size, type="audio/mpeg")
+        sub(item, "enclosure", url=f"{base}/media/{s.audio_name}", length=s.size, type=s.audio_type)
         sub(item, it("title"), s.title)
         sub(item, it("author"), s.author)
         sub(item, it("summary"), summary)
@@ -91,6 +92,8 @@ def feed_xml(sessions: list[SessionInfo], base: str, title: str = FEED_TITLE) ->
         sub(item, pc("chapters"), url=f"{base}/chapters/{s.name}.json", type=CHAPTERS_TYPE)
         if s.transcript:
             sub(item, pc("transcript"), url=f"{base}/media/{s.name}.srt", type=TRANSCRIPT_TYPE, language=s.language, rel="captions")
+        if s.captions:
+            sub(item, pc("transcript"), url=f"{base}/media/{s.name}.vtt", type=CAPTIONS_TYPE, language=s.language, rel="captions")
     ET.indent(rss, space="  ")
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
 

@@ -1,10 +1,11 @@
 """A small HTTP server for the local network, shared by voiceguide's servers.
 
 A server is a `LanServer` bound with `listen()` and an app: a function from a `Request` to a `Reply`
-(bytes made on request) or a `FileReply` (a file sent with byte ranges, ETag and Last-Modified).
+(bytes made on request), a `FileReply` (a file sent with byte ranges, ETag and Last-Modified) or a
+`StreamReply` (bytes sent as they are made: server-sent events).
 The handler only translates between the two; what a server serves is all in its app. It also
-carries what every server prints and sends alike: the address a phone can reach, a QR code of it,
-who else on the network can reach it, and the same security headers on every page.
+carries what every server sends alike: the address a phone can reach and the same security
+headers on every page. What the servers print (a QR code, who can reach them) is in `banner`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Union
+from typing import Callable, Iterable, Union
 from urllib.parse import unquote, urlsplit
 
 from .. import __version__
@@ -72,7 +73,16 @@ class FileReply:
     ctype: str
 
 
-Answer = Union[Reply, FileReply]
+@dataclass(frozen=True)
+class StreamReply:
+    """A reply sent while it is made (server-sent events): each chunk goes out as soon as it is
+    yielded; the connection closes when the chunks end."""
+
+    ctype: str
+    chunks: Iterable[bytes] = field(compare=False)
+
+
+Answer = Union[Reply, FileReply, StreamReply]
 App = Callable[[Request], Answer]
 
 
@@ -208,6 +218,8 @@ class Handler(BaseHTTPRequestHandler):
             answer = self.server.app(request)
             if isinstance(answer, FileReply):
                 self._send_file(answer, request)
+            elif isinstance(answer, StreamReply):
+                self._send_stream(answer, request.head)
             else:
                 self._send(answer, request.head)
         except (BrokenPipeError, ConnectionResetError):
@@ -231,6 +243,25 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if not head:
             self.wfile.write(reply.body)
+
+    def _send_stream(self, reply: StreamReply, head: bool) -> None:
+        """No length and no keep-alive: the stream ends when the connection closes. Nagle is off, so
+        that a small event is not held back waiting for the client's (delayed) acknowledgement."""
+        self.close_connection = True
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", reply.ctype)
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        for k, v in SECURITY_HEADERS:
+            self.send_header(k, v)
+        self.end_headers()
+        if head:
+            return
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.wfile.flush()
+        for chunk in reply.chunks:
+            self.wfile.write(chunk)
+            self.wfile.flush()
 
     def _send_file(self, reply: FileReply, request: Request) -> None:
         """The file's bytes with sendfile where the OS has it; opened once, so it cannot change under us."""
@@ -329,50 +360,3 @@ def lan_address() -> str | None:
     except OSError:
         pass
     return None
-
-
-# ------------------------------------------------------------------ the terminal
-
-
-def qr_lines(data: str, ansi: bool = True, border: int = 2) -> list[str]:
-    """A QR code of `data` in unicode half blocks: two modules per character cell.
-
-    With `ansi`, colours are set explicitly (black on white) so it scans on any terminal theme;
-    without, light modules are drawn as blocks, as on a dark terminal (like `qrencode -t UTF8`)."""
-    try:
-        import segno
-    except ImportError:
-        return []
-    qr = segno.make_qr(data, error="m", boost_error=False)
-    matrix = [[bool(v) for v in row] for row in qr.matrix_iter(scale=1, border=border)]
-    if len(matrix) % 2:
-        matrix.append([False] * len(matrix[0]))
-    lines = []
-    for top, bottom in zip(matrix[0::2], matrix[1::2]):
-        if ansi:  # dark modules black on a white ground
-            chars = {(True, True): "\u2588", (True, False): "\u2580", (False, True): "\u2584", (False, False): " "}
-            lines.append("\x1b[30;107m" + "".join(chars[t, b] for t, b in zip(top, bottom)) + "\x1b[0m")
-        else:  # blocks are the light modules
-            chars = {(False, False): "\u2588", (False, True): "\u2580", (True, False): "\u2584", (True, True): " "}
-            lines.append("".join(chars[t, b] for t, b in zip(top, bottom)))
-    return lines
-
-
-def qr_banner(url: str, ansi: bool = True) -> list[str]:
-    """A QR code of `url` to scan with a phone, or how to get one."""
-    qr = qr_lines(url, ansi=ansi)
-    if qr:
-        return qr + ["", "Scan the code with your phone's camera to open the page (same network)."]
-    return ["(for a QR code of the address: pip install segno)"]
-
-
-def reach_note(server, command: str, what: str) -> list[str]:
-    """Who can reach `server`, and how to change that with `command`'s --host."""
-    if server.everywhere:
-        return [
-            f"Anyone on this local network can {what}. "
-            f"To keep it on this machine only: {command} --host 127.0.0.1"
-        ]
-    if server.local_only:
-        return ["Only this machine can reach it; for phones on your network leave out --host (or --host 0.0.0.0)."]
-    return []

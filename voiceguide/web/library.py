@@ -1,6 +1,7 @@
 """The rendered sessions in a folder, as `voiceguide serve` lists them.
 
-A session is `NAME.mp3` directly inside the folder. Its details come from `NAME.json` (the timeline,
+A session is `NAME.mp3` directly inside the folder (or, when there is no MP3 of that name, `NAME.m4a`,
+`.m4b` or `.opus`). Its details come from `NAME.json` (the timeline,
 `Timeline.to_json()`) when it is there and matches the MP3; otherwise from the MP3's own ID3 tags
 (title, artist, album, comment, CHAP chapters) and its length, read with mutagen. Files are found by
 name only (`safe_file`): never a sub-folder, a hidden file, or a link that leads out. The folder is
@@ -19,6 +20,8 @@ from typing import Callable
 
 from ..timeline import Chapter
 
+# The audio a session can be, in order of preference when several share a name, with their MIME types.
+AUDIO_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "m4b": "audio/mp4", "opus": "audio/ogg"}
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}"  # what render.output_name() makes, and nothing hidden
 _NAME_RE = re.compile(rf"^{NAME_PATTERN}$")
 
@@ -40,6 +43,16 @@ class SessionInfo:
     transcript: bool = False  # NAME.srt is there
     lyrics: bool = False  # NAME.lrc is there
     cover_file: str | None = None  # NAME.jpg or NAME.png beside the MP3, if the user put one there
+    captions: bool = False  # NAME.vtt is there
+    audio_file: str | None = None  # the audio's file name when it is not NAME.mp3
+
+    @property
+    def audio_name(self) -> str:
+        return self.audio_file or f"{self.name}.mp3"
+
+    @property
+    def audio_type(self) -> str:
+        return AUDIO_TYPES[self.audio_name.rsplit(".", 1)[1]]
 
     @property
     def detailed(self) -> bool:
@@ -98,21 +111,54 @@ def id3_chapters(tags, duration: float) -> tuple[Chapter, ...]:
     return tuple(out)
 
 
-def read_session(mp3: Path, name: str | None = None, folder: Path | None = None) -> SessionInfo:
-    """A session's details from NAME.mp3 and, when present and current, NAME.json (in the same folder)."""
-    from mutagen.mp3 import MP3
+def _other_tags(path: Path) -> tuple[float, dict[str, str]]:
+    """Length and plain tags (title, artist, album, comment, language) of an M4A, M4B or Opus file."""
+    import mutagen
 
-    audio = MP3(mp3)
-    tags = audio.tags
-    duration = float(audio.info.length)
+    audio = mutagen.File(path)
+    if audio is None:
+        raise ValueError("not an audio file mutagen reads")
+    names = {"title": ("\xa9nam", "title"), "artist": ("\xa9ART", "artist"), "album": ("\xa9alb", "album"),
+             "comment": ("\xa9cmt", "comment", "description"), "language": ("language",)}
+    found = {}
+    for key, candidates in names.items():
+        for c in candidates:
+            try:
+                values = audio.tags.get(c) if audio.tags is not None else None
+            except ValueError:  # a key this kind of tag cannot hold (Vorbis comments are ASCII)
+                values = None
+            if values:
+                found[key] = str(values[0]).strip()
+                break
+    return float(audio.info.length), found
+
+
+def read_session(mp3: Path, name: str | None = None, folder: Path | None = None, ext: str | None = None) -> SessionInfo:
+    """A session's details from NAME.mp3 (or its M4A, M4B or Opus) and, when present and current,
+    NAME.json (in the same folder)."""
     st = mp3.stat()
     name = name or mp3.stem
-    title = _text(tags, "TIT2") or name
-    summary = _text(tags, "COMM")
-    author = _text(tags, "TPE1") or "voiceguide"
-    album = _text(tags, "TALB") or title
-    language = _text(tags, "TLAN") or "en"
-    chapters = id3_chapters(tags, duration)
+    ext = ext or mp3.suffix.lower().lstrip(".")
+    if ext == "mp3":
+        from mutagen.mp3 import MP3
+
+        audio = MP3(mp3)
+        tags = audio.tags
+        duration = float(audio.info.length)
+        title = _text(tags, "TIT2") or name
+        summary = _text(tags, "COMM")
+        author = _text(tags, "TPE1") or "voiceguide"
+        album = _text(tags, "TALB") or title
+        language = _text(tags, "TLAN") or "en"
+        chapters = id3_chapters(tags, duration)
+    else:
+        duration, plain = _other_tags(mp3)
+        title = plain.get("title") or name
+        summary = plain.get("comment")
+        author = plain.get("artist") or "voiceguide"
+        album = plain.get("album") or title
+        language = plain.get("language") or "en"
+        chapters = ()  # from NAME.json below
     folder = Path(folder) if folder is not None else mp3.parent
     timeline = _timeline_beside(folder, name, duration)
     if timeline is not None:
@@ -141,6 +187,8 @@ def read_session(mp3: Path, name: str | None = None, folder: Path | None = None)
         transcript=safe_file(folder, f"{name}.srt") is not None,
         lyrics=safe_file(folder, f"{name}.lrc") is not None,
         cover_file=cover,
+        captions=safe_file(folder, f"{name}.vtt") is not None,
+        audio_file=None if ext == "mp3" else f"{name}.{ext}",
     )
 
 
@@ -199,28 +247,31 @@ class Library:
             names = sorted(p.name for p in self.root.iterdir())
         except OSError:
             names = []
-        for filename in names:
-            if filename.endswith(".mp3") and _NAME_RE.match(filename[:-4]):
-                info = self.get(filename[:-4])
-                if info is not None:
-                    found.append(info)
+        stems = dict.fromkeys(stem for stem, dot, ext in (n.rpartition(".") for n in names)
+                              if dot and ext in AUDIO_TYPES and _NAME_RE.match(stem))
+        for stem in stems:
+            info = self.get(stem)
+            if info is not None:
+                found.append(info)
         return sorted(found, key=lambda s: (s.title.lower(), s.name))
 
     def get(self, name: str) -> SessionInfo | None:
         if not _NAME_RE.match(name):
             return None
-        mp3 = self.file(f"{name}.mp3")
-        if mp3 is None:
+        ext = next((ext for ext in AUDIO_TYPES if self.file(f"{name}.{ext}") is not None), None)
+        if ext is None:
             return None
-        key = tuple(_stamp(self.root / f"{name}.{ext}") for ext in ("mp3", "json", "srt", "lrc", "jpg", "png"))
+        mp3 = self.file(f"{name}.{ext}")
+        key = (ext,) + tuple(_stamp(self.root / f"{name}.{ext}")
+                                  for ext in (*AUDIO_TYPES, "json", "srt", "vtt", "lrc", "jpg", "png"))
         with self._lock:
             cached = self._cache.get(name)
             if cached and cached[0] == key:
                 return cached[1]
         try:
-            info = read_session(mp3, name, self.root)
+            info = read_session(mp3, name, self.root, ext)
         except Exception as exc:  # a damaged or half-copied file: leave it out, keep serving the rest
-            self._log(f"{name}.mp3: cannot read it ({type(exc).__name__}: {exc}); not listed")
+            self._log(f"{name}.{ext}: cannot read it ({type(exc).__name__}: {exc}); not listed")
             info = None
         with self._lock:
             self._cache[name] = (key, info)

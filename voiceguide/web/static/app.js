@@ -103,6 +103,15 @@
     $("seek").max = String(s.duration);
     $("seek").value = "0";
     audio.src = s.audio;
+    audio.querySelectorAll("track").forEach((t) => t.remove());
+    if (s.captions) {
+      const track = document.createElement("track");
+      track.kind = "captions";
+      track.src = s.captions;
+      track.srclang = s.language || "en";
+      track.label = "Captions";
+      audio.appendChild(track);
+    }
     audio.load();
     renderSteps(s);
     loadTimeline(s);

@@ -1,0 +1,548 @@
+"""`voiceguide play --remote`: the phone remote in a real headless Chromium, steering a real session that
+plays to a PulseAudio null sink, whose monitor is recorded (tests/livetools.py).
+
+Times are compared on one clock, the recording's: the number of samples recorded when the button is
+clicked, against where the sound stops (or starts) in that same recording. The recording lags the
+device a little (parec's own latency), which only makes every measured delay longer.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import pty
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from livetools import RATE, MonitorRecording
+from test_live import ANCHOR, best_match, clip_of, find_speech, plan_json, speech, voice_of
+from test_serve import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _browser_or_fail, png_size, wait_until
+
+LIVE = ROOT / "tests" / "live"
+WINDOW = RATE // 100  # 10 ms
+SILENT = 0.002  # RMS of a 10 ms window: the paused device plays digital silence, the drone never goes below 0.01
+URL_LINE = re.compile(r"Remote: (http://127\.0\.0\.1:(\d+)/)")
+PRESS_LIMIT = 0.3  # seconds from a press to its effect on the sink
+
+
+# ------------------------------------------------------------------ a session with its remote
+
+
+class RemoteSession:
+    """`voiceguide play ROUTINE --remote --host 127.0.0.1 --port 0` unattended (stdout a pipe), on a
+    sink of its own, recorded from the start."""
+
+    def __init__(self, pulse, routine: Path, *args: str, cache: Path, tmp: Path):
+        self.sink = pulse.new_sink()
+        self.rec = MonitorRecording(pulse, self.sink, tmp / f"{self.sink}.raw")
+        env = dict(pulse.env, PULSE_SINK=self.sink, VOICEGUIDE_CACHE_DIR=str(cache))
+        cmd = [sys.executable, "-m", "voiceguide", "play", str(routine), "--engine", "espeak", *args,
+               "--remote", "--host", "127.0.0.1", "--port", "0"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, start_new_session=True)
+        self.lines: list[str] = []
+        self.err = bytearray()
+        self._have_url = threading.Event()
+        threading.Thread(target=self._read_lines, daemon=True).start()
+        threading.Thread(target=lambda: self.err.extend(self.proc.stderr.read()), daemon=True).start()
+        if not self._have_url.wait(60):
+            self.kill()
+            raise AssertionError(f"no remote address printed: {self.output}")
+        m = URL_LINE.search("\n".join(self.lines))
+        self.url, self.port = m.group(1), int(m.group(2))
+
+    def _read_lines(self) -> None:
+        for raw in self.proc.stdout:
+            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+            if URL_LINE.search(self.lines[-1]):
+                self._have_url.set()
+        self._have_url.set()
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines) + "\n" + self.err.decode("utf-8", "replace")
+
+    def request(self, method: str, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request(method, path, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    def state(self) -> dict:
+        status, _, body = self.request("GET", "/state.json")
+        assert status == 200
+        return json.loads(body)
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"play did not end within {timeout:g}s: {self.output[-1500:]}")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        self.rec.stop()
+
+
+@pytest.fixture
+def remote_play(pulse, cache, tmp_path):
+    sessions: list[RemoteSession] = []
+
+    def start(routine: Path, *args: str) -> RemoteSession:
+        s = RemoteSession(pulse, routine, *args, cache=cache, tmp=tmp_path)
+        sessions.append(s)
+        return s
+
+    yield start
+    for s in sessions:
+        s.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_playwright = _browser_or_fail()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def phone_page(browser, problems: list[str]):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                            has_touch=True)
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    return page
+
+
+def rms_windows(audio: np.ndarray) -> np.ndarray:
+    n = audio.size // WINDOW
+    return np.sqrt((audio[: n * WINDOW].reshape(n, WINDOW).astype(np.float64) ** 2).mean(axis=1))
+
+
+def silence_from(audio: np.ndarray, sample: int, lasting: float) -> float | None:
+    """Seconds from `sample` to the start of the first stretch of silence at least `lasting` long."""
+    quiet = rms_windows(audio[sample:]) < SILENT
+    need = int(lasting * 100)
+    run = 0
+    for i, q in enumerate(quiet):
+        run = run + 1 if q else 0
+        if run >= need:
+            return (i - need + 1) / 100
+    return None
+
+
+def sound_from(audio: np.ndarray, sample: int) -> float | None:
+    loud = np.flatnonzero(rms_windows(audio[sample:]) >= SILENT)
+    return float(loud[0]) / 100 if loud.size else None
+
+
+def countdown_at_most(seconds: int) -> str:
+    """A JavaScript test: the page's countdown reads 0:SS with SS at most `seconds`."""
+    return (f"(t => /^0:\\d\\d$/.test(t) && Number(t.slice(2)) <= {seconds})"
+            "(document.getElementById('r-countdown').textContent)")
+
+
+def button(page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
+# ------------------------------------------------------------------ tests
+
+
+def test_pause_resume_and_stop_from_the_phone(remote_play, browser):
+    """A steady drone under ticking: Pause silences the sink within 300 ms of the click, Resume brings it
+    back, Stop ends the process and its server. The page shows the step and its countdown."""
+    s = remote_play(LIVE / "pause-ticks.yaml", "--ambient", "drone")
+    deadline = time.monotonic() + 10
+    while "Only this machine can reach it" not in s.output and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "Only this machine can reach it" in s.output  # serve's note about --host
+    problems: list[str] = []
+    page = phone_page(browser, problems)
+    try:
+        page.goto(s.url)
+        wait_until(page, "document.getElementById('r-step').textContent === 'Tick hold'", what="the step")
+        wait_until(page, countdown_at_most(15), timeout=30,
+                   what="five seconds into the hold")
+        assert page.inner_text("#r-kind").lower() == "hold"
+        assert page.inner_text("#r-count") == "Step 1 of 1"
+        for name in ("Pause", "Next", "Back", "Stop"):
+            assert button(page, name).count() == 1, name
+        assert button(page, "Pause").bounding_box()["height"] >= 56
+        before = s.rec.now()
+        # steady sound before the press (a 10-30 ms underrun of the loaded 2-core machine aside)
+        assert (rms_windows(s.rec.audio()[before - RATE // 2 : before]) >= SILENT).mean() > 0.8
+
+        clicked = s.rec.now()
+        button(page, "Pause").click()
+        wait_until(page, "document.body.classList.contains('paused')", timeout=2, what="the paused state")
+        assert button(page, "Resume").count() == 1 and button(page, "Pause").count() == 0
+        assert page.inner_text("#r-banner").strip().lower() == "paused"
+        assert s.state()["paused"] is True
+        page.wait_for_timeout(300)
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shot = ARTIFACTS / "remote-phone-paused.png"
+        page.screenshot(path=str(shot))
+        time.sleep(max(0.0, 1.6 - (s.rec.now() - clicked) / RATE))
+
+        resumed = s.rec.now()
+        button(page, "Resume").click()
+        wait_until(page, "!document.body.classList.contains('paused')", timeout=2, what="resumed")
+        assert button(page, "Pause").count() == 1
+        time.sleep(1.0)
+        page.screenshot(path=str(ARTIFACTS / "remote-phone.png"))
+
+        stopped = time.monotonic()
+        button(page, "Stop").click()
+        assert s.wait(10) == 0, s.output[-2000:]
+        took = time.monotonic() - stopped
+        wait_until(page, "document.getElementById('r-banner').textContent.includes('ended')", timeout=5,
+                   what="the page saying the session ended")
+    finally:
+        page.close()
+    audio = s.rec.audio()
+    s.rec.stop()
+    assert "Traceback" not in s.output and "internal error" not in s.output, s.output[-2000:]
+    assert took < 2.0, took
+    with pytest.raises(ConnectionRefusedError):  # the server went with the session
+        socket.create_connection(("127.0.0.1", s.port), timeout=2).close()
+
+    pause_lag = silence_from(audio, clicked, lasting=1.0)
+    assert pause_lag is not None, "the sink never went silent after Pause"
+    print(f"\nPause -> silence on the sink: {pause_lag * 1000:.0f} ms")
+    assert pause_lag <= PRESS_LIMIT, pause_lag
+    assert (rms_windows(audio[clicked + int((pause_lag + 0.02) * RATE) : resumed]) < SILENT).all()  # silent till Resume
+    resume_lag = sound_from(audio, resumed)
+    print(f"Resume -> sound on the sink: {resume_lag * 1000:.0f} ms")
+    assert resume_lag is not None and resume_lag <= PRESS_LIMIT, resume_lag
+    assert png_size(shot.read_bytes()) == (780, 1688)
+    assert not problems, problems
+
+
+def test_next_events_and_a_get_that_changes_nothing(remote_play, browser, pulse, cache):
+    """GET (and foreign or unknown commands) never steer; the event stream delivers the step change at
+    once; Next goes straight to the next step's first words; Stop ends the stream and the process."""
+    routine = LIVE / "skip.yaml"
+    plan = plan_json(pulse, routine, cache)
+    voice = voice_of(plan, cache)
+    after = next(e for e in speech(plan) if e["text"].startswith("Now something"))
+    s = remote_play(routine)
+    events: list[tuple[float, str, dict]] = []
+
+    def listen():
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        conn.request("GET", "/events")
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.getheader("Content-Type").startswith("text/event-stream")
+        name = "message"
+        while line := resp.fp.readline():
+            text = line.decode().rstrip("\n")
+            if text.startswith("event: "):
+                name = text[7:]
+            elif text.startswith("data: "):
+                events.append((time.monotonic(), name, json.loads(text[6:])))
+                name = "message"
+
+    reader = threading.Thread(target=listen, daemon=True)
+    reader.start()
+    problems: list[str] = []
+    page = phone_page(browser, problems)
+    try:
+        page.goto(s.url)
+        wait_until(page, "document.getElementById('r-step').textContent === 'Long hold'", what="the step")
+        wait_until(page, countdown_at_most(57), timeout=30,
+                   what="the hold under way")
+        assert page.inner_text("#r-next") == "After the skip"
+
+        # nothing but a same-origin POST steers
+        quiet_from = s.rec.now()
+        for method in ("GET", "HEAD", "PUT", "DELETE"):
+            status, headers, _ = s.request(method, "/command/next")
+            assert status == 405 and headers["allow"] == "POST", (method, status)
+        assert s.request("POST", "/command/next", {"Origin": "http://evil.example"})[0] == 403
+        rebound = f"rebound.example:{s.port}"  # a name pointed at us by another site (DNS rebinding)
+        assert s.request("POST", "/command/next", {"Host": rebound, "Origin": f"http://{rebound}"})[0] == 403
+        assert s.request("POST", "/command/skip-everything")[0] == 404
+        assert s.request("POST", "/events")[0] == 405
+        time.sleep(0.6)
+        assert s.state()["step"] == "Long hold"
+        assert page.inner_text("#r-step") == "Long hold"
+        assert sound_from(s.rec.audio(), quiet_from) is None  # the hold stays silent: nothing was skipped
+        assert all(e[2].get("step") in (None, "Long hold") for e in events)
+
+        clicked, clicked_at = s.rec.now(), time.monotonic()
+        button(page, "Next").click()
+        wait_until(page, "document.getElementById('r-step').textContent === 'After the skip'", timeout=2,
+                   what="the next step on the page")
+        time.sleep(1.5)
+        changed = next((t for t, _, d in events if d.get("step") == "After the skip"), None)
+        assert changed is not None, events[-3:]
+        print(f"\nNext -> the event stream's step change: {(changed - clicked_at) * 1000:.0f} ms")
+        assert changed - clicked_at < PRESS_LIMIT
+        page.screenshot(path=str(ARTIFACTS / "remote-phone-next.png"))
+
+        button(page, "Stop").click()
+        assert s.wait(10) == 0, s.output[-2000:]
+    finally:
+        page.close()
+    reader.join(5)
+    assert not reader.is_alive(), "the event stream did not end with the session"
+    assert events[-1][1] == "end" and events[-1][2]["finished"] is True
+    audio = s.rec.audio()
+    s.rec.stop()
+    assert "Traceback" not in s.output, s.output[-2000:]
+
+    next_lag = sound_from(audio, clicked)
+    assert next_lag is not None
+    print(f"Next -> the next step's first sound on the sink: {next_lag * 1000:.0f} ms")
+    assert next_lag <= PRESS_LIMIT, next_lag
+    found = find_speech(audio[clicked:], clip_of(voice, after), ANCHOR)  # (a loaded machine's underrun may cut it)
+    best = best_match(audio[clicked:], clip_of(voice, after))
+    assert found and abs(found[0] - next_lag) < 0.05, (found, next_lag, best)  # that sound is the next step's words
+    assert not problems, problems
+
+
+def test_busy_port_is_one_line_and_exit_1(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "voiceguide", "play", str(LIVE / "skip.yaml"), "--engine", "espeak", "--remote",
+             "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT, capture_output=True, text=True, timeout=60, env=dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path)),
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip() == f"voiceguide: port {port} is already in use; choose another with --port"
+    assert proc.stdout == ""
+
+
+def test_a_bad_routine_is_reported_before_any_remote(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: Bad\nsteps: 3\n")
+    proc = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(bad), "--remote", "--host", "127.0.0.1",
+                           "--port", "0"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and proc.stdout == "", proc.stdout
+    assert proc.stderr.strip().endswith("bad.yaml:2:8: steps must be a list of steps (each starting with '- '), not a number")
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_host_without_remote_is_a_usage_error():
+    proc = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(LIVE / "skip.yaml"), "--port", "9000"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--host and --port go with --remote" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+class TerminalSession:
+    """`voiceguide play ROUTINE --remote` in a pseudo-terminal: the floor view, keys as typed."""
+
+    def __init__(self, pulse, cache: Path, routine: Path):
+        env = dict(pulse.env, PULSE_SINK=pulse.new_sink(), VOICEGUIDE_CACHE_DIR=str(cache))
+        self.master, self.slave = pty.openpty()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "voiceguide", "play", str(routine), "--engine", "espeak", "--remote",
+             "--host", "127.0.0.1", "--port", "0"],
+            cwd=ROOT, env=env, stdin=self.slave, stdout=self.slave, stderr=self.slave, start_new_session=True,
+        )
+        self.raw = bytearray()
+        threading.Thread(target=lambda: _drain(self.master, self.raw), daemon=True).start()
+
+    def screen_after(self, marker: bytes) -> bytes:
+        """What was drawn after `marker` (b'' until it appears)."""
+        raw = bytes(self.raw)
+        return raw[raw.index(marker):] if marker in raw else b""
+
+    def port(self, timeout: float = 60) -> int:
+        """The remote's port, once the session waits for the phone to open the page (or a key)."""
+        deadline = time.monotonic() + timeout
+        while b"begins when your phone opens the page" not in self.raw:
+            assert time.monotonic() < deadline and self.proc.poll() is None, self.text[-1500:]
+            time.sleep(0.05)
+        assert b"\x1b[?1049h" not in self.raw  # nothing covers the QR code yet
+        return int(re.search(rb"Remote: http://127\.0\.0\.1:(\d+)/", self.raw).group(1))
+
+    def floor_view(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.screen_after(b"\x1b[?1049h"):
+            assert time.monotonic() < deadline and self.proc.poll() is None, self.text[-1500:]
+            time.sleep(0.05)
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", "replace")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        for fd in (self.slave, self.master):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def test_in_a_terminal_the_address_comes_before_the_floor_view(pulse, cache):
+    """The QR code and address are printed before the full-screen view takes the terminal, which
+    waits for the phone or a key (and they are there again when it leaves); the address stays at the
+    floor view's foot; the remote and the keys steer the same session."""
+    t = TerminalSession(pulse, cache, LIVE / "skip.yaml")
+    try:
+        port = t.port()
+        time.sleep(1.0)
+        assert b"\x1b[?1049h" not in t.raw and t.proc.poll() is None  # it waits for the phone or a key
+        os.write(t.master, b"\r")  # any key begins without the phone
+        t.floor_view()
+        assert b"phone remote: http://127.0.0.1:" in t.screen_after(b"\x1b[?1049h")  # the address stays in view
+        deadline = time.monotonic() + 30
+        while b" left" not in t.screen_after(b"\x1b[?1049h"):  # the hold's countdown is drawn
+            assert time.monotonic() < deadline, t.text[-1500:]
+            time.sleep(0.05)
+        assert _post(port, "/command/pause")["paused"] is True
+        while b"space to resume" not in t.raw:  # the floor view's paused state
+            assert time.monotonic() < deadline, t.text[-1500:]
+            time.sleep(0.05)
+        text = bytes(t.raw)
+        assert text.index(b"Remote: http://127.0.0.1:") < text.index(b"\x1b[?1049h")  # before the alternate screen
+        assert "\u2580".encode() in text[: text.index(b"\x1b[?1049h")]  # the QR code's half blocks
+        os.write(t.master, b" ")  # the space bar resumes what the phone paused
+        time.sleep(0.5)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/state.json")
+        assert json.loads(conn.getresponse().read())["paused"] is False
+        conn.close()
+        os.write(t.master, b"q")
+        assert t.proc.wait(15) == 0, t.text[-1500:]
+    finally:
+        t.close()
+
+
+def test_q_before_the_session_begins_quits_cleanly(pulse, cache):
+    t = TerminalSession(pulse, cache, LIVE / "skip.yaml")
+    try:
+        port = t.port()
+        os.write(t.master, b"q")
+        assert t.proc.wait(15) == 0, t.text[-1500:]
+        assert b"\x1b[?1049h" not in t.raw and b"Traceback" not in t.raw
+        with pytest.raises(OSError):  # the remote is closed too
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    finally:
+        t.close()
+
+
+def test_a_wait_shows_on_the_phone_and_next_goes_on(pulse, cache, browser):
+    """In a terminal a `wait` step waits: the page says so unmistakably, and its Next button goes on."""
+    t = TerminalSession(pulse, cache, LIVE / "wait.yaml")
+    problems: list[str] = []
+    page = phone_page(browser, problems)
+    try:
+        page.goto(f"http://127.0.0.1:{t.port()}/")  # the phone opening the page begins the session
+        t.floor_view()
+        wait_until(page, "document.body.classList.contains('waiting')", timeout=30, what="the waiting state")
+        assert page.inner_text("#r-step") == "Wait for you"
+        assert "tap next" in page.inner_text("#r-banner").lower()
+        assert page.inner_text("#r-countdown") == ""  # as the floor view: no count while it waits for you
+        assert b"press any key to go on" in t.raw  # the terminal agrees
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / "remote-phone-waiting.png"))
+        button(page, "Next").click()
+        wait_until(page, "document.getElementById('r-step').textContent === 'Begin'", timeout=3, what="the next step")
+        assert not page.evaluate("document.body.classList.contains('waiting')")
+        assert t.proc.wait(30) == 0, t.text[-1500:]  # it went on to the end by itself
+        wait_until(page, "document.getElementById('r-banner').textContent.includes('ended')", timeout=5,
+                   what="the page saying the session ended")
+    finally:
+        page.close()
+        t.close()
+    assert not problems, problems
+
+
+def _post(port: int, path: str) -> dict:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("POST", path)
+        resp = conn.getresponse()
+        assert resp.status == 200
+        return json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+def _drain(fd: int, into: bytearray) -> None:
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            return
+        if not data:
+            return
+        into.extend(data)
+
+
+# ------------------------------------------------------------------ the state, without sound
+
+
+def test_the_page_state_is_the_floor_state():
+    """The phone shows what the floor view shows: the same step, side, countdown and caption."""
+    from conftest import plan_text
+    from voiceguide.floor.state import floor_state
+    from voiceguide.web.remote import remote_state
+
+    tl = plan_text("""
+        title: Sides
+        steps:
+          - title: Figure four
+            say: Cross the ankle over the knee.
+            sides: [right, left]
+            for: 20s
+    """)
+    for t in np.arange(0.0, tl.duration, 0.5):
+        fs = floor_state(tl, float(t), paused=t > 30)
+        state = remote_state(fs)
+        assert (state["step"], state["side"], state["countdown"], state["caption"], state["paused"]) == (
+            fs.step, fs.side, fs.countdown_seconds, fs.caption, fs.paused)
+        if fs.countdown_seconds is not None:  # the digits read as the floor view's: 0:15
+            assert state["countdown_text"] == f"0:{fs.countdown_seconds:02d}"
+        assert state["chapter"] == fs.chapter + 1 and state["next_step"] == fs.next_step
+    assert {remote_state(floor_state(tl, c.start + 0.1))["side"] for c in tl.chapters} >= {"right", "left"}
+
+
+def test_the_event_stream_sends_changes_and_ends_with_the_session():
+    from voiceguide.web.remote import StateFeed
+
+    feed = StateFeed()
+    stream = feed.stream(keep_alive=0.2)
+    assert next(stream) == b'retry: 1000\n\ndata: {"started":false,"finished":false}\n\n'
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.extend(stream))
+    reader.start()
+    feed.publish({"started": True, "step": "A"})
+    feed.publish({"started": True, "step": "A"})  # no change: no event
+    time.sleep(0.35)  # an idle stream says it is still there
+    feed.publish({"started": True, "step": "B"})
+    feed.close()
+    reader.join(2)
+    assert not reader.is_alive()
+    data = [g for g in got if g.startswith(b"data:")]
+    assert data == [b'data: {"started":true,"step":"A"}\n\n', b'data: {"started":true,"step":"B"}\n\n']
+    assert b": still here\n\n" in got
+    assert got[-1] == b'event: end\ndata: {"started":true,"step":"B"}\n\n'
