@@ -21,9 +21,9 @@ from conftest import ROOT
 pytestmark = pytest.mark.install
 
 NAME = "two-minute-reset"  # the shortest shipped routine
-# The formats `render NAME --format F` is proved with. The lead adds "m4a" here after merging the formats work
-# (issue 14): the test below reads any of them back with ffprobe (duration and chapters) the same way.
-INSTALLED_FORMATS = ("mp3",)
+# The formats `render NAME --format F` is proved with (issue 14 asks for mp3 and m4a): the test below reads
+# each back with ffprobe (duration and chapters) the same way.
+INSTALLED_FORMATS = ("mp3", "m4a")
 LAST_STEP = "4"  # `play --from 4`: the last step and the outro, some fifteen seconds of real-time play
 
 

@@ -147,6 +147,19 @@ def test_render_and_play_by_name(places):
     assert "Settle" in play.stdout
 
 
+def test_a_batch_renders_by_name(places):
+    here, mine, _ = places
+    routine(mine, "one.yaml", "One")
+    routine(here, "two.yaml", "Two")
+    proc = run("render", "one", "two", "--engine", "espeak", "-o", "out", "--jobs", "2", cwd=here)
+    assert proc.returncode == 0, proc.stderr
+    assert (here / "out" / "one.mp3").exists() and (here / "out" / "two.mp3").exists()
+    assert "2 of 2 rendered" in proc.stderr
+    typo = run("render", "one", "tow", "--engine", "espeak", "-o", "typo", cwd=here)
+    assert typo.returncode == 1 and "no routine called tow; closest: two" in typo.stderr
+    assert not (here / "typo").exists()  # every name is looked up before anything renders
+
+
 @pytest.mark.parametrize("command", [["check"], ["plan"], ["render"], ["play"], ["config", "--routine"]])
 def test_an_unknown_name_is_one_line_and_exit_1(places, command):
     here, _, _ = places
