@@ -8,7 +8,8 @@ import pytest
 
 from conftest import ROOT
 from voiceguide import dsp
-from voiceguide.live import Player, prepare_live
+from voiceguide.ahead import prepare_live
+from voiceguide.live import Player
 from voiceguide.steer import COMMANDS, KEYS, command_for_key, steer
 from voiceguide.voice import ClipCache
 

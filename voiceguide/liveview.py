@@ -16,7 +16,8 @@ from rich.live import Live
 from . import dsp
 from .floor.state import floor_state
 from .floor.view import FloorView
-from .live import Ahead, AudioError, Output, Player, Status, find_chapter
+from .ahead import Ahead
+from .live import AudioError, Output, Player, Status, find_chapter
 from .steer import Controller, command_for_key, steer
 from .text import format_clock
 

@@ -299,7 +299,8 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
     phone = None
     try:
         preload_voice(script, ov, ov.engine or "auto")  # while the rest of the player is imported
-        from ..live import MiniaudioOutput, prepare_live
+        from ..ahead import prepare_live
+        from ..live import MiniaudioOutput
         from ..liveview import play_session, wait_to_begin
 
         started = time.monotonic() if started is None else started
