@@ -11,7 +11,7 @@ from ..errors import ScriptError, VoiceguideError
 from .app import app
 from .options import (
     AmbientOpt, BreathOpt, CuesOpt, DeliveryOpt, EngineOpt, GuidanceOpt, HoldScaleOpt, PaceOpt, PresetOpt, RateOpt, VoiceOpt,
-    _console, _display, choose, say_voice_note,
+    ListenOpt, ListenSensitivityOpt, _console, _display, choose, say_voice_note,
 )
 
 @app.command()
@@ -254,20 +254,24 @@ def play(
     backend: Annotated[
         Optional[str], typer.Option("--audio-backend", help="miniaudio backend, e.g. pulseaudio, alsa, null.", hidden=True)
     ] = None,
+    listen: ListenOpt = False,
+    listen_sensitivity: ListenSensitivityOpt = None,
 ) -> None:
     """Play a routine live, hands-free: speech and sounds through the speakers, the step and countdown on screen.
 
     Keys (in a terminal): space pauses and resumes, n skips to the next step, b goes back to the
-    start of the step, q quits; a `wait` step waits for any key. Without a terminal it runs unattended."""
+    start of the step, q quits; a `wait` step waits for any key. Without a terminal it runs unattended.
+    With --listen, say "pause", "continue", "next", "back", "repeat" or "stop" while the session is silent."""
     import time
 
     started = time.monotonic()
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
-    play_file(script, ov, start_at, backend, started)
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery,
+                listen_sensitivity)
+    play_file(script, ov, start_at, backend, started, listen=listen)
 
 
 def play_file(script: Path, ov, start_at: str | None = None, backend: str | None = None,
-              started: float | None = None) -> None:
+              started: float | None = None, listen: bool = False) -> None:
     """Play one routine file live: what `play` does, and `compose --play`."""
     import time
 
@@ -283,7 +287,12 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
     console = _console()
     if not console.is_terminal:
         console = _plain_console()
-    play_session(ahead, MiniaudioOutput(backend=backend), console, start_at, started=started)
+    controllers = []
+    if listen:
+        from ..listen.controller import Listener
+
+        controllers.append(Listener(ov.listen_sensitivity if ov.listen_sensitivity is not None else 0.5, backend))
+    play_session(ahead, MiniaudioOutput(backend=backend), console, start_at, started=started, controllers=controllers)
 
 
 def _plain_console():

@@ -29,13 +29,14 @@ VoiceOpt = Annotated[Optional[str], typer.Option("--voice", help="Voice id, name
 
 
 def choose(pace=None, hold_scale=None, breath=None, rate=None, voice=None, guidance=None, ambient=None,
-           engine=None, preset=None, cues=None, delivery=None) -> Overrides:
+           engine=None, preset=None, cues=None, delivery=None, listen_sensitivity=None) -> Overrides:
     """The command line's choices over the chosen preset over the user's config file."""
     from ..config import load_config
     from ..settings import merge, parse_value
 
     given = {"pace": pace, "hold_scale": hold_scale, "breath": breath, "rate": rate, "voice": voice,
-             "guidance": guidance, "ambient": ambient, "engine": engine, "cues": cues, "delivery": delivery}
+             "guidance": guidance, "ambient": ambient, "engine": engine, "cues": cues, "delivery": delivery,
+             "listen_sensitivity": listen_sensitivity}
     parsed = {}
     for key, value in given.items():
         if value is None:
@@ -96,4 +97,12 @@ DeliveryOpt = Annotated[
 PresetOpt = Annotated[Optional[str], typer.Option("--preset", help="A named preset from your config file.")]
 EstimateOpt = Annotated[
     bool, typer.Option("--estimate", help="Estimate speech lengths from word counts instead of rendering speech.")
+]
+ListenOpt = Annotated[
+    bool, typer.Option("--listen", help="Obey spoken commands (pause, continue, next, back, repeat, stop) from the microphone.")
+]
+ListenSensitivityOpt = Annotated[
+    Optional[float],
+    typer.Option("--listen-sensitivity", min=0.0, max=1.0,
+                 help="How readily --listen obeys: 0 (strictest) to 1 (most eager); default 0.5, tuned on recordings."),
 ]

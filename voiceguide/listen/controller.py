@@ -1,0 +1,101 @@
+"""`play --listen`: the spoken-command controller (steer.py's `Controller`).
+
+The microphone's blocks are judged by the `Gate` as they arrive (on the capture thread, against the
+player's audio clock at that moment), queued, and fed to the `Spotter` on a thread of its own; a
+command heard is applied with `steer` and acknowledged with a short soft sound over the output.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+from typing import Callable
+
+import numpy as np
+
+from .. import dsp
+from ..steer import steer
+from .gate import Gate
+from .microphone import Microphone, MicrophoneError
+from .spotter import DEFAULT_SENSITIVITY
+
+# Seconds after the session's last sound before the microphone is trusted again: the output's buffers
+# (miniaudio's 40 ms and the sound server's), the capture block, and the room's echo. Measured on
+# PulseAudio null sinks (tests/test_listen.py prints it): about 0.1 s from a frame handed to the
+# device to the spotter receiving it through a loopback; the rest is for the room and slower devices.
+GUARD = 0.5
+
+
+def acknowledgement() -> np.ndarray:
+    """A short soft two-note 'tock' (about 0.12 s, -20 dBFS peak): heard, not startling."""
+    t = np.arange(int(0.12 * dsp.RATE)) / dsp.RATE
+    tone = 0.7 * np.sin(2 * np.pi * 660 * t) + 0.3 * np.sin(2 * np.pi * 990 * t)
+    attack = np.minimum(1.0, t / 0.008)
+    envelope = attack * np.exp(-t / 0.035)
+    return (0.1 * tone * envelope).astype(np.float32)
+
+
+class Listener:
+    """Spoken commands from the default microphone, obeyed only while the session is silent."""
+
+    def __init__(self, sensitivity: float = DEFAULT_SENSITIVITY, backend: str | None = None, guard: float = GUARD,
+                 say: Callable[[str], None] | None = None, microphone: Microphone | None = None):
+        self.sensitivity = sensitivity
+        self.guard = guard
+        self.say = say or (lambda line: print(f"voiceguide: {line}", file=sys.stderr, flush=True))
+        self.microphone = microphone or Microphone(backend)
+        self.blocks: queue.Queue[tuple[bytes, bool] | None] = queue.Queue()
+        self.heard: list[tuple[float, str]] = []  # (monotonic time, word): what was obeyed
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._sound = acknowledgement()
+
+    def start(self, player) -> None:
+        self.player = player
+        self.gate = Gate(player.timeline, self.guard)
+        try:
+            self.microphone.start(self._block)
+        except MicrophoneError as exc:
+            self.say(f"--listen: {exc}; playing on, steer with the keys")
+            return
+        self._thread = threading.Thread(target=self._listen, name="listen", daemon=True)
+        self._thread.start()
+
+    def _block(self, pcm: bytes) -> None:
+        """On the capture thread: is this block free of the session's own sound?"""
+        p = self.player
+        playing = not (p.paused or p.waiting or p.finished.is_set())
+        with self._lock:
+            self.gate.follow(p.timeline)
+            quiet = self.gate.quiet(p.position / dsp.RATE, playing, time.monotonic())
+        self.blocks.put((pcm, quiet))
+
+    def _listen(self) -> None:
+        from .spotter import Spotter
+
+        try:
+            spotter = Spotter(self.sensitivity)
+        except Exception as exc:  # the model could not load: say so once, keys still work
+            self.say(f"--listen: the speech model could not be loaded ({exc}); steer with the keys")
+            return
+        while True:
+            item = self.blocks.get()
+            if item is None:
+                return
+            for heard in spotter.feed(*item):
+                self.obey(heard.word, heard.command)
+
+    def obey(self, word: str, command: str) -> None:
+        self.heard.append((time.monotonic(), word))
+        with self._lock:
+            self.gate.sound_outside(time.monotonic(), self._sound.size / dsp.RATE)
+        self.player.overlay(self._sound)
+        steer(self.player, command)
+
+    def close(self) -> None:
+        self.microphone.close()
+        if self._thread is not None:
+            self.blocks.put(None)
+            self._thread.join(timeout=2)
