@@ -12,7 +12,8 @@ Run from the repository root (needs the neural extra and espeak-ng; a few minute
    loud against the voice as in the session's own mix).
 2. Scores: the spotter cuts each recording into utterances as it does live; each short utterance is
    decoded with every threshold on a grid, and a word's score is the highest threshold (log10) at
-   which the spotter would obey it there.
+   which the spotter would obey it there (spotted, covering the utterance, and the closed grammar's
+   choice too).
 3. Thresholds: per word, half way between the best score of anything that is not that command and the
    lowest score of the word itself when they are apart; otherwise one grid step above the best
    non-command (no false command comes first).
@@ -122,10 +123,11 @@ def scores(spotter: Spotter, rec: Recording) -> dict[str, float]:
         length = len(speech) / 2 / RATE
         if choose([(w, length) for w in WORDS], length) is None:
             continue  # too long to be a command at any threshold
+        closed = spotter.closed(speech)
         for e in GRID:
             spotter.use({w: e for w in WORDS})
             word = choose(spotter.spans(speech), length)
-            if word is not None:
+            if word is not None and word == closed:
                 best[word] = max(best.get(word, -np.inf), e)
     return best
 
@@ -136,16 +138,20 @@ def tune(recs: list[Recording], spotter: Spotter) -> tuple[dict[str, float], lis
     step = GRID[1] - GRID[0]
     for word in WORDS:
         own = [s.get(word, -np.inf) for r, s in scored if r.text == word]
-        other = [s.get(word, -np.inf) for r, s in scored if r.command != WORDS[word]]
-        worst_false = max(other)
+        others = [(s.get(word, -np.inf), r) for r, s in scored if r.command != WORDS[word]]
+        worst_false, worst = max(others, key=lambda sr: sr[0])
+        heard_own = [x for x in own if np.isfinite(x)]
         lowest_true = min(own)
-        if lowest_true > worst_false:
-            t = (lowest_true + worst_false) / 2 if np.isfinite(worst_false) else lowest_true - 2 * step
-        else:
+        if not np.isfinite(worst_false):  # nothing else ever passes: just below its weakest detection
+            t = (min(heard_own) if heard_own else GRID[0]) - step
+        elif lowest_true > worst_false:
+            t = (lowest_true + worst_false) / 2
+        else:  # no false command first: one half step above the best of anything else
             t = worst_false + step / 2
         tuned[word] = float(round(t, 1))
         rows.append({"word": word, "threshold": tuned[word], "lowest_own_score": lowest_true,
-                     "best_other_score": worst_false})
+                     "best_other_score": worst_false,
+                     "best_other": f"{worst.text!r} ({worst.voice}, {worst.variant})" if np.isfinite(worst_false) else ""})
     return tuned, rows
 
 
@@ -181,12 +187,22 @@ def main() -> None:
     checks = [check(recs, tuned, s) for s in (0.3, 0.5, 0.7)]
     print("| word | threshold (log10) | lowest score said alone | best score of anything else | obeyed at 0.5 |")
     print("|---|---|---|---|---|")
+    for row in rows:
+        print(f"  {row['word']}: best other {row['best_other']}", file=sys.stderr)
     default = checks[1]
     for row in rows:
         w = row["word"]
         print(f"| {w} | {row['threshold']:+.1f} | {row['lowest_own_score']:+.1f} | {row['best_other_score']:+.1f} | "
               f"{default['obeyed'][w]}/{default['totals'][w]} |")
     for c in checks:
+        by_voice: dict[str, list[int]] = {}
+        for r in recs:
+            if r.command is not None:
+                by_voice.setdefault(r.voice, [0, 0])[1] += 1
+        for line in c["missed"]:
+            by_voice[line.split(",")[0]][0] += 1
+        print(f"sensitivity {c['sensitivity']}, obeyed by voice: " + ", ".join(
+            f"{v} {n - m}/{n}" for v, (m, n) in by_voice.items()))
         n_cmd = sum(c["totals"].values())
         print(f"sensitivity {c['sensitivity']}: commands obeyed {sum(c['obeyed'].values())}/{n_cmd}, "
               f"false commands {len(c['false'])} in {c['non_commands']} non-command recordings")

@@ -29,12 +29,14 @@ GUARD = 0.5
 
 
 def acknowledgement() -> np.ndarray:
-    """A short soft two-note 'tock' (about 0.12 s, -20 dBFS peak): heard, not startling."""
-    t = np.arange(int(0.12 * dsp.RATE)) / dsp.RATE
-    tone = 0.7 * np.sin(2 * np.pi * 660 * t) + 0.3 * np.sin(2 * np.pi * 990 * t)
-    attack = np.minimum(1.0, t / 0.008)
-    envelope = attack * np.exp(-t / 0.035)
-    return (0.1 * tone * envelope).astype(np.float32)
+    """A short soft rising pair of notes (0.16 s, -20 dBFS peak): heard, not startling, and unlike the
+    session's bell, chime and ticks."""
+    def note(freq: float, seconds: float) -> np.ndarray:
+        t = np.arange(int(seconds * dsp.RATE)) / dsp.RATE
+        envelope = np.minimum(1.0, t / 0.006) * np.exp(-t / 0.03)
+        return np.sin(2 * np.pi * freq * t) * envelope
+
+    return (0.1 * np.concatenate([note(1046.5, 0.07), note(1568.0, 0.09)])).astype(np.float32)
 
 
 class Listener:
@@ -53,8 +55,13 @@ class Listener:
         self._sound = acknowledgement()
 
     def start(self, player) -> None:
+        import importlib.util
+
         self.player = player
         self.gate = Gate(player.timeline, self.guard)
+        if importlib.util.find_spec("pocketsphinx") is None:
+            self.say("--listen needs pocketsphinx (pip install 'voiceguide[listen]'); playing on, steer with the keys")
+            return
         try:
             self.microphone.start(self._block)
         except MicrophoneError as exc:

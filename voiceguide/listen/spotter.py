@@ -28,14 +28,15 @@ WORDS = {"pause": "pause", "continue": "resume", "resume": "resume", "next": "ne
 
 # log10 of each word's keyword threshold at the default sensitivity, tuned on recordings by
 # tools/tune_listen.py (its table is in the README).
-THRESHOLDS = {"pause": -20.0, "continue": -20.0, "resume": -20.0, "next": -20.0, "back": -20.0,
-              "repeat": -20.0, "stop": -20.0}
+THRESHOLDS = {"pause": -30.0, "continue": -30.0, "resume": -30.0, "next": -30.0, "back": -30.0,
+              "repeat": -30.0, "stop": -30.0}
 
 DEFAULT_SENSITIVITY = 0.5
 DECADES_PER_UNIT = 20.0  # sensitivity 0..1 moves every threshold 10 decades either way of the tuned one
 MAX_UTTERANCE = 1.6  # seconds; longer speech is talk, not a command
 MAX_UNCOVERED = 0.40  # seconds of an utterance outside its command word (the endpointer's padding, a breath)
 FRAMES_PER_SECOND = 100  # pocketsphinx's feature frames
+GRAMMAR = "#JSGF V1.0;\ngrammar commands;\npublic <command> = " + " | ".join(WORDS) + " ;\n"
 
 
 def thresholds(sensitivity: float = DEFAULT_SENSITIVITY, tuned: dict[str, float] | None = None) -> dict[str, float]:
@@ -68,6 +69,7 @@ class Spotter:
 
         self._endpointer_class = Endpointer
         self.decoder = Decoder(lm=None, loglevel="FATAL", samprate=RATE)  # the bundled model and dictionary
+        self.decoder.add_jsgf_string("closed", GRAMMAR)
         self._searches: dict[str, str] = {}
         self.use(exponents if exponents is not None else thresholds(sensitivity))
         self._new_endpointer()
@@ -88,6 +90,7 @@ class Spotter:
             finally:
                 os.unlink(path)
         self.decoder.activate_search(name)
+        self._search = name
 
     def _new_endpointer(self) -> None:
         self.endpointer = self._endpointer_class(sample_rate=RATE)
@@ -124,9 +127,10 @@ class Spotter:
         if speech is not None:
             if not self._in_utterance:
                 self.decoder.start_utt()
-                self._in_utterance, self._frames, self._too_long = True, 0, False
+                self._in_utterance, self._frames, self._too_long, self._speech = True, 0, False, bytearray()
             if not self._too_long:
                 self.decoder.process_raw(speech, False, False)
+                self._speech += speech
             self._frames += len(speech) // 2
             if self._frames > MAX_UTTERANCE * RATE and not self._too_long:
                 self._too_long = True  # talk: decide nothing, wait for its end
@@ -139,7 +143,22 @@ class Spotter:
 
     def _decide(self, length: float) -> Heard | None:
         word = choose(spotted(self.decoder), length)
-        return Heard(word, WORDS[word], length, self.fed / RATE) if word else None
+        if word is None or self.closed(bytes(self._speech)) != word:
+            return None
+        return Heard(word, WORDS[word], length, self.fed / RATE)
+
+    def closed(self, speech: bytes) -> str | None:
+        """Which of the command words the utterance is most like (a grammar of those words alone): the
+        second opinion that a word spotted is the word said."""
+        self.decoder.activate_search("closed")
+        try:
+            self.decoder.start_utt()
+            self.decoder.process_raw(speech, False, True)
+            self.decoder.end_utt()
+            hyp = self.decoder.hyp()
+        finally:
+            self.decoder.activate_search(self._search)
+        return hyp.hypstr.strip() if hyp is not None and hyp.hypstr.strip() in WORDS else None
 
     # -- for tuning (tools/tune_listen.py): the same steps on one utterance at a time
     def utterances(self, pcm: bytes) -> list[bytes]:
