@@ -28,8 +28,8 @@ WORDS = {"pause": "pause", "continue": "resume", "resume": "resume", "next": "ne
 
 # log10 of each word's keyword threshold at the default sensitivity, tuned on recordings by
 # tools/tune_listen.py (its table is in the README).
-THRESHOLDS = {"pause": -30.0, "continue": -30.0, "resume": -30.0, "next": -30.0, "back": -30.0,
-              "repeat": -30.0, "stop": -30.0}
+THRESHOLDS = {"pause": -31.2, "continue": -32.5, "resume": -38.8, "next": -52.5, "back": -11.2,
+              "repeat": -38.8, "stop": -40.0}
 
 DEFAULT_SENSITIVITY = 0.5
 DECADES_PER_UNIT = 20.0  # sensitivity 0..1 moves every threshold 10 decades either way of the tuned one
