@@ -5,10 +5,14 @@ downloaded. Its keyword search follows every phrase of a keyphrase list at once,
 threshold (`pause /1e-20/`): the lower the threshold, the more readily it fires.
 
 Keyword spotting alone also fires on the words inside sentences ("Stop at once for sharp pain",
-"Now the next step"). A command is a word said on its own, so the spotter cuts what it hears into
-utterances with pocketsphinx's voice activity endpointer and obeys an utterance only when it is
-short, a command word was spotted in it, and that word covers all of it but for a few breaths
-(`MAX_UNCOVERED`). The decision comes when the utterance ends (the endpointer's 0.3 s window).
+"Now the next step"), and on its own it tells short words apart badly (a "next" spotted as "back").
+A command is a word said on its own, so the spotter cuts what it hears into utterances with
+pocketsphinx's voice activity endpointer, and obeys an utterance only when it is short
+(`MAX_UTTERANCE`), a command word was spotted in it above that word's threshold, and the spotted
+word covers all of it but the endpointer's padding (`MAX_UNCOVERED`). A second pass over the
+utterance with a grammar of the seven words alone (which tells them apart well, but would accept
+anything) must choose the same word. The decision comes when the utterance ends (the endpointer's
+0.3 s window).
 
 Only audio the `Gate` calls quiet is fed; anything else resets the endpointer and the decoder, so
 half an utterance heard before the session spoke can never combine with what comes after.
@@ -28,8 +32,8 @@ WORDS = {"pause": "pause", "continue": "resume", "resume": "resume", "next": "ne
 
 # log10 of each word's keyword threshold at the default sensitivity, tuned on recordings by
 # tools/tune_listen.py (its table is in the README).
-THRESHOLDS = {"pause": -31.2, "continue": -32.5, "resume": -38.8, "next": -52.5, "back": -11.2,
-              "repeat": -38.8, "stop": -40.0}
+THRESHOLDS = {"pause": -31.0, "continue": -32.0, "resume": -38.0, "next": -52.0, "back": -11.0,
+              "repeat": -38.0, "stop": -40.0}
 
 DEFAULT_SENSITIVITY = 0.5
 DECADES_PER_UNIT = 20.0  # sensitivity 0..1 moves every threshold 10 decades either way of the tuned one
@@ -47,7 +51,7 @@ def thresholds(sensitivity: float = DEFAULT_SENSITIVITY, tuned: dict[str, float]
 
 def keyphrase_list(exponents: dict[str, float]) -> str:
     """pocketsphinx's keyphrase list: one phrase a line with its threshold."""
-    return "".join(f"{word} /1e{value:+.1f}/\n" for word, value in exponents.items())
+    return "".join(f"{word} /{10.0 ** value:.3e}/\n" for word, value in exponents.items())
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ class Spotter:
 
     def closed(self, speech: bytes) -> str | None:
         """Which of the command words the utterance is most like (a grammar of those words alone): the
-        second opinion that a word spotted is the word said."""
+        second opinion that the word spotted is the word said."""
         self.decoder.activate_search("closed")
         try:
             self.decoder.start_utt()
