@@ -22,9 +22,10 @@ from .microphone import Microphone, MicrophoneError
 from .spotter import DEFAULT_SENSITIVITY
 
 # Seconds after the session's last sound before the microphone is trusted again: the output's buffers
-# (miniaudio's 40 ms and the sound server's), the capture block, and the room's echo. Measured on
-# PulseAudio null sinks (tests/test_listen.py prints it): about 0.1 s from a frame handed to the
-# device to the spotter receiving it through a loopback; the rest is for the room and slower devices.
+# (miniaudio's 40 ms and the sound server's), the capture block, and the room's echo. Measured on a
+# PulseAudio null sink whose monitor is the microphone (tests/test_listen.py prints it): 33 to 54 ms
+# from a frame handed to the output to the capture block holding it; the rest is for the room's echo
+# and slower devices.
 GUARD = 0.5
 
 
