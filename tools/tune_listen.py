@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Tune `play --listen`'s keyword thresholds on recordings, and check them.
 
-Run from the repository root (needs the neural extra and espeak-ng; a few minutes on 2 cores):
+Run from the repository root (needs the neural and listen extras and espeak-ng; with --quick about
+11 minutes on 2 shared cores once the clips are cached, the first rendering of the clips about as long):
 
     python3 tools/tune_listen.py [--quick] [--json FILE]
 
