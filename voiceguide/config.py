@@ -109,7 +109,7 @@ def set_config_value(key: str, value: str, path: Path | None = None) -> Path:
     target = data
     if table:
         target = data.setdefault("presets", {}).setdefault(parts[1], {})
-    number = name in ("pace", "hold_scale", "rate") and re.fullmatch(r"\d+(\.\d+)?", value.strip())
+    number = name in ("pace", "hold_scale", "rate", "listen_sensitivity") and re.fullmatch(r"\d+(\.\d+)?", value.strip())
     target[name] = float(value) if number else value
     lines = ["# voiceguide settings: voiceguide config shows them, voiceguide config set KEY VALUE changes them."]
     for k, v in data.items():

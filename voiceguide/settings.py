@@ -126,6 +126,7 @@ class Settings:
     engine: str = "auto"
     cues: Path | None = None  # a folder of recorded phrases ("switch sides.wav") that replace the voice
     delivery: str = "calm"
+    listen_sensitivity: float = 0.5  # play --listen: 0 (strictest) to 1 (most eager), see listen/spotter.py
 
     @property
     def speech_rate(self) -> float:
@@ -145,7 +146,8 @@ class Settings:
 
 
 # The settings a user can choose (on the command line, in the config file, in a preset).
-CHOOSABLE = ("pace", "hold_scale", "breath", "rate", "voice", "guidance", "ambient", "engine", "cues", "delivery")
+CHOOSABLE = ("pace", "hold_scale", "breath", "rate", "voice", "guidance", "ambient", "engine", "cues", "delivery",
+             "listen_sensitivity")
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class Overrides:
     engine: str | None = None
     cues: Path | None = None
     delivery: str | None = None
+    listen_sensitivity: float | None = None
     sources: tuple[tuple[str, str], ...] = ()
 
     def source(self, key: str) -> str | None:
@@ -183,6 +186,11 @@ def parse_value(key: str, value, base: Path | None = None):
         v = float(value)
         if not RATE_MIN <= v <= RATE_MAX:
             raise ValueError(f"rate must be from {RATE_MIN:g} to {RATE_MAX:g} words per minute, not {value}")
+        return v
+    if key == "listen_sensitivity":
+        v = float(value)
+        if not 0.0 <= v <= 1.0:
+            raise ValueError(f"listen_sensitivity must be from 0 (strictest) to 1 (most eager), not {value}")
         return v
     if key == "breath":
         if isinstance(value, dict):

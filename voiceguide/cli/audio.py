@@ -11,7 +11,7 @@ from ..errors import ScriptError, VoiceguideError
 from .app import app
 from .options import (
     AmbientOpt, BreathOpt, CuesOpt, DeliveryOpt, EngineOpt, GuidanceOpt, HoldScaleOpt, PaceOpt, PresetOpt, RateOpt, VoiceOpt,
-    _console, _display, choose, complete_routine, routine_paths, say_voice_note,
+    ListenOpt, ListenSensitivityOpt, _console, _display, choose, complete_routine, routine_paths, say_voice_note,
 )
 from .options import RemoteHostOpt, RemoteOpt, RemotePortOpt, remote_address
 
@@ -272,25 +272,31 @@ def play(
     remote: RemoteOpt = False,
     host: RemoteHostOpt = None,
     port: RemotePortOpt = None,
+    listen: ListenOpt = False,
+    listen_sensitivity: ListenSensitivityOpt = None,
 ) -> None:
     """Play a routine live, hands-free: speech and sounds through the speakers, the step and countdown on screen.
 
     Keys (in a terminal): space pauses and resumes, n skips to the next step, b goes back (to the
     step before in a step's first 3 s), r repeats the step, q quits; a `wait` step waits for any
     key. Without a terminal it runs unattended. With --remote, a phone on the local network follows
-    and steers it (scan the printed QR code)."""
+    and steers it (scan the printed QR code). With --listen, say "pause", "continue", "next",
+    "back", "repeat" or "stop" while the session is silent."""
     import time
 
     started = time.monotonic()
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
-    play_file(routine_paths([script])[0], ov, start_at, backend, started, remote=remote_address(remote, host, port))
+    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery,
+                listen_sensitivity)
+    play_file(routine_paths([script])[0], ov, start_at, backend, started, remote=remote_address(remote, host, port),
+              listen=listen)
 
 
 def play_file(script: Path, ov, start_at: str | None = None, backend: str | None = None,
-              started: float | None = None, remote: tuple[str, int] | None = None) -> None:
+              started: float | None = None, remote: tuple[str, int] | None = None, listen: bool = False) -> None:
     """Play one routine file live: what `play` does, and `compose --play`. `remote`: (host, port)
     of a phone remote, bound and printed before the sound starts, closed however the session ends.
-    In a terminal the session then waits for the phone (or a key), since the floor view covers the QR code."""
+    In a terminal the session then waits for the phone (or a key), since the floor view covers the QR code.
+    `listen`: obey spoken commands from the default microphone."""
     import sys
     import time
 
@@ -315,7 +321,13 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
                                  "(or press any key to begin now; q to quit)."):
                 return
             started = time.monotonic()
-        controllers = [phone] if phone else []
+        controllers: list = [phone] if phone else []
+        if listen:
+            from ..listen.controller import Listener
+            from ..listen.spotter import DEFAULT_SENSITIVITY
+
+            sensitivity = DEFAULT_SENSITIVITY if ov.listen_sensitivity is None else ov.listen_sensitivity
+            controllers.append(Listener(sensitivity, backend))
         play_session(ahead, MiniaudioOutput(backend=backend), console, start_at, started=started,
                      controllers=controllers)
     finally:

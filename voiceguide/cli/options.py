@@ -47,13 +47,14 @@ VoiceOpt = Annotated[
 
 
 def choose(pace=None, hold_scale=None, breath=None, rate=None, voice=None, guidance=None, ambient=None,
-           engine=None, preset=None, cues=None, delivery=None) -> Overrides:
+           engine=None, preset=None, cues=None, delivery=None, listen_sensitivity=None) -> Overrides:
     """The command line's choices over the chosen preset over the user's config file."""
     from ..config import load_config
     from ..settings import merge, parse_value
 
     given = {"pace": pace, "hold_scale": hold_scale, "breath": breath, "rate": rate, "voice": voice,
-             "guidance": guidance, "ambient": ambient, "engine": engine, "cues": cues, "delivery": delivery}
+             "guidance": guidance, "ambient": ambient, "engine": engine, "cues": cues, "delivery": delivery,
+             "listen_sensitivity": listen_sensitivity}
     parsed = {}
     for key, value in given.items():
         if value is None:
@@ -144,3 +145,11 @@ def remote_address(remote: bool, host: str | None, port: int | None) -> tuple[st
             raise typer.BadParameter("--host and --port go with --remote", param_hint="--host/--port")
         return None
     return (DEFAULT_HOST if host is None else host, DEFAULT_PORT if port is None else port)
+ListenOpt = Annotated[
+    bool, typer.Option("--listen", help="Obey spoken commands (pause, continue, next, back, repeat, stop) from the microphone.")
+]
+ListenSensitivityOpt = Annotated[
+    Optional[float],
+    typer.Option("--listen-sensitivity", min=0.0, max=1.0,
+                 help="How readily --listen obeys: 0 (strictest) to 1 (most eager); default 0.5, tuned on recordings."),
+]

@@ -1,0 +1,116 @@
+"""`play --listen`: the spoken-command controller (steer.py's `Controller`).
+
+The microphone's blocks are judged by the `Gate` as they arrive (on the capture thread, against the
+player's audio clock at that moment), queued, and fed to the `Spotter` on a thread of its own; a
+command heard is applied with `steer` and acknowledged with a short soft sound over the output.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+import time
+from typing import Callable
+
+import numpy as np
+
+from .. import dsp
+from ..steer import steer
+from .gate import Gate
+from .microphone import Microphone, MicrophoneError
+from .spotter import DEFAULT_SENSITIVITY
+
+# Seconds after the session's last sound before the microphone is trusted again: the output's buffers
+# (miniaudio's 40 ms and the sound server's), the capture block, and the room's echo. Measured on a
+# PulseAudio null sink whose monitor is the microphone (tests/test_listen.py prints it): 33 to 54 ms
+# from a frame handed to the output to the capture block holding it; the rest is for the room's echo
+# and slower devices.
+GUARD = 0.5
+
+
+def acknowledgement() -> np.ndarray:
+    """A short soft rising pair of notes (0.16 s, -20 dBFS peak): heard, not startling, and unlike the
+    session's bell, chime and ticks."""
+    def note(freq: float, seconds: float) -> np.ndarray:
+        t = np.arange(int(seconds * dsp.RATE)) / dsp.RATE
+        envelope = np.minimum(1.0, t / 0.006) * np.exp(-t / 0.03)
+        return np.sin(2 * np.pi * freq * t) * envelope
+
+    return (0.1 * np.concatenate([note(1046.5, 0.07), note(1568.0, 0.09)])).astype(np.float32)
+
+
+class Listener:
+    """Spoken commands from the default microphone, obeyed only while the session is silent."""
+
+    def __init__(self, sensitivity: float = DEFAULT_SENSITIVITY, backend: str | None = None, guard: float = GUARD,
+                 say: Callable[[str], None] | None = None, microphone: Microphone | None = None):
+        self.sensitivity = sensitivity
+        self.guard = guard
+        self.say = say or (lambda line: print(f"voiceguide: {line}", file=sys.stderr, flush=True))
+        self.microphone = microphone or Microphone(backend)
+        self.blocks: queue.Queue[tuple[bytes, bool] | None] = queue.Queue()
+        self.heard: list[tuple[float, str]] = []  # (monotonic time, word): what was obeyed
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._sound = acknowledgement()
+
+    def start(self, player) -> None:
+        import importlib.util
+
+        self.player = player
+        self.gate = Gate(player.timeline, self.guard)
+        if importlib.util.find_spec("pocketsphinx") is None:
+            self.say("--listen needs pocketsphinx (pip install 'voiceguide[listen]'); playing on, steer with the keys")
+            return
+        try:
+            self.microphone.start(self._block)
+        except MicrophoneError as exc:
+            self.say(f"--listen: {exc}; playing on, steer with the keys")
+            return
+        self._thread = threading.Thread(target=self._listen, name="listen", daemon=True)
+        self._thread.start()
+
+    @property
+    def notice(self) -> str | None:
+        """The floor view's reminder of the words, while the microphone is listened to."""
+        if self._thread is None:
+            return None
+        return "listening: say pause, continue, next, back, repeat or stop when it is quiet"
+
+    def _block(self, pcm: bytes) -> None:
+        """On the capture thread: is this block free of the session's own sound?"""
+        p = self.player
+        playing = not (p.paused or p.waiting or p.finished.is_set())
+        with self._lock:
+            self.gate.follow(p.timeline)
+            quiet = self.gate.quiet(p.position / dsp.RATE, playing, time.monotonic())
+        self.blocks.put((pcm, quiet))
+
+    def _listen(self) -> None:
+        from .spotter import Spotter
+
+        try:
+            spotter = Spotter(self.sensitivity)
+        except Exception as exc:  # the model could not load: say so once, keys still work
+            self.say(f"--listen: the speech model could not be loaded ({exc}); steer with the keys")
+            return
+        while True:
+            item = self.blocks.get()
+            if item is None:
+                return
+            for heard in spotter.feed(*item):
+                self.obey(heard.word, heard.command)
+
+    def obey(self, word: str, command: str) -> None:
+        self.heard.append((time.monotonic(), word))
+        with self._lock:
+            self.gate.sound_outside(time.monotonic(), self._sound.size / dsp.RATE)
+        self.player.overlay(self._sound)
+        steer(self.player, command)
+
+    def close(self) -> None:
+        self.microphone.close()
+        if self._thread is not None:
+            self.blocks.put(None)
+            self._thread.join(timeout=2)
