@@ -27,6 +27,7 @@ from .spotter import DEFAULT_SENSITIVITY
 # from a frame handed to the output to the capture block holding it; the rest is for the room's echo
 # and slower devices.
 GUARD = 0.5
+JUMPS = ("next", "back", "repeat")
 
 
 def acknowledgement() -> np.ndarray:
@@ -107,6 +108,8 @@ class Listener:
         with self._lock:
             self.gate.sound_outside(time.monotonic(), self._sound.size / dsp.RATE)
         self.player.overlay(self._sound)
+        if command in JUMPS:  # heard before the step it jumps to begins, not over its first words
+            time.sleep(self._sound.size / dsp.RATE)
         steer(self.player, command)
 
     def close(self) -> None:
