@@ -76,13 +76,19 @@ class MiniaudioOutput:
             ) from None
 
     def close(self) -> None:
-        if self.device is not None:
-            try:
-                self.device.stop()
-                self.device.close()
-            except Exception:  # closing a lost device can fail; nothing to save
-                pass
-            self.device = None
+        close_device(self.device)
+        self.device = None
+
+
+def close_device(device) -> None:
+    """Stop and close a miniaudio device, if any (closing a lost device can fail; nothing to save)."""
+    if device is None:
+        return
+    try:
+        device.stop()
+        device.close()
+    except Exception:  # noqa: BLE001
+        pass
 
 
 # ------------------------------------------------------------------ the player

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import VoiceguideError
+from ..live import close_device
 from .spotter import RATE
 
 
@@ -54,10 +55,5 @@ class Microphone:
         self.device = device
 
     def close(self) -> None:
-        if self.device is not None:
-            try:
-                self.device.stop()
-                self.device.close()
-            except Exception:  # closing a lost device can fail; nothing to save
-                pass
-            self.device = None
+        close_device(self.device)
+        self.device = None
