@@ -461,7 +461,10 @@ def test_a_wait_shows_on_the_phone_and_next_goes_on(pulse, cache, browser):
         assert page.inner_text("#r-step") == "Wait for you"
         assert "tap next" in page.inner_text("#r-banner").lower()
         assert page.inner_text("#r-countdown") == ""  # as the floor view: no count while it waits for you
-        assert b"press any key to go on" in t.raw  # the terminal agrees
+        deadline = time.monotonic() + 1.0  # the terminal agrees by its next redraw (10 a second)
+        while b"press any key to go on" not in t.raw:
+            assert time.monotonic() < deadline, t.text[-1500:]
+            time.sleep(0.02)
         page.wait_for_timeout(300)
         page.screenshot(path=str(ARTIFACTS / "remote-phone-waiting.png"))
         button(page, "Next").click()
