@@ -39,7 +39,7 @@ def steer(player: Player, command: str) -> None:
     if command == "stop":
         player.quit()
         return
-    if player.status().waiting:
+    if player.waiting:
         if command != "pause":
             player.key()
         return
