@@ -183,9 +183,10 @@ device.close()
 
 
 def time_to_first_sound(server: Pulse, argv: list[str], env: dict, tmp: Path, timeout: float = 60.0,
-                        cwd: Path | None = None) -> float:
+                        cwd: Path | None = None, linger: float = 0.0) -> float:
     """Seconds from launching `argv` (playing to a fresh null sink of its own) to its first sound on
-    that sink, on the recording's clock. The program is stopped once it has been heard."""
+    that sink, on the recording's clock. The program is stopped `linger` seconds after it has been
+    heard (long enough, say, for its first clips to reach the cache, as in any real session)."""
     sink = server.new_sink()
     rec = MonitorRecording(server, sink, tmp / f"{sink}.raw")
     try:
@@ -200,6 +201,8 @@ def time_to_first_sound(server: Pulse, argv: list[str], env: dict, tmp: Path, ti
             heard = rec.first_sound_after(launched)
             if heard is None and proc.poll() is not None:
                 break
+        if heard is not None and linger > 0:
+            time.sleep(linger)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)
         try:

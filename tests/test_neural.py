@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import wave
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +27,7 @@ from voiceguide.plan import plan  # noqa: E402
 from voiceguide.render import Session, export, utterances  # noqa: E402
 from voiceguide.script import load_routine  # noqa: E402
 from voiceguide.settings import resolve  # noqa: E402
-from voiceguide.voice import ClipCache, Voice, VoiceError, process_clip  # noqa: E402
+from voiceguide.voice import SPEECH_LUFS, ClipCache, Voice, VoiceError, process_clip  # noqa: E402
 from voiceguide.voice import onnxpatch  # noqa: E402
 from voiceguide.voice.onnxpatch import deterministic_model  # noqa: E402
 from voiceguide.voice.piper import Piper  # noqa: E402
@@ -213,6 +214,72 @@ def test_parallel_prepare_matches_one_at_a_time(engine, joe, tmp_path):
     b = Voice(engine, joe, 150, ClipCache(tmp_path / "b"))
     for t in texts:
         assert a.clip(*t).tobytes() == b.clip(*t).tobytes(), t
+
+
+def test_a_clip_spoken_in_sentences_starts_with_its_first_part(engine, joe, tmp_path):
+    """The natural voice hands over an utterance's first sentence before the rest exists: those
+    samples are exactly the clip's beginning, each sentence is levelled on its own, and the pause
+    between sentences stays silent; a one-sentence utterance is one piece (no first part)."""
+    text = "Two minutes for yourself. Sit near the front of your chair, feet flat on the floor."
+    parts = []
+    voice = Voice(engine, joe, 150, ClipCache(tmp_path / "a"))
+    clip = voice.clip(text, first_part=parts.append)
+    assert len(parts) == 1 and 0.5 * dsp.RATE < parts[0].size < clip.size - 0.5 * dsp.RATE
+    assert np.array_equal(clip[: parts[0].size], parts[0])
+    assert np.array_equal(Voice(engine, joe, 150, ClipCache(tmp_path / "b")).clip(text), clip)  # the same either way
+    first, rest = dsp.from_int16(parts[0]), dsp.from_int16(clip[parts[0].size :])
+    for part in (first, rest):  # each sentence levelled on its own (under the peak ceiling, as whole clips are)
+        assert abs(dsp.integrated_loudness(part) - SPEECH_LUFS) < 2.5
+    assert np.abs(first[-int(0.1 * dsp.RATE) :]).max() < 0.01  # the part ends in the pause
+    one = []
+    Voice(engine, joe, 150, ClipCache(tmp_path / "c")).clip("Breathe in.", first_part=one.append)
+    assert one == []
+
+
+def test_a_cold_live_start_plays_the_first_sentence_then_the_plan_to_the_sample(engine, joe, tmp_path):
+    """In process, no device: a cold start hands the player the first sentence only, on a provisional
+    timeline it may mix only to the end of that sentence; pulled in device-sized blocks while the rest
+    is synthesised and the timeline replaced, the output is sample for sample the final mix."""
+    from voiceguide.ahead import prepare_live
+    from voiceguide.live import Player
+    from voiceguide.mix import Mixer
+
+    ahead = prepare_live(ROUTINE, engine="piper", cache=ClipCache(tmp_path / "cache"))
+    first = ahead.texts[0]
+    assert ahead.mixable_until < 3.0 and ahead._partial is not None, "the start did not stream"
+    assert ahead.clip(*first).size < ahead.voice.clip(*first).size
+    player = Player(ahead.timeline, ahead.clip, until=ahead.mixable_until)
+    ahead.start_background(player.update)
+    block, out = 441, []
+    while not player.finished.is_set():
+        while not ahead.done.is_set() and player.position + block > ahead.final_until * dsp.RATE \
+                and player.position + block <= player.until:
+            time.sleep(0.005)  # as in test_live: a real device never overtakes the renderer
+        out.append(np.frombuffer(player.pull(block), "<i2"))
+    assert ahead.error is None and player.failure is None
+    got = np.concatenate(out)
+    mixer = Mixer(ahead.timeline, ahead.voice.clip)
+    assert got.size >= mixer.length and not got[mixer.length :].any()
+    assert np.array_equal(got[: mixer.length], dsp.to_int16(mixer.render_final(0, mixer.length)))
+
+
+def test_the_player_waits_at_the_end_of_what_it_may_mix():
+    """A pull that would pass `until` waits for the timeline that lifts it (here 0.2 s later)."""
+    import threading
+
+    from voiceguide.live import Player
+    from voiceguide.settings import Settings
+    from voiceguide.timeline import Chapter, Event, Timeline
+
+    clip = (np.sin(np.arange(dsp.RATE) * 0.05) * 8000).astype(np.int16)
+    tl = Timeline("t", 2.0, (Chapter(0.0, "one", 2.0),), (Event(0.0, 1.0, "speech", "one", text="a"),), Settings())
+    player = Player(tl, lambda text, role: clip, until=0.5)
+    assert player.pull(int(0.4 * dsp.RATE))
+    threading.Timer(0.2, lambda: player.update(tl)).start()
+    t = time.monotonic()
+    data = np.frombuffer(player.pull(int(0.2 * dsp.RATE)), "<i2")
+    assert time.monotonic() - t >= 0.15
+    assert np.array_equal(data, clip[int(0.4 * dsp.RATE) : int(0.6 * dsp.RATE)])
 
 
 # ------------------------------------------------------------------ a whole render

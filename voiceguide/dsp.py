@@ -25,25 +25,29 @@ def gain_to_db(gain: float) -> float:
 # ------------------------------------------------------------------ edges
 
 
-def trim_silence(x: np.ndarray, threshold_db: float = -50.0, keep: float = 0.002, rate: int = RATE) -> np.ndarray:
-    """Cut leading and trailing near-silence, keeping `keep` seconds, so a clip's first sample is its onset."""
+def trim_silence(x: np.ndarray, threshold_db: float = -50.0, keep: float = 0.002, rate: int = RATE,
+                 start: bool = True, end: bool = True) -> np.ndarray:
+    """Cut leading (`start`) and trailing (`end`) near-silence, keeping `keep` seconds, so a clip's
+    first sample is its onset."""
     if x.size == 0:
         return x
     loud = np.flatnonzero(np.abs(x) >= db_to_gain(threshold_db))
     if loud.size == 0:
-        return x[:0]
+        return x[:0] if start and end else x
     pad = int(keep * rate)
-    return x[max(0, loud[0] - pad) : min(x.size, loud[-1] + 1 + pad)]
+    return x[max(0, loud[0] - pad) if start else 0 : min(x.size, loud[-1] + 1 + pad) if end else x.size]
 
 
-def fade_edges(x: np.ndarray, seconds: float = FADE, rate: int = RATE) -> np.ndarray:
-    """Raised-cosine fade in and out (a copy)."""
+def fade_edges(x: np.ndarray, seconds: float = FADE, rate: int = RATE, start: bool = True, end: bool = True) -> np.ndarray:
+    """Raised-cosine fade in (`start`) and out (`end`) (a copy)."""
     n = min(int(seconds * rate), x.size // 2)
     y = np.array(x, dtype=np.float32, copy=True)
     if n > 0:
         ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, math.pi, n, dtype=np.float64))).astype(np.float32)
-        y[:n] *= ramp
-        y[-n:] *= ramp[::-1]
+        if start:
+            y[:n] *= ramp
+        if end:
+            y[-n:] *= ramp[::-1]
     return y
 
 

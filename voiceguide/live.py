@@ -8,6 +8,7 @@ takes each new timeline as real lengths arrive.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -120,11 +121,15 @@ class Player:
     AHEAD = 0.5  # seconds mixed in advance
     CHUNK = 0.1  # seconds mixed at a time
 
-    def __init__(self, timeline: Timeline, speech: Callable[[str, str], np.ndarray], interactive_waits: bool = False):
+    UNTIL_WAIT = 2.0  # seconds the device waits for a timeline that may be mixed further (see `update`)
+
+    def __init__(self, timeline: Timeline, speech: Callable[[str, str], np.ndarray], interactive_waits: bool = False,
+                 until: float = math.inf):
         self.speech = speech
         self.lock = threading.Lock()
+        self._extended = threading.Condition(self.lock)
         self.interactive_waits = interactive_waits
-        self._set_timeline(timeline, Mixer(timeline, speech))
+        self._set_timeline(timeline, Mixer(timeline, speech), until)
         self.position = 0  # frames handed to the device: the audio clock
         self.paused = False
         self.waiting = False
@@ -139,18 +144,22 @@ class Player:
         self._producer: threading.Thread | None = None
         self._overlay: np.ndarray | None = None
 
-    def _set_timeline(self, timeline: Timeline, mixer: Mixer) -> None:
+    def _set_timeline(self, timeline: Timeline, mixer: Mixer, until: float) -> None:
         self.timeline = timeline
         self.mixer = mixer
+        self.until = math.inf if until == math.inf else int(until * dsp.RATE)  # frames that may be mixed
         self._waits = [
             (int(round(e.start * dsp.RATE)), int(round(e.end * dsp.RATE))) for e in timeline.events if e.kind == "wait"
         ]
 
     # -- called from the render-ahead thread
-    def update(self, timeline: Timeline) -> None:
+    def update(self, timeline: Timeline, until: float = math.inf) -> None:
+        """A new timeline, which may be mixed up to `until` seconds (a provisional one, while the
+        first words are still being synthesised) or all through."""
         mixer = Mixer(timeline, self.speech)
         with self.lock:
-            self._set_timeline(timeline, mixer)  # what is mixed ahead lies before any change: it stays
+            self._set_timeline(timeline, mixer, until)  # what is mixed ahead lies before any change: it stays
+            self._extended.notify_all()
 
     # -- the producer
     def start_producer(self) -> None:
@@ -165,7 +174,7 @@ class Player:
                     start = self._ahead_at + len(self._ahead) // 2
                     if self._ahead_at != self.position:
                         self._ahead, self._ahead_at, start = bytearray(), self.position, self.position
-                    end = min(start + chunk, self.mixer.length, self._next_wait(start))
+                    end = min(start + chunk, self.mixer.length, self._next_wait(start), self.until)
                     mixer = self.mixer
                     busy = start - self.position >= ahead or end <= start or self.paused or self.waiting
                 if busy:
@@ -199,6 +208,11 @@ class Player:
     def _pull(self, frames: int) -> bytes:
         self.last_pull = time.monotonic()
         with self.lock:
+            deadline = time.monotonic() + self.UNTIL_WAIT
+            while self.position + frames > self.until and not (self.paused or self.waiting or self.finished.is_set()):
+                left = deadline - time.monotonic()  # only while the first words are synthesised, if ever
+                if left <= 0 or not self._extended.wait(left):
+                    break
             if self.paused or self.waiting or self.finished.is_set():
                 return b"\x00\x00" * frames
             a = self.position

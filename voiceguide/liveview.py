@@ -102,7 +102,7 @@ def play_session(
         while ahead.final_until <= start + 10 and ahead._next < len(ahead.texts):
             ahead.render_some(12)  # everything before the starting point must be measured
             start = find_chapter(ahead.timeline, start_at)
-    player = Player(ahead.timeline, ahead.voice.clip, interactive_waits=interactive)
+    player = Player(ahead.timeline, ahead.clip, interactive_waits=interactive, until=ahead.mixable_until)
     player.seek(start)
     player.start_producer()
     started = started if started is not None else time.monotonic()

@@ -304,7 +304,7 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
 
     phone = None
     try:
-        preload_voice(script, ov, ov.engine or "auto")  # while the rest of the player is imported
+        preload_voice(script, ov, ov.engine or "auto").wait(2.0)  # the player is imported while it loads
         from ..ahead import prepare_live
         from ..live import MiniaudioOutput
         from ..liveview import play_session, wait_to_begin

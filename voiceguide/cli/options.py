@@ -138,12 +138,12 @@ RemotePortOpt = Annotated[
 
 def remote_address(remote: bool, host: str | None, port: int | None) -> tuple[str, int] | None:
     """--remote's (host, port), or None; --host and --port alone are a mistake worth saying."""
-    from ..web.remote import DEFAULT_HOST, DEFAULT_PORT
-
     if not remote:
         if host is not None or port is not None:
             raise typer.BadParameter("--host and --port go with --remote", param_hint="--host/--port")
         return None
+    from ..web.remote import DEFAULT_HOST, DEFAULT_PORT  # only then: the web package costs a live start 0.15 s
+
     return (DEFAULT_HOST if host is None else host, DEFAULT_PORT if port is None else port)
 ListenOpt = Annotated[
     bool, typer.Option("--listen", help="Obey spoken commands (pause, continue, next, back, repeat, stop) from the microphone.")

@@ -40,12 +40,17 @@ def _clip_loudness(x: np.ndarray) -> float:
     return -0.691 + 10 * math.log10(energy.mean()) if energy.size else -math.inf
 
 
-def process_clip(samples: np.ndarray, rate: int, gain_db: float = 0.0) -> np.ndarray:
+def process_clip(samples: np.ndarray, rate: int, gain_db: float = 0.0, first: bool = True, last: bool = True) -> np.ndarray:
     """Raw TTS output -> a clip for the timeline: session rate, trimmed to its onset and end,
-    levelled to SPEECH_LUFS + gain_db under a true-peak ceiling, with short fades (no clicks)."""
+    levelled to SPEECH_LUFS + gain_db under a true-peak ceiling, with short fades (no clicks).
+
+    A clip an engine speaks in pieces (a neural voice's sentences, each followed by its pause) is
+    processed piece by piece, so that its first sentence can be played before the rest exists: a
+    piece is levelled on its own, and only the clip's own edges are trimmed and faded (`first`: the
+    piece holds the clip's start, `last`: its end)."""
     x = dsp.from_int16(samples)
     x = dsp.resample(x, rate, dsp.RATE)
-    x = dsp.trim_silence(x)
+    x = dsp.trim_silence(x, start=first, end=last)
     if x.size == 0:
         return np.zeros(int(0.05 * dsp.RATE), dtype=np.int16)  # e.g. punctuation only: a breath of silence
     ceiling = dsp.db_to_gain(SPEECH_CEILING_DB)
@@ -60,7 +65,18 @@ def process_clip(samples: np.ndarray, rate: int, gain_db: float = 0.0) -> np.nda
                 break
             gain *= dsp.db_to_gain(target - now)
         x = y
-    return dsp.to_int16(dsp.fade_edges(x))
+    return dsp.to_int16(dsp.fade_edges(x, start=first, end=last))
+
+
+def spoken_pieces(engine: Engine, text: str, voice: str, wpm: float) -> tuple[list[Callable[[], np.ndarray]], int]:
+    """The engine's raw audio for `text` as pieces in order, each a call that waits for its piece:
+    an engine that speaks sentence by sentence (`synthesize_pieces`) gives one per sentence, being
+    synthesised meanwhile; any other gives the whole utterance as one piece."""
+    pieces = getattr(engine, "synthesize_pieces", None)
+    if pieces is not None:
+        return pieces(text, voice, wpm)
+    raw, rate = engine.synthesize(text, voice, wpm)
+    return [lambda: raw], rate
 
 
 class Voice:
@@ -107,8 +123,13 @@ class Voice:
             wpm=self.wpm * delivery.tempo, rate=dsp.RATE, gain_db=delivery.gain_db,
         )
 
-    def clip(self, text: str, role: str = "narration") -> np.ndarray:
-        """The clip for `text` spoken in `role`, as int16 at the session rate, rendered if not cached."""
+    def clip(self, text: str, role: str = "narration",
+             first_part: Callable[[np.ndarray], None] | None = None) -> np.ndarray:
+        """The clip for `text` spoken in `role`, as int16 at the session rate, rendered if not cached.
+
+        `first_part` is called with the clip's first piece as soon as it is ready, when the clip is
+        rendered in more than one (the rest is then still being synthesised): the clip begins
+        with exactly those samples, so a live session can start playing them at once."""
         delivery = self.delivery(role)
         recorded = self.cues.lookup(text) if self.cues is not None else None
         if recorded is not None:  # the user's own recording of exactly this phrase
@@ -117,11 +138,19 @@ class Voice:
         key = self.key(text, delivery)
         samples = self.cache.get(key, dsp.RATE)
         if samples is None:
-            raw, rate = self.engine.synthesize(text, self.voice_id, self.wpm * delivery.tempo)
-            samples = process_clip(raw, rate, delivery.gain_db)
+            samples = self._render(text, delivery, first_part)
             self.cache.put(key, samples, dsp.RATE)
         self._lengths[text, delivery] = samples.size / dsp.RATE
         return samples
+
+    def _render(self, text: str, delivery: Delivery, first_part: Callable[[np.ndarray], None] | None) -> np.ndarray:
+        pieces, rate = spoken_pieces(self.engine, text, self.voice_id, self.wpm * delivery.tempo)
+        out = []
+        for i, piece in enumerate(pieces):
+            out.append(process_clip(piece(), rate, delivery.gain_db, first=i == 0, last=i == len(pieces) - 1))
+            if i == 0 and first_part is not None and len(pieces) > 1:
+                first_part(out[0])
+        return out[0] if len(out) == 1 else np.concatenate(out)
 
     def prepare(self, said: Iterable[tuple[str, str]], jobs: int = 0,
                 progress: Callable[[int, int], None] | None = None) -> None:

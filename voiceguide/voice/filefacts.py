@@ -30,8 +30,9 @@ def _hash(path: Path, algorithm: str) -> str:
     return h.hexdigest()
 
 
-def file_hash(path: Path, algorithm: str = "sha256", memo: Path | None = None) -> str:
-    """The file's hex digest, from the memo when the file has not changed since it was taken."""
+def file_hash(path: Path, algorithm: str = "sha256", memo: Path | None = None, data: bytes | None = None) -> str:
+    """The file's hex digest, from the memo when the file has not changed since it was taken.
+    `data`: the file's contents, already read (hashed instead of reading it again)."""
     memo = memo or default_cache_dir() / MEMO_NAME
     key = f"{_stat_key(path)}|{algorithm}"
     with _LOCK:
@@ -39,7 +40,7 @@ def file_hash(path: Path, algorithm: str = "sha256", memo: Path | None = None) -
         value = known.get(key)
         if isinstance(value, str):
             return value
-        value = _hash(path, algorithm)
+        value = hashlib.new(algorithm, data).hexdigest() if data is not None else _hash(path, algorithm)
         path_part, algorithm_part = key.split("|", 1)[0] + "|", "|" + algorithm
         known = {k: v for k, v in known.items()  # without the hashes of the file's older versions
                  if not (k.startswith(path_part) and k.endswith(algorithm_part))}

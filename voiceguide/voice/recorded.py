@@ -203,5 +203,15 @@ class CuedEngine:
             return recorded
         return self.inner.synthesize(text, voice, wpm)
 
+    def synthesize_pieces(self, text: str, voice: str, wpm: float):
+        recorded = self.cues.raw(text)
+        if recorded is not None:
+            return [lambda: recorded[0]], recorded[1]
+        pieces = getattr(self.inner, "synthesize_pieces", None)
+        if pieces is None:
+            raw, rate = self.inner.synthesize(text, voice, wpm)
+            return [lambda: raw], rate
+        return pieces(text, voice, wpm)
+
     def __getattr__(self, name):  # the inner engine's extras (fingerprint, load, ...)
         return getattr(self.inner, name)
