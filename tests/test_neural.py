@@ -263,6 +263,24 @@ def test_a_cold_live_start_plays_the_first_sentence_then_the_plan_to_the_sample(
     assert np.array_equal(got[: mixer.length], dsp.to_int16(mixer.render_final(0, mixer.length)))
 
 
+def test_play_name_gets_a_head_start_on_its_voice(monkeypatch, tmp_path):
+    """`play NAME` starts loading the model before the options are parsed; not when an option picks
+    the voice, nor for other commands, nor when the first words are cached (nothing to synthesise)."""
+    import threading
+
+    from voiceguide.cli.headstart import head_start
+
+    monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cold"))
+    loads, loaded = [], threading.Event()
+    monkeypatch.setattr(Piper, "load", lambda self, voice: (loads.append(voice), loaded.set()))
+    for argv in (["play", str(ROUTINE), "--voice", "female"], ["render", str(ROUTINE)], ["play", "--help"],
+                 ["play", "no-such-routine"]):
+        head_start(argv)
+    assert not loaded.wait(1.0) and loads == []
+    head_start(["play", str(ROUTINE), "--pace", "slow"])
+    assert loaded.wait(5.0) and loads == [Piper().resolve_voice(None, "en")]
+
+
 def test_the_player_waits_at_the_end_of_what_it_may_mix():
     """A pull that would pass `until` waits for the timeline that lifts it (here 0.2 s later)."""
     import threading

@@ -10,6 +10,7 @@ import typer
 
 from ..errors import ScriptError, VoiceguideError
 from .app import app
+from .headstart import argv_of, head_start
 
 class Terminated(BaseException):
     """SIGTERM, turned into an exception so that every clean-up (temporary files, the encoder,
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, _on_sigint)
     interrupted = "voiceguide: interrupted; nothing half-written was left behind"
     try:
+        head_start(argv_of(argv))
         result = app(args=argv, prog_name="voiceguide", standalone_mode=False)
         if _interrupted:
             print(interrupted, file=sys.stderr)

@@ -17,8 +17,10 @@ piper-tts is GPL-3.0: it stays an optional extra, imported only when this engine
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import mmap
 import os
 import threading
 from collections import OrderedDict
@@ -71,7 +73,13 @@ class _Model:
         import onnxruntime
 
         try:
-            data = vf.path.read_bytes()
+            with open(vf.path, "rb") as f:  # mapped, not read: the patch below copies it once, not twice
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except OSError as exc:
+            raise VoiceError(f"{vf.path}: cannot read this Piper voice ({exc.strerror or exc})") from None
+        except ValueError:
+            raise VoiceError(f"{vf.path}: not a Piper voice model (the file is empty)") from None
+        try:
             config = PiperConfig.from_dict(json.loads(vf.config.read_text(encoding="utf-8")))
         except OSError as exc:
             raise VoiceError(f"{vf.path}: cannot read this Piper voice ({exc.strerror or exc})") from None
@@ -80,7 +88,7 @@ class _Model:
         try:
             patched_data, self.patched = deterministic_model(data)
         except (ValueError, IndexError):
-            patched_data, self.patched = data, 0
+            patched_data, self.patched = str(vf.path), 0
         digest: list[str] = []  # hashed beside the session's creation (both leave the interpreter's lock)
         hashing = threading.Thread(target=lambda: digest.append(file_hash(vf.path, data=data)), name="model-hash")
         if len(data) in KNOWN_SIZES:
@@ -93,16 +101,23 @@ class _Model:
         try:
             session = onnxruntime.InferenceSession(patched_data, sess_options=opts, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
-            if patched_data is data:
+            if not self.patched:
                 raise VoiceError(f"{vf.path}: not a Piper voice model ({exc})") from None
-            session = onnxruntime.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
+            try:
+                session = onnxruntime.InferenceSession(str(vf.path), sess_options=opts, providers=["CPUExecutionProvider"])
+            except Exception as exc:  # noqa: BLE001
+                raise VoiceError(f"{vf.path}: not a Piper voice model ({exc})") from None
             self.patched = 0
+        finally:
+            del patched_data
         self.voice = PiperVoice(session=session, config=config)
         self._memo: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._memo_bytes = 0
         self._memo_lock = threading.Lock()
         if hashing.ident is not None:
             hashing.join()
+        with contextlib.suppress(BufferError):
+            data.close()
         self.sha256 = digest[0] if digest else ""
         self.rate = config.sample_rate
         self.natural_wpm = self._natural_wpm(vf)

@@ -1,0 +1,40 @@
+"""A head start for `play NAME`: the natural voice's model starts loading before the options are parsed.
+
+A cold live start is a chain of work on one interpreter lock: the option parser (typer brings in
+pydantic: about 0.15 s), the imports and the routine (about 0.25 s), then the model, whose loading
+mostly runs outside the lock (reading the file, onnxruntime's session: about 0.3 s). Started first,
+the model loads while the options are parsed and the player is imported, instead of after them.
+
+It loads only what the session itself would: the routine named first, with the config file's voice
+and engine, and only when the command line names no option that picks another voice (then the
+session's own preload does it, as before). Anything that goes wrong here is left for the command
+itself to find and report."""
+
+from __future__ import annotations
+
+import sys
+
+# options after which the head start cannot know the voice (or should not load one)
+PICKS_THE_VOICE = {"--voice", "--engine", "--preset", "--help", "--install-completion", "--show-completion"}
+WAIT = 1.0  # seconds at most the parser waits for the model's loading to begin
+
+
+def head_start(argv: list[str]) -> None:
+    """For `play NAME [options]`: begin loading NAME's voice model, and return once it has begun."""
+    if len(argv) < 2 or argv[0] != "play" or argv[1].startswith("-"):
+        return
+    if any(arg.split("=", 1)[0] in PICKS_THE_VOICE for arg in argv[2:]):
+        return
+    try:
+        from ..preload import preload_voice
+        from ..routinefiles import find_routine
+        from .options import choose
+
+        begun = preload_voice(find_routine(argv[1]), choose(), "auto")
+    except Exception:  # noqa: BLE001 - the command reports any problem with its own arguments
+        return
+    begun.wait(WAIT)  # the parser would only take turns with it on the interpreter's lock
+
+
+def argv_of(argv: list[str] | None) -> list[str]:
+    return list(sys.argv[1:] if argv is None else argv)
