@@ -27,6 +27,11 @@ from .timeline import EstimatedLengths, Timeline, Utterance
 from .voice import ClipCache, Voice
 
 
+# A first part shorter than this is not played alone: the rest of its utterance (its other sentences,
+# synthesised in parallel once it is done: 0.1-0.4 s each on 2 cores) must be ready before it ends.
+MIN_FIRST_PART = 0.8  # seconds
+
+
 class _Lengths:
     """Measured lengths for clips already rendered, estimates for the rest."""
 
@@ -71,8 +76,9 @@ class Ahead:
         ready = threading.Event()
 
         def first_part(samples: np.ndarray) -> None:
-            self._provisional(said, samples)
-            ready.set()
+            if samples.size >= MIN_FIRST_PART * dsp.RATE:  # else the rest might not be ready in time
+                self._provisional(said, samples)
+                ready.set()
 
         def work() -> None:
             try:
