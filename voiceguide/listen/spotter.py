@@ -43,8 +43,8 @@ KEYWORD_THRESHOLDS = {"pause": -31.0, "continue": -32.0, "resume": -38.0, "next"
                       "repeat": -38.0, "stop": -40.0}
 # Each word's threshold on its score (nats per frame) at the default sensitivity, tuned on
 # recordings by tools/tune_listen.py (its table is in the README).
-SCORE_THRESHOLDS = {"pause": -1.17, "continue": -4.11, "resume": -0.7, "next": -1.64, "back": -1.84,
-                    "repeat": -1.13, "stop": -1.97}
+SCORE_THRESHOLDS = {"pause": -1.35, "continue": -4.02, "resume": -1.2, "next": -6.18, "back": -2.17,
+                    "repeat": -2.14, "stop": -6.19}
 
 DEFAULT_SENSITIVITY = 0.5
 DECADES_PER_UNIT = 20.0  # sensitivity 0..1 moves every keyword threshold 10 decades either way
@@ -117,7 +117,13 @@ class Spotter:
 
         self._endpointer_class = Endpointer
         self.decoder = Decoder(lm=None, loglevel="FATAL", samprate=RATE)  # the bundled model and dictionary
-        self.decoder.add_jsgf_string("closed", GRAMMAR)
+        # The grammar's own decoder, without the model's running noise estimate, so that the same
+        # utterance always scores the same whatever was heard before.
+        self.grammar = Decoder(lm=None, loglevel="FATAL", samprate=RATE)
+        self.grammar.config["remove_noise"] = False
+        self.grammar.reinit_feat()
+        self.grammar.add_jsgf_string("closed", GRAMMAR)
+        self.grammar.activate_search("closed")
         self._searches: dict[str, str] = {}
         self.use(keywords if keywords is not None else keyword_thresholds(sensitivity))
         self.scores = scores if scores is not None else score_thresholds(sensitivity)
@@ -211,16 +217,11 @@ class Spotter:
     def _closed(self, speech: bytes) -> list[tuple[str, int, float]]:
         """The grammar of the command words over the whole utterance: each word of its best path
         (without a pronunciation's number), its frames and its acoustic score (nats)."""
-        self.decoder.activate_search("closed")
-        try:
-            self.decoder.start_utt()
-            self.decoder.process_raw(speech, False, True)
-            self.decoder.end_utt()
-            segments = self.decoder.seg() or ()
-            return [(s.word.split("(")[0].strip(), s.end_frame - s.start_frame + 1, nats(s.ascore))
-                    for s in segments if s.word not in ("<s>", "</s>")]
-        finally:
-            self.decoder.activate_search(self._search)
+        self.grammar.start_utt()
+        self.grammar.process_raw(speech, False, True)
+        self.grammar.end_utt()
+        return [(s.word.split("(")[0].strip(), s.end_frame - s.start_frame + 1, nats(s.ascore))
+                for s in (self.grammar.seg() or ()) if s.word not in ("<s>", "</s>")]
 
     # -- for tuning (tools/tune_listen.py)
     def utterances(self, pcm: bytes) -> list[bytes]:
