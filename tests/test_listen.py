@@ -135,17 +135,19 @@ def at_16k(clip: np.ndarray, before: float = 0.6, after: float = 0.6) -> bytes:
     return dsp.to_int16(np.concatenate([pad(before), x, pad(after)])).astype("<i2").tobytes()
 
 
-def test_spotter_obeys_words_said_alone_and_not_inside_sentences(natural):
+def test_spotter_obeys_words_said_alone_and_not_inside_sentences(session_voice):
+    """The natural voice at its default rate, through one spotter as a session runs it. (At 120 wpm
+    this voice's "back" is missed here: README, the tuning table.)"""
     from voiceguide.listen.spotter import WORDS, Spotter
 
     spotter = Spotter()
     for word, command in WORDS.items():
         spotter.reset()
-        assert [h.command for h in spotter.feed(at_16k(natural.clip(word)))] == [command], word
+        assert [h.command for h in spotter.feed(at_16k(session_voice.clip(word)))] == [command], word
     for sentence in ("Stop at once for sharp pain.", "Now the next step.", "Lie on your back.",
                      "Repeat on the other side.", "Pause here, then continue.", "Well done."):
         spotter.reset()
-        assert spotter.feed(at_16k(natural.clip(sentence))) == [], sentence
+        assert spotter.feed(at_16k(session_voice.clip(sentence))) == [], sentence
 
 
 def test_spotter_forgets_what_it_heard_before_the_session_spoke(natural):

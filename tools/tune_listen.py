@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from voiceguide import dsp  # noqa: E402
 from voiceguide.listen.spotter import (  # noqa: E402
-    DEFAULT_SENSITIVITY, RATE, SCORE_THRESHOLDS, WORDS, Spotter, keyword_thresholds, score_thresholds)
+    DEFAULT_SENSITIVITY, MAX_UTTERANCE, RATE, SCORE_THRESHOLDS, WORDS, Spotter, keyword_thresholds, score_thresholds)
 
 MARGIN = 0.2  # nats per frame between a threshold and the best score of anything that is not its command
 VOICES = [("piper", None), ("espeak", "en-us"), ("espeak", "en-gb+f3")]
@@ -121,29 +121,38 @@ def recordings(quick: bool) -> list[Recording]:
     return out
 
 
-def scores(spotter: Spotter, rec: Recording) -> dict[str, float]:
+def scores(spotter: Spotter, rec: Recording) -> tuple[dict[str, float], dict[str, float]]:
     """Per word, the best score of an utterance in the recording that the spotter would obey as that
-    word at some threshold (short, and covered by the word)."""
+    word at some threshold (short, and covered by the word); and the best score of a short utterance
+    the grammar took for that word, covered or not."""
     anything = {w: -np.inf for w in WORDS}
     best: dict[str, float] = {}
+    short: dict[str, float] = {}
     for speech in spotter.utterances(rec.pcm + TAIL):
         judged = spotter.judge(speech)
+        if judged.word is not None and judged.length <= MAX_UTTERANCE:
+            short[judged.word] = max(short.get(judged.word, -np.inf), judged.score)
         if judged.verdict(anything) is not None:
             best[judged.word] = max(best.get(judged.word, -np.inf), judged.score)
-    return best
+    return best, short
 
 
 def tune(recs: list[Recording], spotter: Spotter) -> tuple[dict[str, float], list[dict]]:
-    scored = [(r, scores(spotter, r)) for r in recs]
+    scored = [(r, *scores(spotter, r)) for r in recs]
     tuned, rows = {}, []
     for word in WORDS:
-        own = [s.get(word, -np.inf) for r, s in scored if r.text == word]
-        others = [(s.get(word, -np.inf), r) for r, s in scored if r.command != WORDS[word]]
+        own = [s.get(word, -np.inf) for r, s, _ in scored if r.text == word]
+        others = [(s.get(word, -np.inf), r) for r, s, _ in scored if r.command != WORDS[word]]
         worst_false, worst = max(others, key=lambda sr: sr[0])
-        heard_own = [x for x in own if np.isfinite(x)]
+        if not np.isfinite(worst_false):
+            # nothing else ever passed as this word: judge by the short utterances the grammar took
+            # for it though they were more than the word ("Now the next step"), which would pass
+            # were they said a little faster
+            worst_false, worst = max(((sh.get(word, -np.inf), r) for r, _, sh in scored if r.command != WORDS[word]),
+                                     key=lambda sr: sr[0])
         lowest_true = min(own)
-        if not np.isfinite(worst_false):  # nothing else ever passes: just below its weakest detection
-            t = (min(heard_own) if heard_own else 0.0) - MARGIN
+        if not np.isfinite(worst_false):  # nothing else at all: just below its weakest detection
+            t = min([x for x in own if np.isfinite(x)] or [MARGIN]) - MARGIN
         elif lowest_true > worst_false:
             t = (lowest_true + worst_false) / 2
         else:  # no false command first: a margin above the best of anything else

@@ -43,8 +43,8 @@ KEYWORD_THRESHOLDS = {"pause": -31.0, "continue": -32.0, "resume": -38.0, "next"
                       "repeat": -38.0, "stop": -40.0}
 # Each word's threshold on its score (nats per frame) at the default sensitivity, tuned on
 # recordings by tools/tune_listen.py (its table is in the README).
-SCORE_THRESHOLDS = {"pause": -1.35, "continue": -4.02, "resume": -1.2, "next": -6.18, "back": -2.17,
-                    "repeat": -2.14, "stop": -6.19}
+SCORE_THRESHOLDS = {"pause": -1.35, "continue": -4.02, "resume": -1.2, "next": -4.3, "back": -2.17,
+                    "repeat": -2.14, "stop": -4.37}
 
 DEFAULT_SENSITIVITY = 0.5
 DECADES_PER_UNIT = 20.0  # sensitivity 0..1 moves every keyword threshold 10 decades either way
