@@ -1,25 +1,30 @@
 #!/usr/bin/env python3
-"""Tune `play --listen`'s keyword thresholds on recordings, and check them.
+"""Tune `play --listen`'s score thresholds on recordings, and check the spotter.
 
-Run from the repository root (needs the neural and listen extras and espeak-ng; with --quick about
-11 minutes on 2 shared cores once the clips are cached, the first rendering of the clips about as long):
+Run from the repository root (needs the neural and listen extras and espeak-ng). Rendering the
+recordings takes about 5 minutes with --quick on 2 shared cores once the clips are cached (keep them
+with --cache FILE to skip that next time); tuning and checking about 5 more (the whole set: twice
+that):
 
-    python3 tools/tune_listen.py [--quick] [--json FILE]
+    python3 tools/tune_listen.py [--quick] [--cache FILE] [--check-only] [--json FILE]
 
 1. Recordings: each command word said alone, and a set of things that are not commands (every
    utterance of the shipped routines: sentences with "next", "back", "stop" inside them, cue words,
-   numbers), rendered with the bundled natural voice (Piper) and two espeak-ng voices at several
-   rates, at two levels, clean and in room noise (pink noise at 15 dB SNR, or the `ocean` bed as
-   loud against the voice as in the session's own mix).
-2. Scores: the spotter cuts each recording into utterances as it does live; each short utterance is
-   decoded with every threshold on a grid, and a word's score is the highest threshold (log10) at
-   which the spotter would obey it there (spotted, covering the utterance, and the closed grammar's
-   choice too).
-3. Thresholds: per word, half way between the best score of anything that is not that command and the
-   lowest score of the word itself when they are apart; otherwise one grid step above the best
-   non-command (no false command comes first).
+   numbers; --quick: only those with a command word or at most three words), rendered with the
+   bundled natural voice (Piper) and two espeak-ng voices at several rates, at two levels, clean and
+   in room noise (pink noise at 15 dB SNR, or the `ocean` bed as loud against the voice as in the
+   session's own mix).
+2. Scores: the spotter cuts each recording into utterances as it does live and weighs each one
+   (`Spotter.judge`); a word's score in a recording is the best score of an utterance that the
+   grammar took for that word and that the word covers (short enough to be a command).
+3. Score thresholds: per word, half way between the best score of anything that is not that command
+   and the lowest score of the word itself when they are apart; otherwise MARGIN above the best
+   non-command (no false command comes first). A word that nothing else ever passed as is tuned
+   against the short utterances the grammar took for it though the word did not cover them. The
+   keyword thresholds (the other witness) are the spotter's own, from an earlier grid search.
 4. Check: the real streaming spotter with those thresholds over every recording, at sensitivities
-   0.3, 0.5 (the default) and 0.7: commands obeyed, and false commands.
+   0.3, 0.5 (the default) and 0.7: commands obeyed per word and voice, false commands, and the
+   real-time factor of `feed()` (--check-only: the spotter's own score thresholds, untuned).
 """
 
 from __future__ import annotations
