@@ -113,7 +113,7 @@ def test_gate_follows_the_clock_pauses_skips_and_sounds_outside_the_timeline():
 @pytest.fixture(scope="module")
 def natural(tmp_path_factory):
     """The bundled natural voice (Piper) at 120 wpm, a deliberate command voice: how the commands are
-    spoken here (at 150 wpm the spotter misses its "next"; the README's table has the figures)."""
+    spoken to the live sessions here."""
     from voiceguide.voice import ClipCache, Voice
 
     return Voice.create("piper", None, "en", 120, ClipCache(tmp_path_factory.mktemp("listen-clips")))
@@ -341,7 +341,7 @@ def hold_of(plan: dict, title: str) -> dict:
 def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen_cache, sessions, tmp_path):
     """pause, then continue, then next, then stop, each said in a silence of the session; each acts within 1.5 s of the
     word's end, and nothing else is obeyed. A jump that was missed is said once more, as a person
-    would (the spotter hears about half of all commands: README), and timed from that word."""
+    would (the spotter misses some commands: README, the tuning tables), and timed from that word."""
     from voiceguide.listen.controller import acknowledgement
 
     routine = LIVE / "listen.yaml"
