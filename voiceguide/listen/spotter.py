@@ -62,7 +62,8 @@ def keyword_thresholds(sensitivity: float = DEFAULT_SENSITIVITY) -> dict[str, fl
     return {word: value + shift for word, value in KEYWORD_THRESHOLDS.items()}
 
 
-def score_thresholds(sensitivity: float = DEFAULT_SENSITIVITY, tuned: dict[str, float] | None = None) -> dict[str, float]:
+def score_thresholds(sensitivity: float = DEFAULT_SENSITIVITY,
+                     tuned: dict[str, float] | None = None) -> dict[str, float]:
     """Score thresholds at a sensitivity from 0 (strictest) to 1 (most eager)."""
     shift = (DEFAULT_SENSITIVITY - sensitivity) * SCORE_PER_UNIT
     return {word: value + shift for word, value in (tuned or SCORE_THRESHOLDS).items()}
