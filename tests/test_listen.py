@@ -113,7 +113,7 @@ def test_gate_follows_the_clock_pauses_skips_and_sounds_outside_the_timeline():
 @pytest.fixture(scope="module")
 def natural(tmp_path_factory):
     """The bundled natural voice (Piper) at 120 wpm, a deliberate command voice: how the commands are
-    spoken here (at 150 wpm the spotter misses its "next"; the README's table has the figures)."""
+    spoken to the live sessions here."""
     from voiceguide.voice import ClipCache, Voice
 
     return Voice.create("piper", None, "en", 120, ClipCache(tmp_path_factory.mktemp("listen-clips")))
@@ -135,19 +135,19 @@ def at_16k(clip: np.ndarray, before: float = 0.6, after: float = 0.6) -> bytes:
     return dsp.to_int16(np.concatenate([pad(before), x, pad(after)])).astype("<i2").tobytes()
 
 
-def test_spotter_obeys_words_said_alone_and_not_inside_sentences(natural):
+def test_spotter_obeys_words_said_alone_and_not_inside_sentences(session_voice):
+    """The natural voice at its default rate, through one spotter as a session runs it. (At 120 wpm
+    this voice's "back" is missed here: README, the tuning table.)"""
     from voiceguide.listen.spotter import WORDS, Spotter
 
     spotter = Spotter()
     for word, command in WORDS.items():
-        if word == "continue":
-            continue  # missed in this voice by a fresh spotter: "resume" does the same (README, the tuning table)
         spotter.reset()
-        assert [h.command for h in spotter.feed(at_16k(natural.clip(word)))] == [command], word
+        assert [h.command for h in spotter.feed(at_16k(session_voice.clip(word)))] == [command], word
     for sentence in ("Stop at once for sharp pain.", "Now the next step.", "Lie on your back.",
                      "Repeat on the other side.", "Pause here, then continue.", "Well done."):
         spotter.reset()
-        assert spotter.feed(at_16k(natural.clip(sentence))) == [], sentence
+        assert spotter.feed(at_16k(session_voice.clip(sentence))) == [], sentence
 
 
 def test_spotter_forgets_what_it_heard_before_the_session_spoke(natural):
@@ -166,6 +166,24 @@ def test_spotter_forgets_what_it_heard_before_the_session_spoke(natural):
     assert heard == []
     spotter.reset()
     assert [h.word for h in spotter.feed(pcm)] == ["stop"]  # the same audio, all quiet
+
+
+def test_the_grammar_s_verdict_does_not_depend_on_what_was_heard_before(natural):
+    """The grammar decodes each utterance on its own (the model's cepstral mean over that utterance,
+    no running noise estimate): a fresh spotter and one that has heard other speech find the same
+    word with the same score."""
+    from voiceguide.listen.spotter import Spotter
+
+    words = [at_16k(natural.clip(w)) for w in ("continue", "Lie on your back.", "next")]
+    fresh = []
+    for pcm in words:
+        spotter = Spotter()
+        fresh.append(spotter.judge(spotter.utterances(pcm)[0]))
+    used = Spotter()
+    used.feed(at_16k(natural.clip("Cross your right ankle over your left knee.")))
+    for pcm, first in zip(words, fresh):
+        again = used.judge(used.utterances(pcm)[0])
+        assert (again.word, again.covered, again.score) == (first.word, first.covered, first.score)
 
 
 # ------------------------------------------------------------------ spoken commands to a live session
@@ -321,10 +339,9 @@ def hold_of(plan: dict, title: str) -> dict:
 
 
 def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen_cache, sessions, tmp_path):
-    """pause, then resume (continue's twin, which this voice's "continue" is too often missed for),
-    then next, then stop, each said in a silence of the session; each acts within 1.5 s of the
-    word's end, and nothing else is obeyed. A jump that was missed is said once more, as a person
-    would (the spotter hears about half of all commands: README), and timed from that word."""
+    """pause, then continue, then next, then stop, each said in a silence of the session; each acts
+    within 1.5 s of the word's end, and nothing else is obeyed. A jump that was missed is said once more, as a person
+    would (the spotter misses some commands: README, the tuning tables), and timed from that word."""
     from voiceguide.listen.controller import acknowledgement
 
     routine = LIVE / "listen.yaml"
@@ -348,7 +365,7 @@ def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen
     seen = s.wait_line("Settle")
     say_at("pause", seen, 0.0, settle["start"] + bell + 2.0)
     time.sleep(settle["end"] - settle["start"] - bell)  # long past the hold's planned end
-    say_at("resume", time.monotonic(), 0.0, 1.0)
+    say_at("continue", time.monotonic(), 0.0, 1.0)
     reach = hold_of(plan, "Reach")
     reach_start = next(c["start"] for c in plan["chapters"] if c["title"] == "Reach")
     seen = s.wait_line("Reach")
@@ -377,7 +394,7 @@ def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen
     acks = [t for t in find_sound(audio, acknowledgement(), 0.9) if abs(t - fold_heard[0]) > 0.5]
     assert len(acks) in (2, 3), acks  # pause, continue (and stop, unless the end cut it)
     pause_ack, continue_ack = acks[:2]
-    effects = {"pause": pause_ack - ends["pause"], "resume": continue_ack - ends["resume"],
+    effects = {"pause": pause_ack - ends["pause"], "continue": continue_ack - ends["continue"],
                "next": fold_heard[0] - ends["next"], "stop": s.ended - stop_end}
     for word, delay in effects.items():
         assert 0 < delay < 1.5, (word, delay, again)
@@ -475,14 +492,30 @@ def test_the_guard_covers_the_devices_latency(pulse, tmp_path):
 
 
 def test_sensitivity_setting_moves_every_threshold():
-    from voiceguide.listen.spotter import THRESHOLDS, keyphrase_list, thresholds
+    from voiceguide.listen.spotter import (DECADES_PER_UNIT, KEYWORD_THRESHOLDS, SCORE_PER_UNIT, SCORE_THRESHOLDS,
+                                           keyphrase_list, keyword_thresholds, score_thresholds)
     from voiceguide.settings import parse_value
 
     assert parse_value("listen_sensitivity", "0.7") == 0.7
     for bad in ("1.5", "-0.1", "nan"):
         with pytest.raises(ValueError):
             parse_value("listen_sensitivity", bad)
-    assert thresholds(0.5) == THRESHOLDS
-    eager, strict = thresholds(0.7), thresholds(0.3)
-    assert all(abs(eager[w] - (t - 4.0)) < 1e-9 and abs(strict[w] - (t + 4.0)) < 1e-9 for w, t in THRESHOLDS.items())
+    for tuned, moved, per_unit in ((KEYWORD_THRESHOLDS, keyword_thresholds, DECADES_PER_UNIT),
+                                   (SCORE_THRESHOLDS, score_thresholds, SCORE_PER_UNIT)):
+        assert moved(0.5) == tuned
+        eager, strict, step = moved(0.7), moved(0.3), 0.2 * per_unit
+        assert all(abs(eager[w] - (t - step)) < 1e-9 and abs(strict[w] - (t + step)) < 1e-9 for w, t in tuned.items())
     assert keyphrase_list({"pause": -31.25, "stop": 2.0}) == "pause /5.623e-32/\nstop /1.000e+02/\n"
+
+
+def test_a_judgement_is_obeyed_when_short_covered_and_vouched_for_by_a_witness():
+    from voiceguide.listen.spotter import MAX_UNCOVERED, MAX_UTTERANCE, Judgement
+
+    scores = {"pause": -2.0, "stop": -2.0}
+    assert Judgement("pause", 0.7, 0.5, -1.9, None).verdict(scores) == "pause"  # the score vouches
+    assert Judgement("pause", 0.7, 0.5, -2.1, "pause").verdict(scores) == "pause"  # the keyword search does
+    assert Judgement("pause", 0.7, 0.5, -2.1, None).verdict(scores) is None  # neither
+    assert Judgement("pause", 0.7, 0.5, -2.1, "stop").verdict(scores) is None  # the witnesses disagree
+    assert Judgement("pause", 0.7, 0.7 - MAX_UNCOVERED - 0.05, -1.0, "pause").verdict(scores) is None  # more than it
+    assert Judgement("pause", MAX_UTTERANCE + 0.1, MAX_UTTERANCE, -1.0, "pause").verdict(scores) is None  # talk
+    assert Judgement(None, 0.7, 0.0, float("-inf"), "pause").verdict(scores) is None

@@ -1,33 +1,40 @@
 #!/usr/bin/env python3
-"""Tune `play --listen`'s keyword thresholds on recordings, and check them.
+"""Tune `play --listen`'s score thresholds on recordings, and check the spotter.
 
-Run from the repository root (needs the neural and listen extras and espeak-ng; with --quick about
-11 minutes on 2 shared cores once the clips are cached, the first rendering of the clips about as long):
+Run from the repository root (needs the neural and listen extras and espeak-ng). Rendering the
+recordings takes about 5 minutes with --quick on 2 shared cores once the clips are cached (keep them
+with --cache FILE to skip that next time); tuning and checking about 5 more (the whole set: twice
+that):
 
-    python3 tools/tune_listen.py [--quick] [--json FILE]
+    python3 tools/tune_listen.py [--quick] [--cache FILE] [--check-only] [--json FILE]
 
 1. Recordings: each command word said alone, and a set of things that are not commands (every
    utterance of the shipped routines: sentences with "next", "back", "stop" inside them, cue words,
-   numbers), rendered with the bundled natural voice (Piper) and two espeak-ng voices at several
-   rates, at two levels, clean and in room noise (pink noise at 15 dB SNR, or the `ocean` bed as
-   loud against the voice as in the session's own mix).
-2. Scores: the spotter cuts each recording into utterances as it does live; each short utterance is
-   decoded with every threshold on a grid, and a word's score is the highest threshold (log10) at
-   which the spotter would obey it there (spotted, covering the utterance, and the closed grammar's
-   choice too).
-3. Thresholds: per word, half way between the best score of anything that is not that command and the
-   lowest score of the word itself when they are apart; otherwise one grid step above the best
-   non-command (no false command comes first).
+   numbers; --quick: only those with a command word or at most three words), rendered with the
+   bundled natural voice (Piper) and two espeak-ng voices at several rates, at two levels, clean and
+   in room noise (pink noise at 15 dB SNR, or the `ocean` bed as loud against the voice as in the
+   session's own mix).
+2. Scores: the spotter cuts each recording into utterances as it does live and weighs each one
+   (`Spotter.judge`); a word's score in a recording is the best score of an utterance that the
+   grammar took for that word and that the word covers (short enough to be a command).
+3. Score thresholds: per word, half way between the best score of anything that is not that command
+   and the lowest score of the word itself when they are apart; otherwise MARGIN above the best
+   non-command (no false command comes first). A word that nothing else ever passed as is tuned
+   against the short utterances the grammar took for it though the word did not cover them. The
+   keyword thresholds (the other witness) are the spotter's own, from an earlier grid search.
 4. Check: the real streaming spotter with those thresholds over every recording, at sensitivities
-   0.3, 0.5 (the default) and 0.7: commands obeyed, and false commands.
+   0.3, 0.5 (the default) and 0.7: commands obeyed per word and voice, false commands, and the
+   real-time factor of `feed()` (--check-only: the spotter's own score thresholds, untuned).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
-from dataclasses import dataclass
+import time
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +43,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from voiceguide import dsp  # noqa: E402
-from voiceguide.listen.spotter import RATE, THRESHOLDS, WORDS, Spotter, choose, thresholds  # noqa: E402
+from voiceguide.listen.spotter import (  # noqa: E402
+    DEFAULT_SENSITIVITY, MAX_UTTERANCE, RATE, SCORE_THRESHOLDS, WORDS, Spotter, keyword_thresholds, score_thresholds)
 
-GRID = [e / 2 for e in range(-100, 21, 5)]  # -50 .. +10 in steps of 2.5 decades
+MARGIN = 0.2  # nats per frame between a threshold and the best score of anything that is not its command
 VOICES = [("piper", None), ("espeak", "en-us"), ("espeak", "en-gb+f3")]
 RATES = (120, 150, 190)
+TAIL = bytes(int(0.5 * RATE) * 2)  # silence after each recording, so that its last utterance ends
 
 
 @dataclass(frozen=True)
@@ -117,39 +126,43 @@ def recordings(quick: bool) -> list[Recording]:
     return out
 
 
-def scores(spotter: Spotter, rec: Recording) -> dict[str, float]:
-    """Per word, the highest threshold (log10) on the grid at which the spotter obeys it here."""
+def scores(spotter: Spotter, rec: Recording) -> tuple[dict[str, float], dict[str, float]]:
+    """Per word, the best score of an utterance in the recording that the spotter would obey as that
+    word at some threshold (short, and covered by the word); and the best score of a short utterance
+    the grammar took for that word, covered or not."""
+    anything = {w: -np.inf for w in WORDS}
     best: dict[str, float] = {}
-    for speech in spotter.utterances(rec.pcm):
-        length = len(speech) / 2 / RATE
-        if choose([(w, length) for w in WORDS], length) is None:
-            continue  # too long to be a command at any threshold
-        closed = spotter.closed(speech)
-        for e in GRID:
-            spotter.use({w: e for w in WORDS})
-            word = choose(spotter.spans(speech), length)
-            if word is not None and word == closed:
-                best[word] = max(best.get(word, -np.inf), e)
-    return best
+    short: dict[str, float] = {}
+    for speech in spotter.utterances(rec.pcm + TAIL):
+        judged = spotter.judge(speech)
+        if judged.word is not None and judged.length <= MAX_UTTERANCE:
+            short[judged.word] = max(short.get(judged.word, -np.inf), judged.score)
+        if judged.verdict(anything) is not None:
+            best[judged.word] = max(best.get(judged.word, -np.inf), judged.score)
+    return best, short
 
 
 def tune(recs: list[Recording], spotter: Spotter) -> tuple[dict[str, float], list[dict]]:
-    scored = [(r, scores(spotter, r)) for r in recs]
+    scored = [(r, *scores(spotter, r)) for r in recs]
     tuned, rows = {}, []
-    step = GRID[1] - GRID[0]
     for word in WORDS:
-        own = [s.get(word, -np.inf) for r, s in scored if r.text == word]
-        others = [(s.get(word, -np.inf), r) for r, s in scored if r.command != WORDS[word]]
+        own = [s.get(word, -np.inf) for r, s, _ in scored if r.text == word]
+        others = [(s.get(word, -np.inf), r) for r, s, _ in scored if r.command != WORDS[word]]
         worst_false, worst = max(others, key=lambda sr: sr[0])
-        heard_own = [x for x in own if np.isfinite(x)]
+        if not np.isfinite(worst_false):
+            # nothing else ever passed as this word: judge by the short utterances the grammar took
+            # for it though they were more than the word ("Now the next step"), which would pass
+            # were they said a little faster
+            worst_false, worst = max(((sh.get(word, -np.inf), r) for r, _, sh in scored if r.command != WORDS[word]),
+                                     key=lambda sr: sr[0])
         lowest_true = min(own)
-        if not np.isfinite(worst_false):  # nothing else ever passes: just below its weakest detection
-            t = (min(heard_own) if heard_own else GRID[0]) - step
+        if not np.isfinite(worst_false):  # nothing else at all: just below its weakest detection
+            t = min([x for x in own if np.isfinite(x)] or [MARGIN]) - MARGIN
         elif lowest_true > worst_false:
             t = (lowest_true + worst_false) / 2
-        else:  # no false command first: one half step above the best of anything else
-            t = worst_false + step / 2
-        tuned[word] = float(round(t, 1))
+        else:  # no false command first: a margin above the best of anything else
+            t = worst_false + MARGIN
+        tuned[word] = float(round(t, 2))
         rows.append({"word": word, "threshold": tuned[word], "lowest_own_score": lowest_true,
                      "best_other_score": worst_false,
                      "best_other": f"{worst.text!r} ({worst.voice}, {worst.variant})" if np.isfinite(worst_false) else ""})
@@ -157,60 +170,86 @@ def tune(recs: list[Recording], spotter: Spotter) -> tuple[dict[str, float], lis
 
 
 def check(recs: list[Recording], tuned: dict[str, float], sensitivity: float) -> dict:
-    spotter = Spotter(exponents=thresholds(sensitivity, tuned))
+    """The streaming spotter as `play --listen` runs it, over every recording; also its CPU time per
+    second of audio fed (the real-time factor)."""
+    spotter = Spotter(keywords=keyword_thresholds(sensitivity), scores=score_thresholds(sensitivity, tuned))
     obeyed, false, missed = {w: 0 for w in WORDS}, [], []
     totals = {w: 0 for w in WORDS}
+    cpu = seconds = 0.0
+    by_voice: dict[str, dict[str, list[int]]] = {}
     for r in recs:
         spotter.reset()
-        heard = spotter.feed(r.pcm + bytes(int(0.5 * RATE) * 2))
+        pcm = r.pcm + TAIL
+        started = time.process_time()
+        heard = spotter.feed(pcm)
+        cpu += time.process_time() - started
+        seconds += len(pcm) / 2 / RATE
         if r.command is not None:
             totals[r.text] += 1
+            cell = by_voice.setdefault(r.voice, {}).setdefault(r.text, [0, 0])
+            cell[1] += 1
             if [h.command for h in heard] == [r.command]:
                 obeyed[r.text] += 1
+                cell[0] += 1
             else:
                 missed.append(f"{r.voice}, {r.variant}: {r.text!r} -> {[h.word for h in heard]}")
         elif heard:
             false.append(f"{r.voice}, {r.variant}: {r.text!r} -> {[h.word for h in heard]}")
     non = sum(1 for r in recs if r.command is None)
     return {"sensitivity": sensitivity, "obeyed": obeyed, "totals": totals, "non_commands": non,
-            "false": false, "missed": missed}
+            "false": false, "missed": missed, "by_voice": by_voice, "real_time_factor": cpu / seconds}
+
+
+def report(rows: list[dict] | None, checks: list[dict]) -> None:
+    if rows:
+        print("| word | threshold (nats/frame) | lowest score said alone | best score of anything else |")
+        print("|---|---|---|---|")
+        for row in rows:
+            print(f"| {row['word']} | {row['threshold']:+.2f} | {row['lowest_own_score']:+.2f} | "
+                  f"{row['best_other_score']:+.2f} {row['best_other']} |")
+    default = next(c for c in checks if c["sensitivity"] == DEFAULT_SENSITIVITY)
+    voices = list(default["by_voice"])
+    print("\nobeyed at the default sensitivity, per word and voice:")
+    print("| voice | " + " | ".join(WORDS) + " | all |")
+    print("|---" * (len(WORDS) + 2) + "|")
+    for v in voices:
+        cells = default["by_voice"][v]
+        print(f"| {v} | " + " | ".join(f"{cells[w][0]}/{cells[w][1]}" for w in WORDS)
+              + f" | {sum(c[0] for c in cells.values())}/{sum(c[1] for c in cells.values())} |")
+    print("| all | " + " | ".join(f"{default['obeyed'][w]}/{default['totals'][w]}" for w in WORDS)
+          + f" | {sum(default['obeyed'].values())}/{sum(default['totals'].values())} |")
+    for c in checks:
+        n_cmd = sum(c["totals"].values())
+        print(f"\nsensitivity {c['sensitivity']}: commands obeyed {sum(c['obeyed'].values())}/{n_cmd}, "
+              f"false commands {len(c['false'])} in {c['non_commands']} non-command recordings, "
+              f"real-time factor of feed() {c['real_time_factor']:.3f}")
+        for line in c["false"][:20]:
+            print("  false:", line)
+        for line in c["missed"][:20]:
+            print("  missed:", line)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="only the narration with command words and short phrases")
+    ap.add_argument("--check-only", action="store_true",
+                    help="check the spotter's own SCORE_THRESHOLDS instead of tuning new ones (e.g. on the full set)")
+    ap.add_argument("--cache", type=Path, help="keep the rendered recordings in this file (pickle) and reuse them")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args()
-    recs = recordings(args.quick)
-    spotter = Spotter(exponents=THRESHOLDS)
-    tuned, rows = tune(recs, spotter)
-    print("THRESHOLDS =", json.dumps(tuned))
-    checks = [check(recs, tuned, s) for s in (0.3, 0.5, 0.7)]
-    print("| word | threshold (log10) | lowest score said alone | best score of anything else | obeyed at 0.5 |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        print(f"  {row['word']}: best other {row['best_other']}", file=sys.stderr)
-    default = checks[1]
-    for row in rows:
-        w = row["word"]
-        print(f"| {w} | {row['threshold']:+.1f} | {row['lowest_own_score']:+.1f} | {row['best_other_score']:+.1f} | "
-              f"{default['obeyed'][w]}/{default['totals'][w]} |")
-    for c in checks:
-        by_voice: dict[str, list[int]] = {}
-        for r in recs:
-            if r.command is not None:
-                by_voice.setdefault(r.voice, [0, 0])[1] += 1
-        for line in c["missed"]:
-            by_voice[line.split(",")[0]][0] += 1
-        print(f"sensitivity {c['sensitivity']}, obeyed by voice: " + ", ".join(
-            f"{v} {n - m}/{n}" for v, (m, n) in by_voice.items()))
-        n_cmd = sum(c["totals"].values())
-        print(f"sensitivity {c['sensitivity']}: commands obeyed {sum(c['obeyed'].values())}/{n_cmd}, "
-              f"false commands {len(c['false'])} in {c['non_commands']} non-command recordings")
-        for line in c["false"][:10]:
-            print("  false:", line)
-        for line in c["missed"][:10]:
-            print("  missed:", line)
+    if args.cache and args.cache.exists():
+        recs = [Recording(*fields) for fields in pickle.loads(args.cache.read_bytes())]
+    else:
+        recs = recordings(args.quick)
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps([astuple(r) for r in recs]))
+    if args.check_only:
+        tuned, rows = dict(SCORE_THRESHOLDS), None
+    else:
+        tuned, rows = tune(recs, Spotter())
+        print("SCORE_THRESHOLDS =", json.dumps(tuned))
+    checks = [check(recs, tuned, s) for s in (0.3, DEFAULT_SENSITIVITY, 0.7)]
+    report(rows, checks)
     if args.json:
         args.json.write_text(json.dumps({"thresholds": tuned, "rows": rows, "checks": checks}, indent=1, default=float))
 

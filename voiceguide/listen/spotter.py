@@ -1,18 +1,24 @@
-"""The command words in what the microphone hears: pocketsphinx keyword spotting, offline.
+"""The command words in what the microphone hears: pocketsphinx, offline, one short utterance at a time.
 
 pocketsphinx's wheel carries the US English acoustic model and dictionary, so nothing is
-downloaded. Its keyword search follows every phrase of a keyphrase list at once, each with its own
-threshold (`pause /1e-20/`): the lower the threshold, the more readily it fires.
+downloaded. A command is a word said on its own, so the spotter cuts what it hears into utterances
+with pocketsphinx's voice activity endpointer and judges each short one (`MAX_UTTERANCE`) when it
+ends (the endpointer's 0.3 s window). A grammar of the seven words alone says which command word
+the utterance is most like; it tells the words apart well, but it would map anything ("two", a
+cough) onto one of them. So the word is obeyed only when it covers all of the utterance but the
+endpointer's padding (`MAX_UNCOVERED`) and one of two witnesses vouches for it:
 
-Keyword spotting alone also fires on the words inside sentences ("Stop at once for sharp pain",
-"Now the next step"), and on its own it tells short words apart badly (a "next" spotted as "back").
-A command is a word said on its own, so the spotter cuts what it hears into utterances with
-pocketsphinx's voice activity endpointer, and obeys an utterance only when it is short
-(`MAX_UTTERANCE`), a command word was spotted in it above that word's threshold, and the spotted
-word covers all of it but the endpointer's padding (`MAX_UNCOVERED`). A second pass over the
-utterance with a grammar of the seven words alone (which tells them apart well, but would accept
-anything) must choose the same word. The decision comes when the utterance ends (the endpointer's
-0.3 s window).
+- keyword search: pocketsphinx's keyword spotter, run over the utterance as it is heard, spotted
+  that same word covering the utterance, above the word's keyword threshold (`KEYWORD_THRESHOLDS`,
+  log10); or
+- the word's score: the grammar's acoustic score of the word per frame (nats, against the best
+  state of the model in each frame, so at most 0) is above the word's score threshold
+  (`SCORE_THRESHOLDS`).
+
+Each witness misses different words: the keyword search never spots the natural voice's
+"continue", which the score hears well; the score cannot tell "pause", "resume" or "back" from
+other speech, which the keyword search can. Both sets of thresholds were tuned on recordings by
+tools/tune_listen.py so that neither ever vouched for anything that was not its command.
 
 Only audio the `Gate` calls quiet is fed; anything else resets the endpointer and the decoder, so
 half an utterance heard before the session spoke can never combine with what comes after.
@@ -20,6 +26,7 @@ half an utterance heard before the session spoke can never combine with what com
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from dataclasses import dataclass
@@ -30,23 +37,36 @@ RATE = 16000  # what the acoustic model was trained on
 WORDS = {"pause": "pause", "continue": "resume", "resume": "resume", "next": "next", "back": "back",
          "repeat": "repeat", "stop": "stop"}
 
-# log10 of each word's keyword threshold at the default sensitivity, tuned on recordings by
-# tools/tune_listen.py (its table is in the README).
-THRESHOLDS = {"pause": -31.0, "continue": -32.0, "resume": -38.0, "next": -52.0, "back": -11.0,
-              "repeat": -38.0, "stop": -40.0}
+# log10 of each word's keyword threshold at the default sensitivity (tuned on recordings by the
+# previous tools/tune_listen.py, a grid search over keyword thresholds; README).
+KEYWORD_THRESHOLDS = {"pause": -31.0, "continue": -32.0, "resume": -38.0, "next": -52.0, "back": -11.0,
+                      "repeat": -38.0, "stop": -40.0}
+# Each word's threshold on its score (nats per frame) at the default sensitivity, tuned on
+# recordings by tools/tune_listen.py over the whole set (its table is in the README).
+SCORE_THRESHOLDS = {"pause": -1.35, "continue": -4.02, "resume": -1.2, "next": -4.35, "back": -2.09,
+                    "repeat": -2.14, "stop": -2.88}
 
 DEFAULT_SENSITIVITY = 0.5
-DECADES_PER_UNIT = 20.0  # sensitivity 0..1 moves every threshold 10 decades either way of the tuned one
+DECADES_PER_UNIT = 20.0  # sensitivity 0..1 moves every keyword threshold 10 decades either way
+SCORE_PER_UNIT = 2.0  # and every score threshold 1 nat per frame either way
 MAX_UTTERANCE = 1.6  # seconds; longer speech is talk, not a command
 MAX_UNCOVERED = 0.40  # seconds of an utterance outside its command word (the endpointer's padding, a breath)
 FRAMES_PER_SECOND = 100  # pocketsphinx's feature frames
 GRAMMAR = "#JSGF V1.0;\ngrammar commands;\npublic <command> = " + " | ".join(WORDS) + " ;\n"
+FLOOR = -1000.0  # nats: a segment's score too small for a float (a hopeless match)
 
 
-def thresholds(sensitivity: float = DEFAULT_SENSITIVITY, tuned: dict[str, float] | None = None) -> dict[str, float]:
-    """log10 thresholds at a sensitivity from 0 (strictest) to 1 (most eager)."""
+def keyword_thresholds(sensitivity: float = DEFAULT_SENSITIVITY) -> dict[str, float]:
+    """log10 keyword thresholds at a sensitivity from 0 (strictest) to 1 (most eager)."""
     shift = (DEFAULT_SENSITIVITY - sensitivity) * DECADES_PER_UNIT
-    return {word: value + shift for word, value in (tuned or THRESHOLDS).items()}
+    return {word: value + shift for word, value in KEYWORD_THRESHOLDS.items()}
+
+
+def score_thresholds(sensitivity: float = DEFAULT_SENSITIVITY,
+                     tuned: dict[str, float] | None = None) -> dict[str, float]:
+    """Score thresholds at a sensitivity from 0 (strictest) to 1 (most eager)."""
+    shift = (DEFAULT_SENSITIVITY - sensitivity) * SCORE_PER_UNIT
+    return {word: value + shift for word, value in (tuned or SCORE_THRESHOLDS).items()}
 
 
 def keyphrase_list(exponents: dict[str, float]) -> str:
@@ -65,23 +85,56 @@ class Heard:
     at: float
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """One utterance weighed: the command word the grammar found in it, how much of the utterance
+    that word covers (seconds), its score (nats per frame; higher is more like the word), and the
+    command word the keyword search spotted covering the utterance (None: none did)."""
+
+    word: str | None
+    length: float
+    covered: float
+    score: float
+    spotted: str | None
+
+    def verdict(self, scores: dict[str, float]) -> str | None:
+        """The word, if it is to be obeyed with these score thresholds."""
+        if self.word is None or self.length > MAX_UTTERANCE or self.length - self.covered > MAX_UNCOVERED:
+            return None
+        return self.word if self.spotted == self.word or self.score >= scores[self.word] else None
+
+
+def nats(probability: float) -> float:
+    """pocketsphinx's Python segments carry scores as probabilities; their natural log, floored."""
+    return math.log(probability) if probability > 0 else FLOOR
+
+
 class Spotter:
     """Feed 16 kHz mono s16 audio with `feed(pcm, quiet)`; it returns the commands heard."""
 
-    def __init__(self, sensitivity: float = DEFAULT_SENSITIVITY, exponents: dict[str, float] | None = None):
+    def __init__(self, sensitivity: float = DEFAULT_SENSITIVITY, keywords: dict[str, float] | None = None,
+                 scores: dict[str, float] | None = None):
         from pocketsphinx import Decoder, Endpointer
 
         self._endpointer_class = Endpointer
         self.decoder = Decoder(lm=None, loglevel="FATAL", samprate=RATE)  # the bundled model and dictionary
-        self.decoder.add_jsgf_string("closed", GRAMMAR)
+        # The grammar's own decoder, without the model's running noise estimate, so that the same
+        # utterance always scores the same whatever was heard before.
+        self.grammar = Decoder(lm=None, loglevel="FATAL", samprate=RATE)
+        self.grammar.config["remove_noise"] = False
+        self.grammar.reinit_feat()
+        self.grammar.add_jsgf_string("closed", GRAMMAR)
+        self.grammar.activate_search("closed")
         self._searches: dict[str, str] = {}
-        self.use(exponents if exponents is not None else thresholds(sensitivity))
-        self._new_endpointer()
+        self.use(keywords if keywords is not None else keyword_thresholds(sensitivity))
+        self.scores = scores if scores is not None else score_thresholds(sensitivity)
         self.fed = 0  # samples fed (quiet or not): the spotter's clock
         self._pending = b""
+        self._speech: bytearray | None = None
+        self._new_endpointer()
 
     def use(self, exponents: dict[str, float]) -> None:
-        """Spot these words with these thresholds (log10) from the next utterance on."""
+        """Spot these words with these keyword thresholds (log10) from the next utterance on."""
         text = keyphrase_list(exponents)
         name = self._searches.get(text)
         if name is None:
@@ -89,7 +142,7 @@ class Spotter:
             try:
                 with os.fdopen(fd, "w") as f:
                     f.write(text)
-                name = self._searches[text] = f"commands{len(self._searches)}"
+                name = self._searches[text] = f"keywords{len(self._searches)}"
                 self.decoder.add_kws(name, path)  # pocketsphinx reads the list from a file
             finally:
                 os.unlink(path)
@@ -97,16 +150,15 @@ class Spotter:
         self._search = name
 
     def _new_endpointer(self) -> None:
+        if self._speech is not None:
+            self.decoder.end_utt()
         self.endpointer = self._endpointer_class(sample_rate=RATE)
         self.frame_bytes = self.endpointer.frame_bytes
-        self._in_utterance = False
-        self._frames = 0
+        self._speech = None  # the utterance so far, while in one
         self._too_long = False
 
     def reset(self) -> None:
         """Forget everything heard so far (the session made sound)."""
-        if self._in_utterance:
-            self.decoder.end_utt()
         self._pending = b""
         self._new_endpointer()
 
@@ -129,44 +181,52 @@ class Spotter:
     def _frame(self, frame: bytes) -> Heard | None:
         speech = self.endpointer.process(frame)
         if speech is not None:
-            if not self._in_utterance:
+            if self._speech is None:
                 self.decoder.start_utt()
-                self._in_utterance, self._frames, self._too_long, self._speech = True, 0, False, bytearray()
+                self._speech, self._too_long = bytearray(), False
             if not self._too_long:
                 self.decoder.process_raw(speech, False, False)
                 self._speech += speech
-            self._frames += len(speech) // 2
-            if self._frames > MAX_UTTERANCE * RATE and not self._too_long:
-                self._too_long = True  # talk: decide nothing, wait for its end
-        if self._in_utterance and not self.endpointer.in_speech:
-            self._in_utterance = False
+                if len(self._speech) // 2 > MAX_UTTERANCE * RATE:
+                    self._too_long = True  # talk: decide nothing, wait for its end
+        if self._speech is not None and not self.endpointer.in_speech:
             self.decoder.end_utt()
-            if not self._too_long:
-                return self._decide(self._frames / RATE)
+            utterance, too_long = bytes(self._speech), self._too_long
+            self._speech = None
+            if not too_long:
+                word = self._weigh(utterance, spotted(self.decoder)).verdict(self.scores)
+                if word is not None:
+                    return Heard(word, WORDS[word], len(utterance) / 2 / RATE, self.fed / RATE)
         return None
 
-    def _decide(self, length: float) -> Heard | None:
-        word = choose(spotted(self.decoder), length)
-        if word is None or self.closed(bytes(self._speech)) != word:
-            return None
-        return Heard(word, WORDS[word], length, self.fed / RATE)
+    def judge(self, speech: bytes) -> Judgement:
+        """Weigh one utterance (what the endpointer passed on, 16 kHz s16) as `feed` does."""
+        self.decoder.start_utt()
+        for i in range(0, len(speech), self.frame_bytes):
+            self.decoder.process_raw(speech[i : i + self.frame_bytes], False, False)
+        self.decoder.end_utt()
+        return self._weigh(speech, spotted(self.decoder))
 
-    def closed(self, speech: bytes) -> str | None:
-        """Which of the command words the utterance is most like (a grammar of those words alone): the
-        second opinion that the word spotted is the word said."""
-        self.decoder.activate_search("closed")
-        try:
-            self.decoder.start_utt()
-            self.decoder.process_raw(speech, False, True)
-            self.decoder.end_utt()
-            hyp = self.decoder.hyp()
-        finally:
-            self.decoder.activate_search(self._search)
-        return hyp.hypstr.strip() if hyp is not None and hyp.hypstr.strip() in WORDS else None
+    def _weigh(self, speech: bytes, found: list[tuple[str, float]]) -> Judgement:
+        length = len(speech) / 2 / RATE
+        words = [s for s in self._closed(speech) if s[0] in WORDS]
+        if not words:
+            return Judgement(None, length, 0.0, -math.inf, None)
+        word, frames, score = max(words, key=lambda s: s[1])
+        return Judgement(word, length, frames / FRAMES_PER_SECOND, score / max(frames, 1), covering(found, length))
 
-    # -- for tuning (tools/tune_listen.py): the same steps on one utterance at a time
+    def _closed(self, speech: bytes) -> list[tuple[str, int, float]]:
+        """The grammar of the command words over the whole utterance: each word of its best path
+        (without a pronunciation's number), its frames and its acoustic score (nats)."""
+        self.grammar.start_utt()
+        self.grammar.process_raw(speech, False, True)
+        self.grammar.end_utt()
+        return [(s.word.split("(")[0].strip(), s.end_frame - s.start_frame + 1, nats(s.ascore))
+                for s in (self.grammar.seg() or ()) if s.word not in ("<s>", "</s>")]
+
+    # -- for tuning (tools/tune_listen.py)
     def utterances(self, pcm: bytes) -> list[bytes]:
-        """The speech of each utterance the endpointer finds in `pcm` (what the decoder is fed)."""
+        """The speech of each utterance the endpointer finds in `pcm` (what `judge` is given)."""
         self.reset()
         out, current, n = [], bytearray(), self.frame_bytes
         for i in range(0, len(pcm) - n + 1, n):
@@ -181,22 +241,13 @@ class Spotter:
         self.reset()
         return out
 
-    def spans(self, speech: bytes) -> list[tuple[str, float]]:
-        """Decode one utterance's speech as `feed` would: every command word spotted, with its span."""
-        n = self.frame_bytes
-        self.decoder.start_utt()
-        for i in range(0, len(speech), n):
-            self.decoder.process_raw(speech[i : i + n], False, False)
-        self.decoder.end_utt()
-        return spotted(self.decoder)
-
 
 def spotted(decoder) -> list[tuple[str, float]]:
     """The words the keyword search found in the utterance just decoded, with their lengths."""
     return [(seg.word.strip(), (seg.end_frame - seg.start_frame) / FRAMES_PER_SECOND) for seg in (decoder.seg() or ())]
 
 
-def choose(found: list[tuple[str, float]], length: float) -> str | None:
+def covering(found: list[tuple[str, float]], length: float) -> str | None:
     """The spotted word that covers the most of the utterance, if it covers nearly all of it."""
     best = max(((w, span) for w, span in found if w in WORDS), key=lambda ws: ws[1], default=None)
     if best is None or length > MAX_UTTERANCE or length - best[1] > MAX_UNCOVERED:
