@@ -43,8 +43,8 @@ KEYWORD_THRESHOLDS = {"pause": -31.0, "continue": -32.0, "resume": -38.0, "next"
                       "repeat": -38.0, "stop": -40.0}
 # Each word's threshold on its score (nats per frame) at the default sensitivity, tuned on
 # recordings by tools/tune_listen.py over the whole set (its table is in the README).
-SCORE_THRESHOLDS = {"pause": -1.35, "continue": -4.02, "resume": -1.2, "next": -4.35, "back": -2.09,
-                    "repeat": -2.14, "stop": -2.88}
+SCORE_THRESHOLDS = {"pause": -1.35, "continue": -3.55, "resume": -1.2, "next": -4.29, "back": -2.1,
+                    "repeat": -2.14, "stop": -3.11}
 
 DEFAULT_SENSITIVITY = 0.5
 DECADES_PER_UNIT = 20.0  # sensitivity 0..1 moves every keyword threshold 10 decades either way
