@@ -38,5 +38,18 @@ def preload_voice(path: Path, overrides, engine: str = "auto") -> threading.Even
         finally:
             begun.set()
 
-    threading.Thread(target=work, name="preload-voice", daemon=True).start()
+    thread = threading.Thread(target=work, name="preload-voice", daemon=True)
+    thread.start()
+    _STARTED.append(thread)
     return begun
+
+
+_STARTED: list[threading.Thread] = []
+
+
+def settle_preloads(timeout: float = 5.0) -> None:
+    """Wait (a while) for models still loading: a process that leaves while onnxruntime is building
+    a session in another thread is aborted by the C++ runtime ("terminate called...", exit -6), as
+    when the command line turns out to be wrong after the head start began."""
+    for thread in _STARTED:
+        thread.join(timeout)

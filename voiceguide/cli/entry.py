@@ -10,7 +10,7 @@ import typer
 
 from ..errors import ScriptError, VoiceguideError
 from .app import app
-from .headstart import argv_of, head_start
+from .headstart import argv_of, head_start, settle
 
 class Terminated(BaseException):
     """SIGTERM, turned into an exception so that every clean-up (temporary files, the encoder,
@@ -36,6 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(ValueError):  # not in the main thread (e.g. tests calling main): leave it
         signal.signal(signal.SIGTERM, _on_sigterm)
         signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        return _run(argv)
+    finally:
+        with contextlib.suppress(KeyboardInterrupt, Terminated):
+            settle()
+
+
+def _run(argv: list[str] | None) -> int:
     interrupted = "voiceguide: interrupted; nothing half-written was left behind"
     try:
         head_start(argv_of(argv))

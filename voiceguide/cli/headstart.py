@@ -36,5 +36,12 @@ def head_start(argv: list[str]) -> None:
     begun.wait(WAIT)  # the parser would only take turns with it on the interpreter's lock
 
 
+def settle() -> None:
+    """Before the process leaves: let a model that is still loading finish (see preload)."""
+    preload = sys.modules.get("voiceguide.preload")
+    if preload is not None:
+        preload.settle_preloads()
+
+
 def argv_of(argv: list[str] | None) -> list[str]:
     return list(sys.argv[1:] if argv is None else argv)
