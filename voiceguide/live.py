@@ -208,11 +208,9 @@ class Player:
     def _pull(self, frames: int) -> bytes:
         self.last_pull = time.monotonic()
         with self.lock:
-            deadline = time.monotonic() + self.UNTIL_WAIT
-            while self.position + frames > self.until and not (self.paused or self.waiting or self.finished.is_set()):
-                left = deadline - time.monotonic()  # only while the first words are synthesised, if ever
-                if left <= 0 or not self._extended.wait(left):
-                    break
+            if self.position + frames > self.until:  # only while the first words are synthesised, if ever
+                self._extended.wait_for(lambda: self.position + frames <= self.until or self.paused
+                                        or self.waiting or self.finished.is_set(), self.UNTIL_WAIT)
             if self.paused or self.waiting or self.finished.is_set():
                 return b"\x00\x00" * frames
             a = self.position

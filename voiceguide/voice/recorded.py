@@ -204,14 +204,12 @@ class CuedEngine:
         return self.inner.synthesize(text, voice, wpm)
 
     def synthesize_pieces(self, text: str, voice: str, wpm: float):
+        from . import spoken_pieces
+
         recorded = self.cues.raw(text)
         if recorded is not None:
             return [lambda: recorded[0]], recorded[1]
-        pieces = getattr(self.inner, "synthesize_pieces", None)
-        if pieces is None:
-            raw, rate = self.inner.synthesize(text, voice, wpm)
-            return [lambda: raw], rate
-        return pieces(text, voice, wpm)
+        return spoken_pieces(self.inner, text, voice, wpm)
 
     def __getattr__(self, name):  # the inner engine's extras (fingerprint, load, ...)
         return getattr(self.inner, name)
