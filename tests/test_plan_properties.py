@@ -10,6 +10,7 @@ from voiceguide.errors import ScriptError
 from voiceguide.plan import plan
 from voiceguide.script import iter_steps
 from voiceguide.settings import Breath, Settings
+from voiceguide.timeline import EXTENDABLE, Extensions
 
 WORDS = st.sampled_from("slowly breathe roll the ball glute hip press lean into your left right knee and".split())
 SENTENCE = st.lists(WORDS, min_size=1, max_size=8).map(lambda ws: " ".join(ws).capitalize() + ".")
@@ -157,3 +158,45 @@ def test_timeline_invariants(doc, s):
         assert lengths_ok, hold
     # every event belongs to a chapter (or the introduction)
     assert all(e.chapter >= 0 for e in events)
+
+
+@hsettings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=routines(), s=SETTINGS, data=st.data())
+def test_more_time_moves_everything_after_the_hold_exactly(doc, s, data):
+    """"More time" (an extension planned in) lengthens one hold or rest and moves all that follows it by
+    exactly what was added: 15 s for a timed hold or rest, whole breaths for a breath hold."""
+    routine = load_text(yaml.safe_dump(doc, sort_keys=False))
+    try:
+        before = plan(routine, s)
+    except ScriptError:
+        return
+    holds = [e for e in before.events if e.kind in EXTENDABLE]
+    if not holds:
+        return
+    old = data.draw(st.sampled_from(holds))
+    after = plan(routine, s, extensions=Extensions().plus(old.chapter, 15.0).plus(old.chapter, 0.0))
+    new = next(e for e in after.events if e.kind == old.kind and e.chapter == old.chapter)
+    added = new.end - old.end
+    cycle = s.breath_at_pace.cycle
+    if any(e.role == "breath" and e.chapter == old.chapter for e in before.events):
+        assert math.isclose(added, max(1, int(15.0 / cycle + 0.5)) * cycle, abs_tol=1e-6)
+    else:
+        assert math.isclose(added, 15.0, abs_tol=1e-9)
+    assert new.start == old.start and math.isclose(after.duration, before.duration + added, abs_tol=1e-9)
+
+    def outside(tl):  # what is not inside the hold (the bed's end follows the session's)
+        return [e for e in tl.events if e.role != "ambient" and not (e.chapter == old.chapter and old.start <= e.start < e_end(tl))]
+
+    def e_end(tl):
+        return next(e.end for e in tl.events if e.kind == old.kind and e.chapter == old.chapter)
+
+    earlier = [e for e in outside(before) if e.start < old.start]
+    assert earlier == [e for e in outside(after) if e.start < old.start]
+    later_before = [e for e in outside(before) if e.start >= old.start]
+    later_after = [e for e in outside(after) if e.start >= old.start]
+    assert len(later_before) == len(later_after)
+    for a, b in zip(later_before, later_after):
+        assert abs(b.start - a.start - added) < 1e-9 and abs(b.end - a.end - added) < 1e-9, (a, b)
+        assert (a.kind, a.text, a.sound, a.role, a.chapter) == (b.kind, b.text, b.sound, b.role, b.chapter)
+    for a, b in zip(before.chapters, after.chapters):
+        assert abs(b.start - a.start - (added if a.start > old.start else 0.0)) < 1e-9

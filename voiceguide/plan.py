@@ -8,10 +8,8 @@ everything else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Iterable
-
 from .errors import Diagnostic, Pos, ScriptError
 from .script import (
     MAX_ROUTINE,
@@ -21,18 +19,17 @@ from .script import (
     Hold,
     Narration,
     PlaySound,
-    Repeat,
     Rest,
     Routine,
     SayCue,
     SoundCue,
     SoundRef,
-    Step,
     Wait,
     sounds_dir,
 )
+from .instances import StepInstance, expand
 from .settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, DEFAULT_SETUP, Settings
-from .timeline import Chapter, EstimatedLengths, Event, Lengths, Timeline  # noqa: F401 - the planner's vocabulary, importable from here
+from .timeline import Chapter, EstimatedLengths, Event, Extensions, Lengths, Timeline  # noqa: F401 - the planner's vocabulary, importable from here
 from .text import (
     Literal,
     Pause,
@@ -49,58 +46,22 @@ from .text import (
 INTRO_CHAPTER = "Introduction"
 
 
-# ------------------------------------------------------------------ expansion
-
-
-@dataclass(frozen=True)
-class _Instance:
-    """One step as it will be heard: a side of it, in a round of a repeat."""
-
-    step: Step
-    side: int = 0  # index into step.sides
-    rounds: tuple[tuple[int, int], ...] = ()  # (round, of) for each enclosing repeat
-
-    @property
-    def first(self) -> bool:
-        return self.side == 0 and all(r == 1 for r, _ in self.rounds)
-
-    def values(self) -> dict[str, str]:
-        v: dict[str, str] = {}
-        if self.step.sides:
-            v["side"] = self.step.sides[self.side]
-            v["other"] = self.step.sides[1 - self.side]
-        if self.rounds:
-            v["round"] = str(self.rounds[-1][0])
-            v["rounds"] = str(self.rounds[-1][1])
-        return v
-
-
-def _expand(steps: Iterable[Step], rounds: tuple = ()) -> list[_Instance]:
-    out: list[_Instance] = []
-    for step in steps:
-        if isinstance(step, Repeat):
-            for r in range(1, step.times + 1):
-                out.extend(_expand(step.steps, rounds + ((r, step.times),)))
-        elif step.sides:
-            out.extend(_Instance(step, side, rounds) for side in (0, 1))
-        else:
-            out.append(_Instance(step, 0, rounds))
-    return out
-
-
 # ------------------------------------------------------------------ the planner
 
 
-def plan(routine: Routine, settings: Settings, lengths: Lengths | None = None) -> Timeline:
-    """Lay the routine out in time. Raises ScriptError (positioned) when something cannot fit."""
-    return _Planner(routine, settings, lengths or EstimatedLengths(settings)).run()
+def plan(routine: Routine, settings: Settings, lengths: Lengths | None = None,
+         extensions: Extensions = Extensions()) -> Timeline:
+    """Lay the routine out in time, with any time added to holds while it plays ("more time").
+    Raises ScriptError (positioned) when something cannot fit."""
+    return _Planner(routine, settings, lengths or EstimatedLengths(settings), extensions).run()
 
 
 class _Planner:
-    def __init__(self, routine: Routine, settings: Settings, lengths: Lengths):
+    def __init__(self, routine: Routine, settings: Settings, lengths: Lengths, extensions: Extensions):
         self.r = routine
         self.s = settings
         self.lengths = lengths
+        self.extensions = extensions
         self.t = 0.0
         self.events: list[Event] = []
         self.chapters: list[tuple[float, str]] = []
@@ -166,11 +127,16 @@ class _Planner:
     def builtin(self, name: str) -> Path:
         return sounds_dir() / f"{name}.wav"
 
+    def extra(self) -> float:
+        """The seconds "more time" added to the current step's hold, rest or breath hold. Its narration
+        still says the length written (it may have been spoken already): only what follows moves."""
+        return self.extensions.of(len(self.chapters) - 1)
+
     # ---------------------------------------------------------- the whole routine
 
     def run(self) -> Timeline:
         r, s = self.r, self.s
-        instances = _expand(r.steps)
+        instances = expand(r.steps)
         titles = [self.title_of(inst) for inst in instances]
         # guidance: full and brief speak the intro (brief: only the first safety note); minimal skips it
         notes = () if s.guidance == "minimal" else r.safety[:1] if s.guidance == "brief" else r.safety
@@ -221,7 +187,7 @@ class _Planner:
             safety=tuple(normalise_space(n.source) for n in r.safety),
         )
 
-    def title_of(self, inst: _Instance) -> tuple[str, str]:
+    def title_of(self, inst: StepInstance) -> tuple[str, str]:
         """(the step's own title with placeholders filled, the chapter title with side and round)."""
         step = inst.step
         values = inst.values()
@@ -245,7 +211,7 @@ class _Planner:
 
     # ---------------------------------------------------------- one step
 
-    def lay(self, inst: _Instance, titles: tuple[str, str], nxt: str | None) -> None:
+    def lay(self, inst: StepInstance, titles: tuple[str, str], nxt: str | None) -> None:
         step, label = inst.step, titles[1]
         values = inst.values()
         if nxt is not None:
@@ -287,7 +253,7 @@ class _Planner:
             return
         self.t += self.s.gap(DEFAULT_GAP)
 
-    def narration(self, inst: _Instance, label: str, values: dict) -> list[str | float]:
+    def narration(self, inst: StepInstance, label: str, values: dict) -> list[str | float]:
         """What a step says, by guidance level: full (`say`, then `brief` for later sides and rounds),
         brief (`brief`, else the first sentence of `say`), minimal (the step's title)."""
         step = inst.step
@@ -306,7 +272,7 @@ class _Planner:
 
     def lay_rest(self, step: Rest, label: str, narration: list[str | float], length: float) -> None:
         start = self.t
-        self.add(start, start + length, "rest", label, role="rest")
+        self.add(start, start + length + self.extra(), "rest", label, role="rest")
         if narration:
             self.speak(narration, label, "narration")
             if self.t > start + length + 1e-9:
@@ -315,12 +281,13 @@ class _Planner:
                     f"step '{label}': the rest's narration takes {self.t - start:.1f}s "
                     f"but the rest lasts {length:g}s; shorten the text or lengthen the rest",
                 )
-        self.t = start + length
+        self.t = start + length + self.extra()
 
     def lay_hold(self, step: Hold, label: str, values: dict, length: float) -> None:
-        h0, h1 = self.t, self.t + length
+        h0, h1 = self.t, self.t + length + self.extra()
         self.add(h0, h1, "hold", label, role="hold")
         self.sound_at(h0, self.builtin("bell"), label, "hold-start")
+        moved = h1 - h0 - length  # cues counted from the end (and countdowns) move with it; the others stay
         fixed: list[tuple[Event, object]] = []
         for cue in step.cues:
             if isinstance(cue, (SayCue, SoundCue)):
@@ -333,11 +300,12 @@ class _Planner:
                 if offset >= length:
                     self.err(cue.pos, f"step '{label}': the cue at {cue.at} comes after the end of the {length:g}s hold")
                     continue
+                at = h0 + offset + (moved if cue.at.from_end else 0.0)
                 if isinstance(cue, SayCue):
                     text = " ".join(p for p in self.fill(cue.text, values) if isinstance(p, str))
-                    ev = self.speak_at(h0 + offset, text, label, "cue")
+                    ev = self.speak_at(at, text, label, "cue")
                 else:
-                    ev = self.sound_at(h0 + offset, cue.sound, label, "cue")
+                    ev = self.sound_at(at, cue.sound, label, "cue")
                 fixed.append((ev, cue))
             elif isinstance(cue, Countdown):
                 if cue.count >= length:
@@ -375,6 +343,8 @@ class _Planner:
 
     def lay_breaths(self, step: BreathHold, label: str, count: int) -> None:
         b = self.s.breath_at_pace
+        if self.extra() > 0:  # whole breaths, as near the time asked for as they come (at least one)
+            count += max(1, int(self.extra() / b.cycle + 0.5))
         h0 = self.t
         h1 = h0 + count * b.cycle
         self.add(h0, h1, "hold", label, role="hold")

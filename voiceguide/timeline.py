@@ -16,6 +16,8 @@ from .settings import Settings
 
 # ------------------------------------------------------------------ the timeline
 
+EXTENDABLE = ("hold", "rest")  # the events "more time" lengthens (a breath hold is laid out as a hold)
+
 
 @dataclass(frozen=True)
 class Event:
@@ -99,6 +101,17 @@ class Timeline:
     def speech(self) -> list[Event]:
         return [e for e in self.events if e.kind == "speech"]
 
+    def chapter_at(self, t: float) -> int:
+        """The index of the chapter playing at second `t` (0 before the first one begins)."""
+        return max((i for i, c in enumerate(self.chapters) if c.start <= t + 1e-6), default=0)
+
+    def extendable_at(self, t: float) -> Event | None:
+        """The hold, rest or breath hold that "more time" lengthens at second `t`: the one going on,
+        else the one still to come in this step (asked during its narration, that is the one meant).
+        None after it, in a step without one, and in a wait (it waits for you already)."""
+        chapter = self.chapter_at(t)
+        return next((e for e in self.events if e.kind in EXTENDABLE and e.chapter == chapter and e.end > t), None)
+
     def utterances(self) -> list[Utterance]:
         """Every distinct utterance (text and role) spoken, in order of first use."""
         return list(dict.fromkeys(Utterance(e.text, e.role) for e in self.events if e.kind == "speech"))
@@ -117,6 +130,24 @@ class Utterance(NamedTuple):
 
     text: str
     role: str = "narration"
+
+
+@dataclass(frozen=True)
+class Extensions:
+    """Time added to holds and rests while a session plays ("more time"): seconds by the index of the
+    chapter whose hold, rest or breath hold they lengthen (a step has at most one).
+
+    An input of the planner, like the lengths, so that every later re-plan (the render-ahead's, as
+    real clip lengths arrive) keeps them and the timeline stays the one source of truth. A chapter's
+    index is stable across re-plans: the chapters follow the routine and its settings, never lengths."""
+
+    added: tuple[tuple[int, float], ...] = ()
+
+    def of(self, chapter: int) -> float:
+        return sum(seconds for c, seconds in self.added if c == chapter)
+
+    def plus(self, chapter: int, seconds: float) -> Extensions:
+        return Extensions(self.added + ((chapter, seconds),))
 
 
 class Lengths(Protocol):
