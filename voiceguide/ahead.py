@@ -19,11 +19,12 @@ import numpy as np
 
 from . import dsp
 
+from .errors import ScriptError
 from .plan import plan
 from .render import utterances, voiced
 from .script import Routine, load_routine
 from .settings import Overrides, Settings
-from .timeline import EstimatedLengths, Timeline, Utterance
+from .timeline import EstimatedLengths, Extensions, Timeline, Utterance
 from .voice import ClipCache, Voice
 
 
@@ -33,15 +34,18 @@ MIN_FIRST_PART = 0.8  # seconds
 
 
 class _Lengths:
-    """Measured lengths for clips already rendered, estimates for the rest."""
+    """Measured lengths for clips already rendered, estimates for the rest; while the first utterance
+    is heard by its first part, its provisional length (see `Ahead._provisional`)."""
 
     def __init__(self, voice: Voice, settings: Settings):
         self.voice = voice
         self.estimate = EstimatedLengths(settings)
         self.ready: dict[Utterance, float] = {}
+        self.provisional: dict[Utterance, float] = {}
 
     def speech(self, text: str, role: str = "narration") -> float:
-        return self.ready.get(Utterance(text, role)) or self.estimate.speech(text, role)
+        said = Utterance(text, role)
+        return self.ready.get(said) or self.provisional.get(said) or self.estimate.speech(text, role)
 
     def sound(self, path: Path) -> float:
         return self.estimate.sound(path)
@@ -59,12 +63,17 @@ class Ahead:
         self.lock = threading.Lock()
         self.error: BaseException | None = None
         self.done = threading.Event()
-        self.timeline: Timeline = plan(routine, settings, self.lengths)
+        self.extensions = Extensions()  # "more time", asked for while the session plays: kept in every re-plan
+        self._planning = threading.Lock()  # one re-plan at a time, each handed on before the next is made
+        self.timeline: Timeline = self._plan()
         self.final_until = 0.0
         self.mixable_until = math.inf  # seconds: how far the player may mix the current timeline
         self._next = 0
         self._partial: tuple[Utterance, np.ndarray] | None = None
         self._first: threading.Thread | None = None
+
+    def _plan(self) -> Timeline:
+        return plan(self.routine, self.settings, self.lengths, self.extensions)
 
     def start(self) -> None:
         """Render the first utterance, returning as soon as its first part can play (all of it, when
@@ -100,9 +109,8 @@ class Ahead:
         the real timeline), mixable up to the end of the part, less the limiter's look-ahead, and
         before anything that starts after the utterance does (it may move)."""
         part_length = part.size / dsp.RATE
-        self.lengths.ready[said] = max(self.lengths.estimate.speech(*said), part_length + 1.0)
-        timeline = plan(self.routine, self.settings, self.lengths)
-        del self.lengths.ready[said]
+        self.lengths.provisional[said] = max(self.lengths.estimate.speech(*said), part_length + 1.0)
+        timeline = self._plan()
         start = next((e.start for e in timeline.events if e.kind == "speech" and (e.text, e.role) == said), 0.0)
         later = (e.start for e in timeline.events
                  if e.start > start and e.role != "ambient" and e.kind in ("speech", "sound"))
@@ -130,6 +138,7 @@ class Ahead:
                 raise self.error
             said = Utterance(*self.texts[0])
             self.lengths.ready[said] = self.voice.speech(*said)
+            self.lengths.provisional.clear()
             self._partial = None
 
     def render_some(self, count: int, on_update: Callable[[Timeline], None] | None = None) -> None:
@@ -141,17 +150,36 @@ class Ahead:
             self.voice.clip(*said)
             self.lengths.ready[said] = self.voice.speech(*said)
         self._next += len(batch)
-        timeline = plan(self.routine, self.settings, self.lengths)
-        pending = set(self.texts[self._next :])
-        final = next(
-            (e.start for e in timeline.events if e.kind == "speech" and (e.text, e.role) in pending), timeline.duration
-        )
-        if on_update is not None:
-            on_update(timeline)
-        with self.lock:
-            self.timeline = timeline
-            self.final_until = final if pending else math.inf
-            self.mixable_until = math.inf
+        with self._planning:
+            timeline = self._plan()
+            pending = set(self.texts[self._next :])
+            final = next(
+                (e.start for e in timeline.events if e.kind == "speech" and (e.text, e.role) in pending), timeline.duration
+            )
+            if on_update is not None:
+                on_update(timeline)
+            with self.lock:
+                self.timeline = timeline
+                self.final_until = final if pending else math.inf
+                self.mixable_until = math.inf
+
+    def extend(self, chapter: int, seconds: float, on_update: Callable[[Timeline, float], None]) -> bool:
+        """"More time": the chapter's hold, rest or breath hold lasts `seconds` longer (see `plan`), in
+        this re-plan and every later one. `on_update` gets the new timeline and how far it may be
+        mixed, before any later re-plan is handed on. False (nothing changed) when the session would
+        then be longer than a routine may be."""
+        with self._planning:
+            extensions = self.extensions.plus(chapter, seconds)
+            try:
+                timeline = plan(self.routine, self.settings, self.lengths, extensions)
+            except ScriptError:
+                return False
+            self.extensions = extensions
+            with self.lock:
+                self.timeline = timeline
+                until = self.mixable_until
+            on_update(timeline, until)
+            return True
 
     def start_background(self, on_update: Callable[[Timeline], None]) -> None:
         def work():

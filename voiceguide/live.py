@@ -12,6 +12,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Protocol
 
 import numpy as np
@@ -19,77 +20,8 @@ import numpy as np
 from . import dsp
 from .errors import VoiceguideError
 from .mix import Mixer
+from .output import AudioError, MiniaudioOutput, Output, close_device  # noqa: F401 - where the live side imports them from
 from .timeline import Timeline
-
-
-class AudioError(VoiceguideError):
-    pass
-
-
-# ------------------------------------------------------------------ audio output
-
-
-class Output(Protocol):
-    """Where live audio goes: pulls int16 mono bytes from `pull(frames)` on its own thread."""
-
-    def start(self, rate: int, pull: Callable[[int], bytes]) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class MiniaudioOutput:
-    """miniaudio: wheels for Linux, macOS and Windows; loads PulseAudio/ALSA/CoreAudio/WASAPI at run time."""
-
-    def __init__(self, buffer_ms: int = 40, backend: str | None = None):
-        self.buffer_ms = buffer_ms
-        self.backend = backend
-        self.device = None
-
-    def start(self, rate: int, pull: Callable[[int], bytes]) -> None:
-        try:
-            import miniaudio
-        except ImportError:
-            raise AudioError("live playback needs the miniaudio package (pip install miniaudio)") from None
-        backends = [getattr(miniaudio.Backend, self.backend.upper())] if self.backend else None
-
-        def feeder():
-            frames = yield b""
-            while True:
-                frames = yield pull(frames)
-
-        gen = feeder()
-        next(gen)
-        try:
-            self.device = miniaudio.PlaybackDevice(
-                output_format=miniaudio.SampleFormat.SIGNED16,
-                nchannels=1,
-                sample_rate=rate,
-                buffersize_msec=self.buffer_ms,
-                backends=backends,
-                app_name="voiceguide",
-            )
-            self.device.start(gen)
-        except miniaudio.MiniaudioError as exc:
-            self.close()
-            raise AudioError(
-                f"no audio output could be opened ({exc}): no sound card or sound server, or the device is busy. "
-                "To listen later, make a file instead: voiceguide render ROUTINE"
-            ) from None
-
-    def close(self) -> None:
-        close_device(self.device)
-        self.device = None
-
-
-def close_device(device) -> None:
-    """Stop and close a miniaudio device, if any (closing a lost device can fail; nothing to save)."""
-    if device is None:
-        return
-    try:
-        device.stop()
-        device.close()
-    except Exception:  # noqa: BLE001
-        pass
 
 
 # ------------------------------------------------------------------ the player
@@ -108,6 +40,14 @@ class Status:
     waiting: bool
     finished: bool
     title: str
+    note: str | None = None  # a short answer to a command ("more time: +15 s"), shown for a few seconds
+
+
+class Planner(Protocol):
+    """Whoever plans the player's timeline (ahead.py's `Ahead`), asked for "more time": it plans the
+    longer hold in, keeps it in every later re-plan, and hands the new timeline to `on_update`."""
+
+    def extend(self, chapter: int, seconds: float, on_update: Callable[[Timeline, float], None]) -> bool: ...
 
 
 class Player:
@@ -123,9 +63,12 @@ class Player:
 
     UNTIL_WAIT = 2.0  # seconds the device waits for a timeline that may be mixed further (see `update`)
 
+    NOTE_SECONDS = 4.0  # how long a command's note stays in the status
+
     def __init__(self, timeline: Timeline, speech: Callable[[str, str], np.ndarray], interactive_waits: bool = False,
-                 until: float = math.inf):
+                 until: float = math.inf, planner: Planner | None = None):
         self.speech = speech
+        self.planner = planner
         self.lock = threading.Lock()
         self._extended = threading.Condition(self.lock)
         self.interactive_waits = interactive_waits
@@ -143,6 +86,7 @@ class Player:
         self._ahead_at = 0
         self._producer: threading.Thread | None = None
         self._overlay: np.ndarray | None = None
+        self._note: tuple[str, float] | None = None  # (text, monotonic time it goes)
 
     def _set_timeline(self, timeline: Timeline, mixer: Mixer, until: float) -> None:
         self.timeline = timeline
@@ -153,12 +97,16 @@ class Player:
         ]
 
     # -- called from the render-ahead thread
-    def update(self, timeline: Timeline, until: float = math.inf) -> None:
+    def update(self, timeline: Timeline, until: float = math.inf, *, changed_here: bool = False) -> None:
         """A new timeline, which may be mixed up to `until` seconds (a provisional one, while the
-        first words are still being synthesised) or all through."""
+        first words are still being synthesised) or all through. What is mixed ahead lies before any
+        change and stays, unless it `changed_here`: from the position on (an extension), when it is
+        mixed again from the position, as after a seek."""
         mixer = Mixer(timeline, self.speech)
         with self.lock:
-            self._set_timeline(timeline, mixer, until)  # what is mixed ahead lies before any change: it stays
+            self._set_timeline(timeline, mixer, until)
+            if changed_here:
+                self._ahead, self._ahead_at = bytearray(), self.position
             self._extended.notify_all()
 
     # -- the producer
@@ -238,9 +186,24 @@ class Player:
 
     def overlay(self, samples: np.ndarray) -> None:
         """Play a short sound (float samples at dsp.RATE) over whatever the device plays now, paused
-        or not: an acknowledgement, outside the timeline and its clock."""
+        or not: an acknowledgement, the answer to "how long", outside the timeline and its clock. One
+        still playing goes on under it (the listener's acknowledgement under the answer)."""
+        sound = np.asarray(samples, dtype=np.float32)
         with self.lock:
-            self._overlay = np.asarray(samples, dtype=np.float32)
+            playing = self._overlay
+            if playing is not None:
+                both = np.zeros(max(playing.size, sound.size), dtype=np.float32)
+                both[: playing.size] += playing
+                both[: sound.size] += sound
+                sound = both
+            self._overlay = sound if sound.size else None
+
+    @property
+    def overlaying(self) -> bool:
+        """Whether a sound outside the timeline is still being handed to the device: the listener
+        counts it as the session's own sound, never as a command."""
+        with self.lock:
+            return self._overlay is not None
 
     def _with_overlay(self, data: bytes) -> bytes:
         with self.lock:
@@ -299,6 +262,25 @@ class Player:
             self.waiting = False
             self.position = int(round(starts[-1] * dsp.RATE))
 
+    def extend(self, seconds: float) -> float:
+        """"More time": the hold, rest or breath hold under the position (or still to come in this
+        step) lasts `seconds` longer, planned in by the planner so that every later re-plan keeps it.
+        Returns the seconds added (whole breaths for a breath hold), 0 when there is nothing to lengthen."""
+        with self.lock:
+            held = self.timeline.extendable_at(self.position / dsp.RATE)
+        if held is None or self.planner is None:
+            return 0.0
+        if not self.planner.extend(held.chapter, seconds, partial(self.update, changed_here=True)):
+            return 0.0
+        with self.lock:
+            longer = self.timeline.extendable_at(held.start)
+        return longer.end - held.end if longer is not None else 0.0
+
+    def notify(self, note: str) -> None:
+        """A short answer to a command, in the status (the floor view, the phone) for a few seconds."""
+        with self.lock:
+            self._note = (note, time.monotonic() + self.NOTE_SECONDS)
+
     def seek(self, seconds: float) -> None:
         with self.lock:
             self.position = int(round(seconds * dsp.RATE))
@@ -311,7 +293,8 @@ class Player:
             t = self.position / dsp.RATE
             tl = self.timeline
             paused, waiting = self.paused, self.waiting
-        idx = max([i for i, c in enumerate(tl.chapters) if c.start <= t + 1e-6], default=0)
+            note = self._note[0] if self._note is not None and time.monotonic() < self._note[1] else None
+        idx = tl.chapter_at(t)
         chapter = tl.chapters[idx] if tl.chapters else None
         nxt = tl.chapters[idx + 1].title if idx + 1 < len(tl.chapters) else None
         count = kind = None
@@ -321,7 +304,7 @@ class Player:
         return Status(
             position=t, duration=tl.duration, chapter=idx, chapter_title=chapter.title if chapter else "",
             next_title=nxt, countdown=count, countdown_kind=kind, paused=paused, waiting=waiting,
-            finished=self.finished.is_set(), title=tl.title,
+            finished=self.finished.is_set(), title=tl.title, note=note,
         )
 
 
