@@ -78,7 +78,9 @@ def wait_to_begin(ready: threading.Event, console: Console, message: str) -> boo
 
 
 def _floor(player: Player, s: Status, interactive: bool, notices: tuple[str, ...] = ()) -> FloorView:
-    return FloorView(floor_state(player.timeline, s.position, s.paused, s.waiting), interactive, notices)
+    """The view of this moment; a command's note ("more time: +15 s") goes above the standing notices."""
+    lines = ((s.note,) if s.note else ()) + notices
+    return FloorView(floor_state(player.timeline, s.position, s.paused, s.waiting), interactive, lines)
 
 
 def play_session(
@@ -102,7 +104,7 @@ def play_session(
         while ahead.final_until <= start + 10 and ahead._next < len(ahead.texts):
             ahead.render_some(12)  # everything before the starting point must be measured
             start = find_chapter(ahead.timeline, start_at)
-    player = Player(ahead.timeline, ahead.clip, interactive_waits=interactive, until=ahead.mixable_until)
+    player = Player(ahead.timeline, ahead.clip, interactive_waits=interactive, until=ahead.mixable_until, planner=ahead)
     player.seek(start)
     player.start_producer()
     started = started if started is not None else time.monotonic()
@@ -141,6 +143,7 @@ def play_session(
 
 def _loop(player: Player, ahead: Ahead, read_key, show, started: float, console: Console, plain: bool) -> None:
     last_chapter = -1
+    last_note = None
     announced = False
     while not player.finished.is_set():
         key = read_key(0.1)
@@ -163,6 +166,10 @@ def _loop(player: Player, ahead: Ahead, read_key, show, started: float, console:
                 last_chapter = status.chapter
                 nxt = f"  (next: {status.next_title})" if status.next_title else ""
                 console.print(f"{format_clock(status.position)}  {status.chapter_title}{nxt}", markup=False)
+            if status.note != last_note:
+                last_note = status.note
+                if status.note:
+                    console.print(f"{format_clock(status.position)}  {status.note}", markup=False)
         elif show is not None:
             show(status)
     if plain:

@@ -11,13 +11,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from . import dsp
+from .text import time_left_words
+
 if TYPE_CHECKING:
     from .live import Player
 
-COMMANDS = ("pause", "resume", "toggle", "next", "back", "repeat", "stop", "key")
+COMMANDS = ("pause", "resume", "toggle", "next", "back", "repeat", "stop", "extend", "remaining", "key")
 
 KEYS = {" ": "toggle", "n": "next", "N": "next", "b": "back", "B": "back", "r": "repeat", "R": "repeat",
+        "+": "extend", "=": "extend", "t": "remaining", "T": "remaining",  # = is + without shift
         "q": "stop", "Q": "stop", "\x1b": "stop"}
+
+MORE_TIME = 15.0  # seconds "more time" adds to a hold or rest
 
 
 class Controller(Protocol):
@@ -32,12 +38,19 @@ class Controller(Protocol):
 
 
 def steer(player: Player, command: str) -> None:
-    """Apply one command. While a `wait` step waits, anything but stop and pause ends the wait
-    (a key press, "continue", "next", ...); pausing it changes nothing, it is waiting already."""
+    """Apply one command. While a `wait` step waits, anything but stop, pause, "more time" and "how
+    long" ends the wait (a key press, "continue", "next", ...); pausing it changes nothing, it is
+    waiting already."""
     if command not in COMMANDS:
         raise ValueError(f"unknown command {command!r}")
     if command == "stop":
         player.quit()
+        return
+    if command == "extend":
+        more_time(player)
+        return
+    if command == "remaining":
+        say_time_left(player)
         return
     if player.waiting:
         if command != "pause":
@@ -62,3 +75,22 @@ def steer(player: Player, command: str) -> None:
 
 def command_for_key(key: str) -> str | None:
     return KEYS.get(key)
+
+
+def more_time(player: Player) -> None:
+    """"More time": the hold, rest or breath hold under way (or still to come in this step) lasts
+    MORE_TIME longer, and all that follows it moves as much later; the note says what was done."""
+    added = player.extend(MORE_TIME)
+    player.notify(f"more time: +{added:g} s" if added else "more time: no hold or rest left in this step")
+
+
+def say_time_left(player: Player) -> None:
+    """"How long": what is left of the hold, rest or wait under way, else of the session, spoken at
+    once over the session in its own voice and language (the clip is cached like any other)."""
+    status = player.status()
+    counting = status.countdown is not None and not status.waiting
+    left = status.countdown if counting else status.duration - status.position
+    words = time_left_words(left, player.timeline.settings.language or "en", session=not counting)
+    player.overlay(dsp.from_int16(player.speech(words, "cue")))
+    player.notify(words)
+

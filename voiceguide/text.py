@@ -123,6 +123,24 @@ PHRASES = {
 }
 
 
+# What "how long" answers (steer.py): "{}" is a length, as `duration_words` says it; "one minute" is
+# written out where the engine reads "1 Minute" as "eins Minute" (espeak-ng: de, fr, es, it).
+PHRASES["en"] |= {"time left": "{} left.", "about left": "About {} left.",
+                  "session left": "About {} left in the session.", "one minute": "one minute"}
+PHRASES["de"] |= {"time left": "Noch {}.", "about left": "Noch etwa {}.", "session left": "Noch etwa {} bis zum Ende.",
+                  "one minute": "eine Minute"}
+PHRASES["fr"] |= {"time left": "Encore {}.", "about left": "Encore environ {}.",
+                  "session left": "Encore environ {} avant la fin.", "one minute": "une minute"}
+PHRASES["es"] |= {"time left": "Tiempo restante: {}.", "about left": "Tiempo restante: aproximadamente {}.",
+                  "session left": "Tiempo restante de la sesión: aproximadamente {}.", "one minute": "un minuto"}
+PHRASES["it"] |= {"time left": "Tempo rimanente: {}.", "about left": "Tempo rimanente: circa {}.",
+                  "session left": "Tempo rimanente della sessione: circa {}.", "one minute": "un minuto"}
+PHRASES["nl"] |= {"time left": "Nog {}.", "about left": "Nog ongeveer {}.", "session left": "Nog ongeveer {} tot het einde.",
+                  "one minute": "één minuut"}
+PHRASES["pt"] |= {"time left": "Tempo restante: {}.", "about left": "Tempo restante: cerca de {}.",
+                  "session left": "Tempo restante da sessão: cerca de {}.", "one minute": "um minuto"}
+
+
 def _base_language(language: str) -> str:
     return (language or "en").lower().replace("_", "-").split("-")[0]
 
@@ -153,6 +171,22 @@ def duration_words(seconds: float, language: str = "en") -> str:
     if len(parts) == 1:
         return parts[0]
     return ", ".join(parts[:-1]) + f" {glue} " + parts[-1]
+
+
+def time_left_words(seconds: float, language: str = "en", session: bool = False) -> str:
+    """What "how long" answers, rounded as a person would say it: to 5 seconds under a minute
+    ("Twenty seconds left."; five at the least), else to whole minutes ("About two minutes left.");
+    `session`: the time left in the whole session ("About twelve minutes left in the session.")."""
+    fives = max(5, 5 * int(seconds / 5 + 0.5))
+    if fives < 60:
+        return _sentence(phrase("time left", language).format(duration_words(fives, language)))
+    minutes = int(seconds / 60 + 0.5)
+    amount = phrase("one minute", language) if minutes == 1 else duration_words(60 * minutes, language)
+    return _sentence(phrase("session left" if session else "about left", language).format(amount))
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def count_words(n: int, language: str = "en") -> str:

@@ -59,7 +59,7 @@ def split_side(label: str) -> tuple[str, str | None]:
 def floor_state(timeline: Timeline, position: float, paused: bool = False, waiting: bool = False) -> FloorState:
     t = position
     chapters = timeline.chapters
-    idx = max((i for i, c in enumerate(chapters) if c.start <= t + 1e-6), default=0)
+    idx = timeline.chapter_at(t)
     label = chapters[idx].title if chapters else timeline.title
     step, side = split_side(label)
     counted = _under(timeline.events, t, COUNTED)

@@ -19,7 +19,7 @@ from .digits import big_digits, clock, digits_width
 from .letters import big_letters, wrap_large
 from .state import FloorState
 
-KEYS_HELP = "space pause · n next · b back · r repeat step · q quit"
+KEYS_HELP = "space pause · n next · b back · r repeat · + more time · t how long · q quit"  # fits 80 columns
 FULL_SIZE = (80, 24)
 KIND_STYLE = {"hold": "bold green", "rest": "bold cyan", "wait": "bold yellow"}
 BAND = "bold black on yellow"
