@@ -549,3 +549,32 @@ def test_the_event_stream_sends_changes_and_ends_with_the_session():
     assert data == [b'data: {"started":true,"step":"A"}\n\n', b'data: {"started":true,"step":"B"}\n\n']
     assert b": still here\n\n" in got
     assert got[-1] == b'event: end\ndata: {"started":true,"step":"B"}\n\n'
+
+
+def test_more_time_and_how_long_from_the_phone(tmp_path):
+    """POST /command/extend and /command/remaining steer as the keys do, and the page gets the note (in
+    process, by the player's clock: no sound, no browser)."""
+    from email.message import Message
+
+    from test_steer import hold_of, play_to, rendered
+    from voiceguide.live import Player
+    from voiceguide.voice import ClipCache
+    from voiceguide.web.http import Request
+    from voiceguide.web.remote import COMMANDS, Remote, route
+
+    assert {"extend", "remaining"} <= set(COMMANDS) and "key" not in COMMANDS
+    ahead = rendered("more-time.yaml", ClipCache(tmp_path))
+    remote = Remote()
+    remote.player = player = Player(ahead.timeline, ahead.voice.clip, planner=ahead)
+    hold = hold_of(player.timeline, 0)
+    play_to(player, hold.start + 8.0)
+
+    def post(name: str) -> dict:
+        reply = route(remote, Request("POST", f"/command/{name}", "http://127.0.0.1:8766", Message()))
+        assert reply.status == 200
+        return json.loads(reply.body)
+
+    assert post("extend")["note"] == "more time: +15 s" and hold_of(player.timeline, 0).end == hold.end + 15.0
+    state = post("remaining")
+    assert state["note"] == "Thirty-five seconds left." and player.overlaying  # 22 + 15 s
+    assert state["countdown"] == 37 and remote.feed.state == state

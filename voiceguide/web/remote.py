@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from ..floor.digits import clock
 from ..floor.state import FloorState, floor_state
-from ..steer import steer
+from ..steer import COMMANDS as STEER_COMMANDS, steer
 from .banner import qr_banner, reach_note
 from .http import (
     TEXT_TYPE,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 DEFAULT_HOST = "0.0.0.0"
 DEFAULT_PORT = 8766  # beside serve's 8765, so that both can run
-COMMANDS = ("pause", "resume", "toggle", "next", "back", "repeat", "stop")
+COMMANDS = tuple(c for c in STEER_COMMANDS if c != "key")  # "any key" is the keyboard's: the phone has Next
 PUBLISH_EVERY = 0.05  # seconds between looks at the player (a change reaches the page within this)
 KEEP_ALIVE = 15.0  # seconds between comments on an idle event stream
 
@@ -64,12 +64,14 @@ COMMAND_PREFIX = "/command/"
 # ------------------------------------------------------------------ what the page shows
 
 
-def remote_state(fs: FloorState | None, finished: bool = False) -> dict:
+def remote_state(fs: FloorState | None, finished: bool = False, note: str | None = None) -> dict:
     """The floor state as the page gets it: what it shows, rounded to what it can show, so that an
-    event is sent when something visible changes and not for every millisecond of the position."""
+    event is sent when something visible changes and not for every millisecond of the position.
+    `note`: a command's short answer ("more time: +15 s"), as the floor view shows it."""
     if fs is None:
         return {"started": False, "finished": finished}
     return {
+        "note": note,
         "started": True,
         "finished": finished,
         "routine": fs.routine,
@@ -95,7 +97,7 @@ def remote_state(fs: FloorState | None, finished: bool = False) -> dict:
 def player_state(player: Player) -> dict:
     status = player.status()
     fs = floor_state(player.timeline, status.position, status.paused, status.waiting)
-    return remote_state(fs, finished=status.finished)
+    return remote_state(fs, finished=status.finished, note=status.note)
 
 
 def event(data: dict, name: str | None = None) -> bytes:

@@ -56,6 +56,7 @@
     $("r-breath").hidden = !s.breath;
     setText("r-breath", s.breath ? BREATH[s.breath] || "" : "");
     setText("r-caption", s.caption || "");
+    setText("r-note", s.note || "");
     setText("r-next", s.next_step || "the end");
     $("r-progress").value = s.session_progress;
     setText("r-left", clock(s.left) + " left");
