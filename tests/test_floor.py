@@ -68,6 +68,26 @@ def test_state_during_a_hold_with_sides():
     assert not s.paused and not s.waiting
 
 
+def test_more_time_shows_in_the_countdown_the_note_and_the_keys():
+    """An extension planned in (steer's "extend") is what the floor view counts down; the keys line
+    names + and t, and a command's note stands at the foot."""
+    from voiceguide.timeline import Extensions
+
+    routine = load_routine(FLOOR)
+    s = resolve(routine)
+    tl = plan(routine, s)
+    hold = event(tl, "hold", "Knee hug")
+    longer = plan(routine, s, extensions=Extensions().plus(hold.chapter, 15.0))
+    before, after = floor_state(tl, hold.start + 3.0), floor_state(longer, hold.start + 3.0)
+    assert after.countdown == pytest.approx(before.countdown + 15.0) and after.countdown_seconds == 22
+    assert after.hold_progress == pytest.approx(3.0 / 25.0)
+    assert after.duration == pytest.approx(before.duration + 15.0)
+    full = [line.plain for line in layout(after, 80, 24, True, ("more time: +15 s",))]
+    keys = next(line for line in full if "q quit" in line)
+    assert "+ more time" in keys and "t how long" in keys
+    assert any("more time: +15 s" in line for line in full) and any("hold: 0:22 left" in line for line in full)
+
+
 def test_caption_is_the_speech_under_the_position():
     tl = planned(SHIPPED)
     cue = event(tl, "speech", "Seated figure four (right)", role="cue")
