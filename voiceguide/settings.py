@@ -126,7 +126,7 @@ class Settings:
     engine: str = "auto"
     cues: Path | None = None  # a folder of recorded phrases ("switch sides.wav") that replace the voice
     delivery: str = "calm"
-    listen_sensitivity: float = 0.5  # play --listen: 0 (strictest) to 1 (most eager), see listen/spotter.py
+    listen_sensitivity: float = 0.5  # play --listen: 0 (strictest) to 1 (most eager), see listen/vad.py
 
     @property
     def speech_rate(self) -> float:

@@ -324,7 +324,7 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
         controllers: list = [phone] if phone else []
         if listen:
             from ..listen.controller import Listener
-            from ..listen.spotter import DEFAULT_SENSITIVITY
+            from ..listen.vad import DEFAULT_SENSITIVITY
 
             sensitivity = DEFAULT_SENSITIVITY if ov.listen_sensitivity is None else ov.listen_sensitivity
             controllers.append(Listener(sensitivity, backend))

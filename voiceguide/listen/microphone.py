@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import VoiceguideError
-from ..live import close_device
-from .spotter import RATE
+from ..output import close_device
+from .vad import RATE
 
 
 class MicrophoneError(VoiceguideError):
