@@ -1,4 +1,4 @@
-"""`play --listen`: the silent spans (pure), the spotter on rendered speech, and spoken commands to a
+"""`play --listen`: the silent spans (pure), the recogniser on rendered speech, and spoken commands to a
 real session on a private PulseAudio server.
 
 The live tests give the server a second null sink, `mic`, whose monitor is the default source: the
@@ -425,7 +425,7 @@ def hold_of(plan: dict, title: str) -> dict:
 def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen_cache, sessions, tmp_path):
     """pause, then continue, then next, then stop, each said in a silence of the session; each acts
     within 1.5 s of the word's end, and nothing else is obeyed. A jump that was missed is said once more, as a person
-    would (the spotter misses some commands: README, the tuning tables), and timed from that word."""
+    would (README: how many commands are heard), and timed from that word."""
     from voiceguide.listen.controller import acknowledgement
 
     routine = LIVE / "listen.yaml"

@@ -3,7 +3,7 @@
 The timeline says to the sample when speech and sounds play. Every speech and sound event is
 audible from its start to its end plus a guard (the device's output and capture buffers and the
 room's echo); the rest of the session is silent, and only audio captured while the session is
-silent may steer it. The ambient bed plays under everything, so it does not count: to the spotter
+silent may steer it. The ambient bed plays under everything, so it does not count: to the recogniser
 it is room noise, which its thresholds were tuned with.
 
 `audible_spans` and `is_audible` are pure functions of the timeline. `Gate` applies them to the

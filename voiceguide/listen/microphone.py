@@ -18,7 +18,7 @@ class Microphone:
     """Calls `on_block(pcm)` from miniaudio's capture thread with each block of 16 kHz mono s16 bytes.
 
     `buffer_ms` is the capture period: each block is that long, and it is part of the delay
-    between a sound in the room and the spotter hearing it."""
+    between a sound in the room and the recogniser hearing it."""
 
     def __init__(self, backend: str | None = None, buffer_ms: int = 30):
         self.backend = backend

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""How well `play --listen` hears: commands obeyed and false commands, per phrase, voice and condition.
+
+Run from the repository root (needs the neural and listen extras and espeak-ng):
+
+    python3 tools/listen_eval.py [--json FILE] [--voices tuned|held-out|all] [--limit N]
+
+The recordings are made here: every English command phrase said alone, and things that are not
+commands (every utterance of the shipped routines, and short phrases a person or the session says:
+cue words, numbers, sentences that begin or end with a command word), spoken by voices of two groups:
+
+- **tuned**: the espeak-ng voices on which the recogniser's choices were made (the encoder's window,
+  the prompt, the silence that confirms a command). Their figures are not evidence of anything.
+- **held-out**: voices never looked at while choosing: the bundled natural voice (Piper) at three
+  rates and other espeak-ng voices. Their figures are the ones the README reports.
+
+Each recording is heard in four conditions: clean (speech peaking near -3 dBFS), quiet (the same
+20 dB lower), in pink noise at 15 dB SNR, and over the `ocean` bed at the level the session mixes
+it. A recording is fed to the real `Recognizer` in the microphone's 30 ms blocks, with 0.8 s of the
+room before and 1 s after, as a live session does in one of its silences. A command recording
+counts as obeyed when exactly its command is heard; anything heard in a non-command recording is a
+false command, listed with what was transcribed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from voiceguide import dsp  # noqa: E402
+from voiceguide.listen.model import load_models  # noqa: E402
+from voiceguide.listen.recognizer import Recognizer  # noqa: E402
+from voiceguide.listen.vad import RATE  # noqa: E402
+from voiceguide.listen.words import PHRASES  # noqa: E402
+
+TUNED = [("espeak", v, 150) for v in ("en-us", "en-gb", "en-us+f2", "en-us+m3", "en-gb-x-rp+f4", "en-029",
+                                      "en-gb-scotland", "en-us+klatt2")]
+HELD_OUT = [("piper", None, wpm) for wpm in (110, 150, 190)] + [
+    ("espeak", v, wpm) for v, wpm in (("en-us+f4", 140), ("en-gb+m2", 160), ("en-gb-x-gbclan+f1", 150),
+                                      ("en-gb-x-gbcwmd+m4", 150), ("en-us+m6", 170), ("en-gb+f5", 130))]
+SHORT_TALK = (  # said alone by a person on the floor, or by the session between its silences
+    "Stop if it hurts.", "Next, the other side.", "Front left.", "Two.", "Ten.", "Left side.", "Right side.",
+    "Breathe in.", "Breathe out.", "And relax.", "Hold.", "Good.", "Slowly.", "Switch sides.", "The other leg.",
+    "Keep breathing.", "A little more.", "Back to the start.", "One more time.", "Okay.", "Yes.", "No.",
+    "Thank you.", "Hmm.", "Nice.", "Done.", "Ouch.", "That's better.", "Wait for it.", "Stop it.", "Go.",
+    "Next one please.", "Back of the leg.", "Repeat after me.", "Continue breathing.", "How are you?",
+    "More.", "Lovely.", "Pause here, then continue.", "Time.",
+)
+CONDITIONS = ("clean", "quiet", "pink noise 15 dB SNR", "ocean bed")
+
+
+@dataclass(frozen=True)
+class Said:
+    text: str
+    command: str | None
+    voice: str
+    group: str
+
+
+def narration_texts() -> list[str]:
+    from voiceguide.render import utterances
+    from voiceguide.script import load_routine
+    from voiceguide.settings import resolve
+
+    texts: dict[str, None] = {}
+    for path in sorted((ROOT / "scripts").glob("*.yaml")):
+        routine = load_routine(path)
+        for text, _ in utterances(routine, resolve(routine)):
+            texts[text] = None
+    return list(texts)
+
+
+def pink(n: int, seed: int) -> np.ndarray:
+    spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(n))
+    spectrum /= np.sqrt(np.maximum(np.arange(spectrum.size), 1))
+    x = np.fft.irfft(spectrum, n)
+    return (x / np.sqrt(np.mean(x**2))).astype(np.float32)
+
+
+def ocean(n: int) -> np.ndarray:
+    from voiceguide.audiofile import decode
+    from voiceguide.mix import AMBIENT_LEVEL
+
+    bed = dsp.resample(decode(ROOT / "sounds" / "beds" / "ocean.wav"), dsp.RATE, RATE) * AMBIENT_LEVEL
+    return np.resize(bed, n).astype(np.float32)
+
+
+def in_condition(clip: np.ndarray, condition: str, seed: int) -> np.ndarray:
+    """The clip (float, 16 kHz, peaking near -3 dBFS) in the room: 0.8 s before, 1 s after."""
+    clip = clip * (0.7 / max(1e-6, float(np.abs(clip).max())))
+    x = np.concatenate([np.zeros(int(0.8 * RATE), np.float32), clip, np.zeros(RATE, np.float32)])
+    rms = float(np.sqrt(np.mean(clip**2)))
+    if condition == "quiet":
+        return x * dsp.db_to_gain(-20)
+    if condition.startswith("pink"):
+        return x + pink(x.size, seed) * rms * dsp.db_to_gain(-15)
+    if condition == "ocean bed":
+        return x + ocean(x.size)
+    return x
+
+
+def voices(which: str):
+    groups = {"tuned": [("tuned", v) for v in TUNED], "held-out": [("held-out", v) for v in HELD_OUT]}
+    return groups[which] if which in groups else groups["tuned"] + groups["held-out"]
+
+
+def main() -> None:
+    from voiceguide.voice import ClipCache, Voice
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", type=Path, help="write every result here")
+    parser.add_argument("--voices", default="held-out", choices=("tuned", "held-out", "all"))
+    parser.add_argument("--limit", type=int, default=0, help="non-command texts of the routines at most (0: all)")
+    args = parser.parse_args()
+
+    recognizer = Recognizer(load_models())
+    commands = list(PHRASES["en"].items())
+    talk = list(SHORT_TALK) + narration_texts()[: args.limit or None]
+    rows = []
+    started = time.monotonic()
+    cache = ClipCache()
+    for group, (engine, voice_id, wpm) in voices(args.voices):
+        voice = Voice.create(engine, voice_id, "en", wpm, cache)
+        name = f"{engine} {voice_id or 'bundled'} {wpm} wpm"
+        said = [Said(p, c, name, group) for p, c in commands] + [Said(t, None, name, group) for t in talk]
+        for i, s in enumerate(said):
+            clip = dsp.resample(dsp.from_int16(voice.clip(s.text)), dsp.RATE, RATE)
+            for condition in CONDITIONS:
+                x = in_condition(clip, condition, seed=i)
+                pcm = dsp.to_int16(x).astype("<i2").tobytes()
+                recognizer.reset()
+                before = len(recognizer.transcripts)
+                heard = []
+                for j in range(0, len(pcm), 960):
+                    heard += recognizer.feed(pcm[j : j + 960])
+                rows.append({"text": s.text, "command": s.command, "voice": s.voice, "group": s.group,
+                             "condition": condition, "heard": [h.command for h in heard],
+                             "transcripts": recognizer.transcripts[before:]})
+        print(f"{name}: done ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+    report(rows)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1, ensure_ascii=False))
+
+
+def report(rows: list[dict]) -> None:
+    for group in ("held-out", "tuned"):
+        mine = [r for r in rows if r["group"] == group]
+        if not mine:
+            continue
+        cmd = [r for r in mine if r["command"]]
+        talk = [r for r in mine if not r["command"]]
+        false = [r for r in talk if r["heard"]]
+        print(f"\n## {group} voices: {sum(r['heard'] == [r['command']] for r in cmd)}/{len(cmd)} commands obeyed, "
+              f"{len(false)} false in {len(talk)} non-command recordings\n")
+        for key in ("condition", "voice", "text"):
+            table: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for r in cmd:
+                table[r[key]][0] += r["heard"] == [r["command"]]
+                table[r[key]][1] += 1
+            print(f"| {key} | obeyed | share |\n|---|---|---|")
+            for name, (ok, n) in table.items():
+                print(f"| {name} | {ok}/{n} | {ok / n:.0%} |")
+            print()
+        for r in cmd:
+            if r["heard"] != [r["command"]]:
+                print(f"missed: {r['text']!r} ({r['voice']}, {r['condition']}): heard {r['transcripts']}")
+        for r in false:
+            print(f"FALSE: {r['text']!r} ({r['voice']}, {r['condition']}) obeyed as {r['heard']}: {r['transcripts']}")
+
+
+if __name__ == "__main__":
+    main()
