@@ -5,8 +5,9 @@ lasts. The parts: `request` (what was asked, checked), `select` (which moves, by
 `order` (in what order), `fit` (how long each hold), `write` (the YAML), `history` (the moves of
 the last sessions, for variety) and `build` (all of it, measured with the real voice)."""
 
-from .build import Composed, compose, estimated, focus_share, voiced
+from .build import Composed, compose, estimated, voiced
 from .request import FOCUS_SHARE, TOLERANCE, ComposeError, Request, parse_request, today_seed
+from .select import focus_share
 
 __all__ = [
     "FOCUS_SHARE", "TOLERANCE", "ComposeError", "Composed", "Request", "compose", "estimated", "focus_share",

@@ -21,8 +21,8 @@ from ..text import format_clock
 from .fit import Span, fit, reach
 from .order import arrange, position_changes
 from .request import FOCUS_SHARE, TOLERANCE, ComposeError, Request
-from .select import ARRIVAL, MARGIN, Estimate, Selection, choose, closings, eligible, main_pool, openings, serves
-from .select import focus_share as share
+from .select import ARRIVAL, MARGIN, Estimate, Selection, choose, closings, eligible, focus_share, hold_ranges
+from .select import main_pool, openings
 from .write import OUTRO, Placed, focus_words, intro, routine_text
 
 Measure = Callable[[Routine], Timeline]
@@ -105,7 +105,7 @@ def _sequence(request: Request, pool: tuple[Move, ...], estimate: Estimate, rng:
         for move in selection.main:
             fewer = Selection(tuple(m for m in selection.main if m is not move), selection.cooldown)
             kept = list(fewer.main) + [fewer.cooldown]
-            if estimate.total(kept, 1.0) < request.seconds * (1 + MARGIN) or share(request, estimate, kept) < FOCUS_SHARE + 0.02:
+            if estimate.total(kept, 1.0) < request.seconds * (1 + MARGIN) or estimate.share(kept) < FOCUS_SHARE + 0.02:
                 continue
             trial = arrange(fewer, openings(pool), closings(pool), rng, avoid)
             if _extra(trial) < extra:
@@ -132,13 +132,6 @@ def _per_move(timeline: Timeline, moves: tuple[Move, ...]) -> tuple[list[float],
     return holds, [b - a for a, b in zip(starts, starts[1:])]
 
 
-def focus_share(request: Request, moves: tuple[Move, ...], seconds: tuple[float, ...]) -> float:
-    """The share of the time between the opening and the closing breaths spent on moves of the focus."""
-    middle = list(zip(moves, seconds))[1:-1]
-    total = sum(s for _, s in middle)
-    return sum(s for m, s in middle if serves(m, request)) / total if total else 1.0
-
-
 def _land(request: Request, session: tuple[Move, ...], estimate: Estimate, measure: Measure, path: Path):
     """Holds (and the arrival pause, the first span) that make the measured plan last the target:
     (Composed or None, the measured shortest and longest, the measured over the estimated speech)."""
@@ -146,7 +139,8 @@ def _land(request: Request, session: tuple[Move, ...], estimate: Estimate, measu
     costs = [estimate.cost(m) for m in session]
     fixed_estimate = estimate.frame + estimate.notes(list(session)) + sum(c.fixed for c in costs)
     pause = Span(*ARRIVAL, 1.0)
-    spans = (pause,) + tuple(Span(m.hold.low, m.hold.high, c.per_unit) for m, c in zip(session, costs))
+    ranges = hold_ranges(request, session)
+    spans = (pause,) + tuple(Span(low, high, c.per_unit) for (low, high), c in zip(ranges, costs))
     amounts = fit(target, fixed_estimate, spans)
     for _ in range(CORRECTIONS):
         placed = tuple(Placed(m, a) for m, a in zip(session, amounts[1:]))
@@ -154,7 +148,7 @@ def _land(request: Request, session: tuple[Move, ...], estimate: Estimate, measu
         timeline = measure(parse_routine(text, path=path, name=path.name))
         holds, seconds = _per_move(timeline, session)
         fixed = timeline.duration - sum(holds) - amounts[0]
-        spans = (pause,) + tuple(Span(m.hold.low, m.hold.high, h / a) for m, h, a in zip(session, holds, amounts[1:]))
+        spans = (pause,) + tuple(Span(low, high, h / a) for (low, high), h, a in zip(ranges, holds, amounts[1:]))
         if abs(timeline.duration - target) <= CLOSE * target:
             break
         again = fit(target, fixed, spans)
@@ -162,7 +156,7 @@ def _land(request: Request, session: tuple[Move, ...], estimate: Estimate, measu
             break
         amounts = again
     reached = reach(fixed, spans)
-    if abs(timeline.duration - target) > TOLERANCE * target or focus_share(request, session, tuple(seconds)) < FOCUS_SHARE:
+    if abs(timeline.duration - target) > TOLERANCE * target or focus_share(request, zip(session, seconds)) < FOCUS_SHARE:
         return None, reached, fixed / fixed_estimate
     planned = f"{format_clock(timeline.duration)} with the voice {timeline.settings.voice or 'default'}"
     text = routine_text(request, placed, amounts[0], planned)

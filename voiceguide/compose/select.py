@@ -3,12 +3,14 @@
 Choosing works on estimated lengths (a move's planned length is linear in its hold), so a
 90-minute session is chosen in milliseconds; `build` corrects the holds with the measured speech
 afterwards. The chosen set must be able to land on the length: the sum of its shortest lengths
-at or below the target, the sum of its longest at or above, with room on both sides for that
-correction."""
+at or below the target, the sum of its longest at or above it within the tolerance, with room on
+both sides for that correction; and it must keep the focus's share of the whole session, the
+opening and closing breaths included, which is why those are short in a short session."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +26,7 @@ from .request import FOCUS_SHARE, TOLERANCE, ComposeError, Request, minutes_text
 MARGIN = 0.015  # of the target, kept free on each side of the chosen set's range for the correction
 KIND_ORDER = ("rolling", "trigger-point", "activation", "stretch")
 ARRIVAL = (2, 15)  # seconds of quiet after the intro, to arrive; it takes up what whole breaths cannot
+SETTLE_MINUTES = 12  # the opening and the closing breaths take one breath more for every this many minutes
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,31 @@ def serves(move: Move, request: Request) -> bool:
     return bool(set(move.areas) & set(request.focus))
 
 
+def settling(request: Request, move: Move) -> tuple[float, float]:
+    """The breaths an opening or closing breath takes in a session of this length: its fewest in a
+    session of a few minutes, one more for every SETTLE_MINUTES, up to its most. Five minutes asked for
+    one area are spent on that area, not on settling in; an hour has time for six slow breaths."""
+    most = min(move.hold.high, move.hold.low + request.minutes // SETTLE_MINUTES)
+    return max(move.hold.low, most - 1), most
+
+
+def hold_ranges(request: Request, session: tuple[Move, ...]) -> tuple[tuple[float, float], ...]:
+    """Each move's range of hold amounts in the session in order: the opening and closing breaths (its
+    first and last moves) as `settling` scales them, every other move its own range."""
+    last = len(session) - 1
+    return tuple(settling(request, m) if i in (0, last) else (m.hold.low, m.hold.high) for i, m in enumerate(session))
+
+
+def focus_share(request: Request, timed: Iterable[tuple[Move, float]]) -> float:
+    """The share of the seconds of all the session's moves (the opening and closing breaths and the
+    cool-down included) spent on moves of the focus; 1.0 without a focus, which has no share to keep."""
+    if not request.focus:
+        return 1.0
+    pairs = list(timed)
+    total = sum(s for _, s in pairs)
+    return sum(s for m, s in pairs if serves(m, request)) / total if total else 1.0
+
+
 def eligible(request: Request, moves: tuple[Move, ...]) -> tuple[Move, ...]:
     return tuple(m for m in moves if m.fits(request.equipment) and m.level in request.levels)
 
@@ -91,18 +119,30 @@ def main_pool(request: Request, pool: tuple[Move, ...]) -> tuple[Move, ...]:
 
 
 class Estimate:
-    """Estimated lengths of candidate sessions: the moves' costs, the opening and closing breaths (the
-    mean of the candidates, which `order` picks later by position), the intro, outro and safety notes."""
+    """Estimated lengths of candidate sessions of the request's length: the moves' costs, the opening and
+    closing breaths (each the mean of its candidates, which `order` picks later by position), the intro,
+    outro and safety notes."""
 
     def __init__(self, request: Request, pool: tuple[Move, ...], settings: Settings, frame: float, speech_scale: float):
+        self.request = request
+        self.pool = pool
         self.settings = settings
         self.scale = speech_scale
         self.costs: dict[str, Cost] = {}
         self.spoken: dict[str, float] = {}
         self.voice = EstimatedLengths(settings)
-        breaths = [self.cost(m) for m in openings(pool)], [self.cost(m) for m in closings(pool)]
-        self.breaths = tuple(sum(c.at(f) for c in cs) / len(cs) for f in (0.0, 0.5, 1.0) for cs in breaths)
+        self.unscaled_frame = frame
         self.frame = frame * speech_scale
+        self.ritual = tuple(
+            (m, replace(self.cost(m), low=low, high=high), len(group))
+            for group in (openings(pool), closings(pool))
+            for m in group
+            for low, high in [settling(request, m)]
+        )
+
+    def lengthened(self, request: Request) -> Estimate:
+        """The same estimate for a session of another length (its opening and closing breaths differ)."""
+        return Estimate(request, self.pool, self.settings, self.unscaled_frame, self.scale)
 
     def cost(self, move: Move) -> Cost:
         if move.id not in self.costs:
@@ -118,18 +158,22 @@ class Estimate:
                 self.spoken[n] = (self.voice.speech(n) + gap) * self.scale
         return sum(self.spoken[n] for n in notes)
 
+    def timed(self, moves: list[Move], fraction: float) -> list[tuple[Move, float]]:
+        """Every move of the session with its estimated seconds at `fraction` of its range: the opening
+        and closing breaths as each candidate's share of their mean, then `moves`."""
+        ritual = [(m, c.at(fraction) / n) for m, c, n in self.ritual]
+        return ritual + [(m, self.cost(m).at(fraction)) for m in moves]
+
+    def around(self, fraction: float) -> float:
+        """The intro, the arrival pause at `fraction` of its range, and the outro: all but moves and notes."""
+        return self.frame + ARRIVAL[0] + fraction * (ARRIVAL[1] - ARRIVAL[0])
+
     def total(self, moves: list[Move], fraction: float) -> float:
-        column = {0.0: 0, 0.5: 2, 1.0: 4}[fraction]
-        breaths = self.breaths[column] + self.breaths[column + 1]
-        pause = ARRIVAL[0] + fraction * (ARRIVAL[1] - ARRIVAL[0])
-        return self.frame + pause + self.notes(moves) + breaths + sum(self.cost(m).at(fraction) for m in moves)
+        return self.around(fraction) + self.notes(moves) + sum(s for _, s in self.timed(moves, fraction))
 
-
-def focus_share(request: Request, estimate: Estimate, moves: list[Move]) -> float:
-    """The estimated share of the moves' time (at the middle of their ranges) on the focus."""
-    served = sum(estimate.cost(m).at(0.5) for m in moves if serves(m, request))
-    total = sum(estimate.cost(m).at(0.5) for m in moves)
-    return served / total if total else 1.0
+    def share(self, moves: list[Move]) -> float:
+        """The estimated focus share of the session with `moves` beside its breaths, at the middle of the ranges."""
+        return focus_share(self.request, self.timed(moves, 0.5))
 
 
 def _priority(request: Request, moves: list[Move], rng: random.Random, avoid: frozenset[str]) -> list[Move]:
@@ -157,9 +201,11 @@ def choose(
     rng: random.Random,
     avoid: frozenset[str] = frozenset(),
 ) -> Selection:
-    """The seed's choice of moves whose range of lengths holds the target; ComposeError when none can."""
+    """The seed's choice of moves whose range of lengths holds the target with the focus share kept: the
+    main moves around the first cool-down, in the seed's order, that allows both (the one that fills the
+    length alone may leave no room for the focus beside it); ComposeError when none can."""
     target = request.seconds
-    low_cap, high_floor = target * (1 - MARGIN), target * (1 + MARGIN)
+    low_cap = target * (1 - MARGIN)
     ends = sorted(
         cooldowns(pool),
         key=lambda m: (not serves(m, request), estimate.total([m], 1.0) < target, m.id in avoid, rng.random()),
@@ -171,42 +217,47 @@ def choose(
             f"{minutes_text(request.minutes)} is too short for a session of these moves: the shortest, opening breaths, "
             f"a cool-down and closing breaths, lasts about {shortest / 60:.1f} minutes"
         )
-    cooldown = fitting[0]
-    candidates = [m for m in main_pool(request, pool) if m is not cooldown]
+    candidates = main_pool(request, pool)
     focus = [m for m in candidates if serves(m, request)]
     others = [m for m in candidates if not serves(m, request)]
-    chosen: list[Move] = [cooldown]
-
-    def share(moves: list[Move]) -> float:
-        return focus_share(request, estimate, moves)
-
     offered = _priority(request, focus, rng, avoid) + _priority(request, others, rng, avoid)
-    # First to the middle of the moves' ranges with room to spare in the share; then, near what the
-    # library can fill, on to the top of the ranges with the share at its bare minimum.
+    for cooldown in fitting:
+        chosen = _around(estimate, cooldown, offered)
+        if estimate.total(chosen, 1.0) >= target * (1 - TOLERANCE) and estimate.share(chosen) >= FOCUS_SHARE:
+            return Selection(main=tuple(chosen[1:]), cooldown=cooldown)
+    if capacity(request, estimate, pool) < target:
+        raise ComposeError(_too_long(request, estimate, pool))
+    raise ComposeError(_too_short(request, estimate, pool))
+
+
+def _around(estimate: Estimate, cooldown: Move, offered: list[Move]) -> list[Move]:
+    """The cool-down and the offered moves taken in turn: first to the middle of the moves' ranges with
+    room to spare in the share; then, near what the library can fill, on to the top of the ranges with
+    the share at its bare minimum."""
+    request = estimate.request
+    target = request.seconds
+    low_cap, high_floor = target * (1 - MARGIN), target * (1 + MARGIN)
+    chosen: list[Move] = [cooldown]
     for fraction, goal, least in ((0.5, target, FOCUS_SHARE + 0.05), (1.0, high_floor, FOCUS_SHARE + 0.01)):
         for move in offered:
             if estimate.total(chosen, fraction) >= goal:
                 break
             if move in chosen or estimate.total(chosen + [move], 0.0) > low_cap:
                 continue
-            if not serves(move, request) and share(chosen + [move]) < least:
+            if not serves(move, request) and estimate.share(chosen + [move]) < least:
                 continue
             chosen.append(move)
-    if estimate.total(chosen, 1.0) < target * (1 - TOLERANCE) or share(chosen) < FOCUS_SHARE:
-        if capacity(request, estimate, pool) < target:
-            raise ComposeError(_too_long(request, estimate, pool))
-        raise ComposeError(_too_short(request, estimate, pool))
-    return Selection(main=tuple(chosen[1:]), cooldown=cooldown)
+    return chosen
 
 
 def capacity(request: Request, estimate: Estimate, pool: tuple[Move, ...]) -> float:
-    """About the longest session the pool fills with the focus share kept: every focus move at its longest,
-    and other moves up to the share they may take."""
-    moves = main_pool(request, pool)
-    focus = sum(estimate.cost(m).at(1.0) for m in moves if serves(m, request))
-    others = sum(estimate.cost(m).at(1.0) for m in moves if not serves(m, request))
-    allowed = min(others, focus * (1 - FOCUS_SHARE) / FOCUS_SHARE)
-    return estimate.total([], 1.0) + focus + allowed
+    """About the longest session the pool fills with the focus share kept: every move of the focus at its
+    longest, and other moves up to the share the focus leaves them, the opening and closing breaths first."""
+    timed = estimate.timed(list(main_pool(request, pool)), 1.0)
+    focus = sum(s for m, s in timed if serves(m, request))
+    others = sum(s for m, s in timed if not serves(m, request))
+    ritual = sum(s for m, s in estimate.timed([], 1.0) if not serves(m, request))
+    return estimate.around(1.0) + focus + max(ritual, min(others, focus * (1 - FOCUS_SHARE) / FOCUS_SHARE))
 
 
 def _too_long(request: Request, estimate: Estimate, pool: tuple[Move, ...]) -> str:
@@ -223,7 +274,7 @@ def _too_short(request: Request, estimate: Estimate, pool: tuple[Move, ...]) -> 
     """The focus needs more room than the length leaves beside the opening, the cool-down and the closing."""
     longer = next(
         (m for m in range(int(request.minutes) + 1, int(capacity(request, estimate, pool) / 60) + 1)
-         if _fits(replace(request, minutes=float(m)), estimate, pool)),
+         if _fits(estimate.lengthened(replace(request, minutes=float(m))), pool)),
         None,
     )
     tools = ", ".join(request.equipment) if request.equipment else "the floor alone"
@@ -235,9 +286,12 @@ def _too_short(request: Request, estimate: Estimate, pool: tuple[Move, ...]) -> 
     )
 
 
-def _fits(request: Request, estimate: Estimate, pool: tuple[Move, ...]) -> bool:
+def _fits(estimate: Estimate, pool: tuple[Move, ...]) -> bool:
+    """Whether the estimate's length can be chosen with the margin to spare below the target as above it:
+    a length named as one that would do must compose once measured, not only just reach the tolerance."""
     try:
-        choose(request, pool, estimate, random.Random(request.seed))
+        selection = choose(estimate.request, pool, estimate, random.Random(estimate.request.seed))
     except ComposeError:
         return False
-    return True
+    longest = estimate.total([*selection.main, selection.cooldown], 1.0)
+    return longest >= estimate.request.seconds * (1 - TOLERANCE + MARGIN)
