@@ -422,8 +422,10 @@ def hold_of(plan: dict, title: str) -> dict:
     return next(e for e in plan["events"] if e["kind"] == "hold" and chapter["start"] <= e["start"] < chapter["end"])
 
 
-def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen_cache, sessions, tmp_path):
-    """pause, then continue, then next, then stop, each said in a silence of the session; each acts
+@pytest.mark.parametrize("words", [("pause", "continue", "next", "stop"), ("wait", "go on", "skip", "finish")],
+                         ids=["words", "synonyms"])
+def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen_cache, sessions, tmp_path, words):
+    """pause, then continue, then next, then stop (or their synonyms), each said in a silence of the session; each acts
     within 1.5 s of the word's end, and nothing else is obeyed. A jump that was missed is said once more, as a person
     would (README: how many commands are heard), and timed from that word."""
     from voiceguide.listen.controller import acknowledgement
@@ -435,6 +437,7 @@ def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen
     sessions.append(s)
     rec = s.recording
     bell = 1.9  # the hold's opening bell rings this long
+    pause, resume, skip, stop = words
     said: list[tuple[str, int, float]] = []  # word, where it ended on the recording's clock, wall clock
     again: list[str] = []  # jumps said a second time because the first was missed (printed; see README)
 
@@ -447,23 +450,23 @@ def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen
 
     settle = hold_of(plan, "Settle")
     seen = s.wait_line("Settle")
-    say_at("pause", seen, 0.0, settle["start"] + bell + 2.0)
+    say_at(pause, seen, 0.0, settle["start"] + bell + 2.0)
     time.sleep(settle["end"] - settle["start"] - bell)  # long past the hold's planned end
-    say_at("continue", time.monotonic(), 0.0, 1.0)
+    say_at(resume, time.monotonic(), 0.0, 1.0)
     reach = hold_of(plan, "Reach")
     reach_start = next(c["start"] for c in plan["chapters"] if c["title"] == "Reach")
     seen = s.wait_line("Reach")
-    say_at("next", seen, reach_start, reach["start"] + bell + 2.0)
+    say_at(skip, seen, reach_start, reach["start"] + bell + 2.0)
     if not s.has_line("Fold", within=2.0):  # missed: said once more in the same silence, as a person would
-        again.append("next")
-        say_at("next", time.monotonic(), 0.0, 0.8)
+        again.append(skip)
+        say_at(skip, time.monotonic(), 0.0, 0.8)
     fold = hold_of(plan, "Fold")
     fold_start = next(c["start"] for c in plan["chapters"] if c["title"] == "Fold")
     seen = s.wait_line("Fold")
-    say_at("stop", seen, fold_start, fold["start"] + bell + 2.0)
+    say_at(stop, seen, fold_start, fold["start"] + bell + 2.0)
     if not s.ends_within(2.0):
-        again.append("stop")
-        say_at("stop", time.monotonic(), 0.0, 0.8)
+        again.append(stop)
+        say_at(stop, time.monotonic(), 0.0, 0.8)
     audio = s.finish(timeout=20)
     np.save(tmp_path / "recording.npy", audio)
     assert s.proc.returncode == 0 and "Traceback" not in s.output(), s.output()
@@ -478,8 +481,8 @@ def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen
     acks = [t for t in find_sound(audio, acknowledgement(), 0.9) if abs(t - fold_heard[0]) > 0.5]
     assert len(acks) in (2, 3), acks  # pause, continue (and stop, unless the end cut it)
     pause_ack, continue_ack = acks[:2]
-    effects = {"pause": pause_ack - ends["pause"], "continue": continue_ack - ends["continue"],
-               "next": fold_heard[0] - ends["next"], "stop": s.ended - stop_end}
+    effects = {pause: pause_ack - ends[pause], resume: continue_ack - ends[resume],
+               skip: fold_heard[0] - ends[skip], stop: s.ended - stop_end}
     for word, delay in effects.items():
         assert 0 < delay < 1.5, (word, delay, again)
     print(f"said twice: {again or 'none'}")
@@ -491,6 +494,52 @@ def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen
     reach_words = find_sound(audio, dsp.from_int16(session_voice.clip("Reach up high."))[: int(0.5 * RATE)], 0.6)
     assert len(reach_words) == 1 and fold_heard[0] - reach_words[0] < 10, (reach_words, fold_heard)
     print("\ncommand end to its effect: " + ", ".join(f"{w} {d:.2f}s" for w, d in effects.items()))
+
+
+def test_more_time_and_how_long_by_voice(pulse, natural, session_voice, listen_cache, sessions, tmp_path):
+    """"more time" in the first hold: the next step's first words are heard exactly 15 s later than
+    planned; "how long" in the next hold: an answer is spoken at once, and is never taken for a command."""
+    from voiceguide.listen.controller import acknowledgement
+
+    routine = LIVE / "listen.yaml"
+    plan = plan_of(pulse, routine, listen_cache)
+    room = Room(pulse, tmp_path, natural)
+    s = Listening(room, routine, listen_cache)
+    sessions.append(s)
+    bell = 1.9
+
+    def say_at(phrase: str, step_seen: float, step_start: float, position: float) -> tuple[float, float]:
+        """Said to end at `position`: when it ends on the wall clock and on the recording's (seconds)."""
+        length = natural.clip(phrase).size / RATE
+        time.sleep(max(0.0, step_seen + (position - step_start) - length - time.monotonic()))
+        at, _ = room.say(phrase)
+        return at + length, s.recording.now() / RATE + length
+
+    settle = hold_of(plan, "Settle")
+    say_at("more time", s.wait_line("Settle"), 0.0, settle["start"] + bell + 2.0)
+    reach_start = next(c["start"] for c in plan["chapters"] if c["title"] == "Reach")
+    reach = hold_of(plan, "Reach")
+    seen = s.wait_line("Reach", timeout=60)
+    asked, asked_at = say_at("how long", seen, reach_start + 15.0, reach["start"] + 15.0 + bell + 2.0)
+    time.sleep(max(0.0, asked + 6.0 - time.monotonic()))
+    s.proc.terminate()
+    audio = s.finish(timeout=20)
+    from voiceguide.audiofile import decode
+
+    strikes = find_sound(audio, decode(ROOT / "sounds" / "bell.wav")[: int(0.3 * RATE)], 0.8)
+    bells = [t for i, t in enumerate(strikes) if i == 0 or t - strikes[i - 1] > bell]  # a bell's first strike
+    np.save(tmp_path / "recording.npy", audio)
+    assert len(bells) >= 2, strikes
+    held = bells[1] - bells[0]  # the first hold's opening bell to its closing bell, as heard
+    assert abs(held - (settle["end"] - settle["start"] + 15.0)) < 0.05, (held, settle, strikes, s.output())
+    acks = find_sound(audio, acknowledgement(), 0.9)
+    assert acks and bells[0] < acks[0] < bells[1], (acks, bells)  # "more time", obeyed in the hold
+    assert len([t for t in acks if t > bells[1]]) <= 1, acks  # the spoken answer was never obeyed as a command
+    assert "seconds left" in s.output(), s.output()  # the answer, also in the plain view's lines
+    answer = loud_at(audio, asked_at + 0.1, asked_at + 2.5)  # in the hold's silence: the answer (and its ack)
+    assert answer, "nothing heard after how long"
+    print(f"\nmore time: the hold lasted {held:.3f} s (planned {settle['end'] - settle['start']:.3f} + 15); "
+          f"how long: heard {answer[0] - asked_at:.2f} s after the words")
 
 
 def test_the_session_never_obeys_its_own_voice(pulse, natural, listen_cache, sessions, tmp_path):
