@@ -124,10 +124,10 @@ def routine_text(request: Request, placed: tuple[Placed, ...], arrival: int = 2,
     lines = head + [_dump(top, flow=False).rstrip("\n"), "steps:"]
     for number, p in enumerate(placed, 1):
         m = p.move
-        unit = "breaths" if m.hold.unit == "breaths" else "s"
+        unit = ("breath" if p.amount == 1 else "breaths") if m.hold.unit == "breaths" else "s"
         lines.append(
             f"  # {number}. {m.id}: {m.kind}, {m.position}, {'/'.join(m.equipment)}; "
-            f"{p.amount:g}{' ' if unit == 'breaths' else ''}{unit} of {m.hold.low:g}-{m.hold.high:g}; seeds {', '.join(m.seeds)}"
+            f"{p.amount:g}{' ' if unit != 's' else ''}{unit} of {m.hold.low:g}-{m.hold.high:g}; seeds {', '.join(m.seeds)}"
         )
         block = _dump([m.step_with(p.amount)]).rstrip("\n")
         lines.extend("  " + line if line else line for line in block.splitlines())
