@@ -63,9 +63,9 @@ SEED_HOLDS = {
 }
 
 # Breathing moves hold no number a seed gives: 001 asks for "deep, slow diaphragmatic breathing" without a
-# count, and 004 counts five to six breaths only for holding a stretch. Their range is ours: from two
-# breaths (settling into a five-minute session) up to 004's six (an hour has time for them).
-BREATHING_HOLD = ("breaths", 2, 6)
+# count, and 004 counts five to six breaths only for holding a stretch. Their range is ours: from one
+# breath (settling into a five-minute session) up to 004's six (an hour has time for them).
+BREATHING_HOLD = ("breaths", 1, 6)
 
 # A topic is present when every one of its patterns occurs in the move's safety notes.
 TOPICS = {

@@ -162,6 +162,26 @@ def test_placeholders_duration_breaths_next():
     ]
 
 
+@pytest.mark.parametrize(
+    "say, spoken",
+    [
+        ("Take {breaths} slow breaths.", "Take one slow breath."),
+        ("Stay for {breaths} breaths, and let go.", "Stay for one breath, and let go."),
+        ("Take {breaths} deep, slow breaths. As you breathe out, soften.", "Take one deep, slow breath. As you breathe out, soften."),
+        ("Follow {breaths} breaths.", "Follow one breath."),
+        ("Breaths: {breaths}. Count the breaths.", "Breaths: one. Count the breaths."),
+    ],
+)
+def test_one_breath_is_said_in_the_singular(say, spoken):
+    t = plan_text(f"""
+        title: T
+        steps:
+          - say: "{say}"
+            breaths: 1
+    """)
+    assert [e.text for e in speech(t) if e.role == "narration"] == [spoken]
+
+
 def test_next_skips_the_other_side_of_the_same_step():
     t = plan_text("""
         title: T

@@ -41,6 +41,7 @@ from .text import (
     normalise_space,
     phrase,
     short_title,
+    singular_breaths,
 )
 
 INTRO_CHAPTER = "Introduction"
@@ -87,10 +88,13 @@ class _Planner:
         """Narration with placeholders filled: spoken strings and pause lengths, in order."""
         out: list[str | float] = []
         buf = ""
+        one_breath = False  # the last part was a count of one breath: the noun after it is singular
         for part in narr.parts:
             if isinstance(part, Literal):
-                buf += part.text
+                buf += singular_breaths(part.text) if one_breath else part.text
+                one_breath = False
             elif isinstance(part, Placeholder):
+                one_breath = part.name == "breaths" and values.get("breaths") == "one"
                 if part.name in values:
                     buf += values[part.name]
                 else:

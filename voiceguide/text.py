@@ -193,6 +193,16 @@ def count_words(n: int, language: str = "en") -> str:
     return number_words(n) if language.lower().startswith("en") else str(n)
 
 
+# "{breaths} breaths", "{breaths} deep, slow breaths": the noun a few words after the count
+_BREATHS_AFTER = re.compile(r"^(\s+(?:[^\s.!?;:]+\s+){0,3}?)breaths\b")
+
+
+def singular_breaths(text: str) -> str:
+    """The text after an English count of one breath: its first "breaths" within a few words (the
+    count's noun) made singular, so that "{breaths} slow breaths" says "one slow breath"."""
+    return _BREATHS_AFTER.sub(r"\1breath", text, count=1)
+
+
 # ---------------------------------------------------------------- narration templates
 
 @dataclass(frozen=True)

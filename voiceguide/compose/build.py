@@ -14,16 +14,16 @@ from pathlib import Path
 from typing import Callable
 
 from ..movelib import Move, load_moves
-from ..plan import INTRO_CHAPTER, EstimatedLengths, Timeline, plan
+from ..plan import INTRO_CHAPTER, Timeline, plan
 from ..script import Routine, parse_routine
-from ..settings import DEFAULT_GAP, Overrides, Settings, resolve
+from ..settings import Overrides, Settings, resolve
 from ..text import format_clock
 from .fit import Span, fit, reach
 from .order import arrange, position_changes
 from .request import FOCUS_SHARE, TOLERANCE, ComposeError, Request
 from .select import ARRIVAL, MARGIN, Estimate, Selection, choose, closings, eligible, focus_share, hold_ranges
 from .select import main_pool, openings
-from .write import OUTRO, Placed, focus_words, intro, routine_text
+from .write import Placed, focus_words, routine_text
 
 Measure = Callable[[Routine], Timeline]
 ATTEMPTS = 6  # selections tried for the fewest changes of position
@@ -175,13 +175,11 @@ def compose(
     """The routine for the request, the same for the same seed and `avoid`; ComposeError when it cannot be."""
     pool = eligible(request, moves if moves is not None else load_moves())
     _check_focus(request, pool)
-    voice = EstimatedLengths(settings)
-    frame = voice.speech(intro(request).replace(f"[pause {ARRIVAL[0]}s]", "")) + voice.speech(OUTRO) + settings.gap(DEFAULT_GAP)
     rng = random.Random(request.seed)
     scale = 1.0
     reached = (0.0, 0.0)
     for _ in range(3):
-        estimate = Estimate(request, pool, settings, frame, scale)
+        estimate = Estimate(request, pool, settings, scale)
         session = _sequence(request, pool, estimate, rng, avoid)
         composed, reached, measured = _land(request, session, estimate, measure, path)
         if composed is not None:

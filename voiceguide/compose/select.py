@@ -22,11 +22,13 @@ from ..plan import EstimatedLengths, plan
 from ..script import parse_routine
 from ..settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, Settings
 from .request import FOCUS_SHARE, TOLERANCE, ComposeError, Request, minutes_text
+from .write import OUTRO, intro
 
 MARGIN = 0.015  # of the target, kept free on each side of the chosen set's range for the correction
 KIND_ORDER = ("rolling", "trigger-point", "activation", "stretch")
 ARRIVAL = (2, 15)  # seconds of quiet after the intro, to arrive; it takes up what whole breaths cannot
 SETTLE_MINUTES = 12  # the opening and the closing breaths take one breath more for every this many minutes
+SETTLE_BREATHS = 2  # the most breaths they take below SETTLE_MINUTES (one to two); the fewest of a main breathing move
 
 
 @dataclass(frozen=True)
@@ -72,18 +74,25 @@ def serves(move: Move, request: Request) -> bool:
 
 
 def settling(request: Request, move: Move) -> tuple[float, float]:
-    """The breaths an opening or closing breath takes in a session of this length: its fewest in a
-    session of a few minutes, one more for every SETTLE_MINUTES, up to its most. Five minutes asked for
-    one area are spent on that area, not on settling in; an hour has time for six slow breaths."""
-    most = min(move.hold.high, move.hold.low + request.minutes // SETTLE_MINUTES)
+    """The breaths an opening or closing breath takes in a session of this length: one or two below
+    SETTLE_MINUTES, one more for every SETTLE_MINUTES, up to its most. Five minutes asked for one area
+    are spent on that area, not on settling in; an hour has time for six slow breaths."""
+    most = min(move.hold.high, SETTLE_BREATHS + request.minutes // SETTLE_MINUTES)
     return max(move.hold.low, most - 1), most
+
+
+def own_range(move: Move) -> tuple[float, float]:
+    """A move's range of hold amounts in the middle of a session: its file's, but a breathing move
+    (with a breathing focus) takes at least SETTLE_BREATHS, a single breath being only for settling."""
+    low = max(move.hold.low, SETTLE_BREATHS) if move.kind == "breathing" else move.hold.low
+    return low, move.hold.high
 
 
 def hold_ranges(request: Request, session: tuple[Move, ...]) -> tuple[tuple[float, float], ...]:
     """Each move's range of hold amounts in the session in order: the opening and closing breaths (its
-    first and last moves) as `settling` scales them, every other move its own range."""
+    first and last moves) as `settling` scales them, every other move its `own_range`."""
     last = len(session) - 1
-    return tuple(settling(request, m) if i in (0, last) else (m.hold.low, m.hold.high) for i, m in enumerate(session))
+    return tuple(settling(request, m) if i in (0, last) else own_range(m) for i, m in enumerate(session))
 
 
 def focus_share(request: Request, timed: Iterable[tuple[Move, float]]) -> float:
@@ -118,12 +127,19 @@ def main_pool(request: Request, pool: tuple[Move, ...]) -> tuple[Move, ...]:
     return tuple(m for m in pool if m.kind != "breathing" or (breathing and "main" in m.phases))
 
 
+def framing(request: Request, settings: Settings) -> float:
+    """The estimated seconds of the intro (without its arrival pause), the outro and the gap after them."""
+    voice = EstimatedLengths(settings)
+    spoken = intro(request).replace(f"[pause {ARRIVAL[0]}s]", "")
+    return voice.speech(spoken) + voice.speech(OUTRO) + settings.gap(DEFAULT_GAP)
+
+
 class Estimate:
     """Estimated lengths of candidate sessions of the request's length: the moves' costs, the opening and
     closing breaths (each the mean of its candidates, which `order` picks later by position), the intro,
     outro and safety notes."""
 
-    def __init__(self, request: Request, pool: tuple[Move, ...], settings: Settings, frame: float, speech_scale: float):
+    def __init__(self, request: Request, pool: tuple[Move, ...], settings: Settings, speech_scale: float):
         self.request = request
         self.pool = pool
         self.settings = settings
@@ -131,8 +147,7 @@ class Estimate:
         self.costs: dict[str, Cost] = {}
         self.spoken: dict[str, float] = {}
         self.voice = EstimatedLengths(settings)
-        self.unscaled_frame = frame
-        self.frame = frame * speech_scale
+        self.frame = framing(request, settings) * speech_scale
         self.ritual = tuple(
             (m, replace(self.cost(m), low=low, high=high), len(group))
             for group in (openings(pool), closings(pool))
@@ -141,13 +156,14 @@ class Estimate:
         )
 
     def lengthened(self, request: Request) -> Estimate:
-        """The same estimate for a session of another length (its opening and closing breaths differ)."""
-        return Estimate(request, self.pool, self.settings, self.unscaled_frame, self.scale)
+        """The same estimate for a session of another length (its intro and its opening and closing
+        breaths differ)."""
+        return Estimate(request, self.pool, self.settings, self.scale)
 
     def cost(self, move: Move) -> Cost:
         if move.id not in self.costs:
             c = move_cost(move, self.settings)
-            self.costs[move.id] = Cost(c.fixed * self.scale, c.per_unit, c.low, c.high)
+            self.costs[move.id] = Cost(c.fixed * self.scale, c.per_unit, *own_range(move))
         return self.costs[move.id]
 
     def notes(self, moves: list[Move]) -> float:

@@ -47,16 +47,21 @@ def title(request: Request) -> str:
     return f"{focus[0].upper()}{focus[1:]}, {request.minutes:g} minutes ({tools})"
 
 
+BRIEF_MINUTES = 10  # below this, the intro leaves out its advice on moving: the time goes to the moves
+ADVICE = "Move slowly, stay on the side of pressure that feels good, and keep breathing."
+
+
 def intro(request: Request, arrival: int = 2) -> str:
-    """Ours: how long and for what, what to have at hand, and a quiet moment of `arrival` seconds."""
+    """Ours: how long and for what, what to have at hand, a quiet moment of `arrival` seconds, and (from
+    BRIEF_MINUTES on) a word on moving; the moves' safety notes are spoken whatever the length."""
     whole = round(request.minutes)
     length = f"{number_words(whole).capitalize()} minutes" if whole == request.minutes else f"About {number_words(whole)} minutes"
     tools = [TOOLS[t] for t in request.equipment]
     kit = f"Have {_listing(tools)} within reach." if tools else "All you need is a little floor space."
+    advice = f" {ADVICE}" if request.minutes >= BRIEF_MINUTES else ""
     return (
         f"{length} for {'your ' if request.named_focus else ''}{focus_words(request)}. {kit} "
-        f"Take a moment to arrive. [pause {arrival}s] "
-        "Move slowly, stay on the side of pressure that feels good, and keep breathing."
+        f"Take a moment to arrive. [pause {arrival}s]{advice}"
     )
 
 
@@ -119,10 +124,10 @@ def routine_text(request: Request, placed: tuple[Placed, ...], arrival: int = 2,
     lines = head + [_dump(top, flow=False).rstrip("\n"), "steps:"]
     for number, p in enumerate(placed, 1):
         m = p.move
-        unit = "breaths" if m.hold.unit == "breaths" else "s"
+        unit = ("breath" if p.amount == 1 else "breaths") if m.hold.unit == "breaths" else "s"
         lines.append(
             f"  # {number}. {m.id}: {m.kind}, {m.position}, {'/'.join(m.equipment)}; "
-            f"{p.amount:g}{' ' if unit == 'breaths' else ''}{unit} of {m.hold.low:g}-{m.hold.high:g}; seeds {', '.join(m.seeds)}"
+            f"{p.amount:g}{' ' if unit != 's' else ''}{unit} of {m.hold.low:g}-{m.hold.high:g}; seeds {', '.join(m.seeds)}"
         )
         block = _dump([m.step_with(p.amount)]).rstrip("\n")
         lines.extend("  " + line if line else line for line in block.splitlines())
