@@ -312,6 +312,14 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
         started = time.monotonic() if started is None else started
         ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
         say_voice_note(ahead.voice)
+        listener = None
+        if listen:
+            from ..listen.controller import Listener
+            from ..listen.vad import DEFAULT_SENSITIVITY
+
+            sensitivity = DEFAULT_SENSITIVITY if ov.listen_sensitivity is None else ov.listen_sensitivity
+            listener = Listener(sensitivity, backend)
+            listener.load(ahead.settings.language)  # while the first words are synthesised
         phone = _open_remote(script, *remote) if remote else None  # once the routine is known to be good
         console = _console()
         if not console.is_terminal:
@@ -321,13 +329,7 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
                                  "(or press any key to begin now; q to quit)."):
                 return
             started = time.monotonic()
-        controllers: list = [phone] if phone else []
-        if listen:
-            from ..listen.controller import Listener
-            from ..listen.vad import DEFAULT_SENSITIVITY
-
-            sensitivity = DEFAULT_SENSITIVITY if ov.listen_sensitivity is None else ov.listen_sensitivity
-            controllers.append(Listener(sensitivity, backend))
+        controllers: list = [c for c in (phone, listener) if c is not None]
         play_session(ahead, MiniaudioOutput(backend=backend), console, start_at, started=started,
                      controllers=controllers)
     finally:

