@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""`play --listen`, measured side by side in one run: what listening costs in memory, and how soon a
+command is known after the word ends.
+
+1. Memory: `voiceguide play tests/live/listen.yaml` (natural voice, warm clip cache, holds scaled to
+   a third) played to its end on a private PulseAudio server, with and without `--listen` (the
+   microphone is a second null sink's monitor, hearing nothing). Peak RSS of each process, medians
+   of --repeats, interleaved. Target: with - without <= 400 MB.
+2. Time to a command: every English phrase said alone by the natural voice (Piper) at 120 wpm, fed
+   to the real `Recognizer` in 30 ms blocks at the microphone's own pace (one block every 30 ms of
+   wall clock, as the capture thread delivers them), from the block in which the word ends to the
+   command coming back. Targets (with the device's 40 ms and the acknowledgement's 0.16 s before a
+   jump on top): median <= 1.0 s, worst <= 1.5 s from the end of the word to its effect.
+
+    python3 benchmarks/bench_listen.py [--repeats 3] [--json benchmarks/listen-results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path[:0] = [str(REPO), str(HERE), str(REPO / "tests")]
+
+import bench  # noqa: E402  (child processes and their peak memory)
+from livetools import Pulse  # noqa: E402
+
+ROUTINE = REPO / "tests" / "live" / "listen.yaml"
+BLOCK = 960  # bytes: the microphone's 30 ms blocks at 16 kHz
+
+
+def memory_rows(repeats: int, tmp: Path, log) -> dict:
+    (tmp / "pulse").mkdir()
+    pulse = Pulse(tmp / "pulse")
+    try:
+        cache = tmp / "cache"
+        sink, mic = pulse.new_sink(), pulse.new_sink()
+        env = dict(bench.child_env(cache), **{k: v for k, v in pulse.env.items() if k not in ("PYTHONPATH",)},
+                   PULSE_SINK=sink, PULSE_SOURCE=f"{mic}.monitor")
+        argv = [sys.executable, "-m", "voiceguide", "play", str(ROUTINE), "--engine", "piper", "--hold-scale", "0.3"]
+        bench.run_child(argv, env, "warm-up")  # the clips reach the cache, and the listen model is joined once
+        bench.run_child(argv + ["--listen"], env, "warm-up --listen")
+        plain, listening = [], []
+        for i in range(repeats):
+            plain.append(bench.run_child(argv, env, "play")["rss_mb"])
+            listening.append(bench.run_child(argv + ["--listen"], env, "play --listen")["rss_mb"])
+            log(f"memory run {i + 1}: play {plain[-1]:.0f} MB, play --listen {listening[-1]:.0f} MB")
+    finally:
+        pulse.close()
+    return {"play_mb": statistics.median(plain), "listen_mb": statistics.median(listening),
+            "extra_mb": statistics.median(listening) - statistics.median(plain), "runs": [plain, listening]}
+
+
+def command_rows(tmp: Path, log) -> dict:
+    from voiceguide import dsp
+    from voiceguide.listen.model import load_models
+    from voiceguide.listen.recognizer import Recognizer
+    from voiceguide.listen.vad import RATE
+    from voiceguide.listen.words import PHRASES
+    from voiceguide.voice import ClipCache, Voice
+
+    voice = Voice.create("piper", None, "en", 120, ClipCache(tmp / "clips"))
+    recognizer = Recognizer(load_models(tmp / "cache"))
+    rows = []
+    for phrase, command in PHRASES["en"].items():
+        speech = dsp.resample(dsp.from_int16(voice.clip(phrase)), dsp.RATE, RATE)
+        pcm = dsp.to_int16(np.concatenate([np.zeros(RATE // 2, np.float32), speech,
+                                           np.zeros(2 * RATE, np.float32)])).astype("<i2").tobytes()
+        word_end = (RATE // 2 + speech.size) * 2
+        recognizer.reset()
+        ended_at = heard_at = None
+        heard: list = []
+        start = time.perf_counter()
+        for n, i in enumerate(range(0, len(pcm), BLOCK)):
+            time.sleep(max(0.0, start + n * 0.03 - time.perf_counter()))  # the microphone's pace
+            if ended_at is None and i + BLOCK >= word_end:
+                ended_at = time.perf_counter() - (i + BLOCK - word_end) / 2 / RATE
+            found = recognizer.feed(pcm[i : i + BLOCK])
+            if found and heard_at is None:
+                heard_at, heard = time.perf_counter(), found
+        delay = heard_at - ended_at if heard_at is not None else None
+        rows.append({"phrase": phrase, "heard": [h.command for h in heard], "ok": [h.command for h in heard] == [command],
+                     "seconds": delay})
+        log(f"{phrase!r}: {[h.command for h in heard]} after {delay if delay is None else round(delay, 3)} s")
+    delays = [r["seconds"] for r in rows if r["seconds"] is not None]
+    return {"rows": rows, "median": statistics.median(delays), "worst": max(delays),
+            "obeyed": sum(r["ok"] for r in rows), "of": len(rows)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    with tempfile.TemporaryDirectory(prefix="bench-listen-") as folder:
+        tmp = Path(folder)
+        memory = memory_rows(args.repeats, tmp, log)
+        commands = command_rows(tmp, log)
+    extra_ok = memory["extra_mb"] <= 400
+    print("| measure | value | target |\n|---|---|---|")
+    print(f"| peak RSS, play / play --listen | {memory['play_mb']:.0f} / {memory['listen_mb']:.0f} MB | |")
+    print(f"| listening's extra memory | {memory['extra_mb']:.0f} MB | <= 400 MB {'ok' if extra_ok else 'MISSED'} |")
+    print(f"| commands known (of {commands['of']}) | {commands['obeyed']} | all |")
+    for name, target in (("median", 1.0), ("worst", 1.5)):
+        value = commands[name]
+        effect = value + 0.04 + 0.16  # the device's buffer, and the acknowledgement before a jump
+        print(f"| end of word to command, {name} | {value:.2f} s (to the effect of a jump: {effect:.2f} s) | "
+              f"<= {target} s {'ok' if effect <= target else 'MISSED'} |")
+    if args.json:
+        args.json.write_text(json.dumps({"memory": memory, "commands": commands}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
