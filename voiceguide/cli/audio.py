@@ -302,7 +302,7 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
 
     from ..preload import preload_voice
 
-    phone = None
+    phone = listener = None
     try:
         preload_voice(script, ov, ov.engine or "auto").wait(2.0)  # the player is imported while it loads
         from ..ahead import prepare_live
@@ -312,7 +312,6 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
         started = time.monotonic() if started is None else started
         ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
         say_voice_note(ahead.voice)
-        listener = None
         if listen:
             from ..listen.controller import Listener
             from ..listen.vad import DEFAULT_SENSITIVITY
@@ -335,6 +334,8 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
     finally:
         if phone:
             phone.close()
+        if listener:  # closed by the session once started; before that, its models may still be loading
+            listener.close()
 
 
 def _open_remote(script: Path, host: str, port: int):

@@ -31,6 +31,7 @@ from .words import reminder
 # and slower devices.
 GUARD = 0.5
 JUMPS = ("next", "back", "repeat")
+CLOSE_WAIT = 30.0  # seconds at most for a transcription or a model's loading to finish when the session ends
 
 
 def acknowledgement() -> np.ndarray:
@@ -151,7 +152,11 @@ class Listener:
         steer(self.player, command)
 
     def close(self) -> None:
+        """Stop listening, and wait for the models' threads: a process that leaves while CTranslate2
+        or onnxruntime is still working in another thread is aborted by the C++ runtime."""
         self.microphone.close()
         if self._thread is not None:
             self.blocks.put(None)
-            self._thread.join(timeout=2)
+            self._thread.join(timeout=CLOSE_WAIT)
+        if self._loading is not None:
+            self._loading.join(timeout=CLOSE_WAIT)

@@ -49,9 +49,10 @@ class Heard:
 
 
 def threads() -> int:
-    """CTranslate2's threads: both cores of a 2-core machine (a word is decoded in about a tenth of
-    a second, between the player's blocks), at most four."""
-    return max(1, min(4, os.cpu_count() or 1))
+    """CTranslate2's threads: half the cores, at most four. The session synthesises speech ahead on
+    the other half; with two threads on two cores beside it, a word that takes 0.3-0.7 s alone took
+    3-5 s now and then (its threads wait on each other while the voice's hold the cores)."""
+    return max(1, min(4, (os.cpu_count() or 1) // 2))
 
 
 class Transcriber:
