@@ -12,6 +12,8 @@ from voiceguide.plan import plan  # noqa: E402
 from voiceguide.script import parse_routine  # noqa: E402
 from voiceguide.settings import resolve  # noqa: E402
 
+pytest_plugins = ("listentools",)  # the listening tests' fixtures (voices, the recogniser)
+
 
 def load_text(text: str, folder: Path | None = None):
     path = (folder or ROOT / "scripts") / "test-routine.yaml"
