@@ -11,8 +11,12 @@ command is known after the word ends.
    wall clock, as the capture thread delivers them), from the block in which the word ends to the
    command coming back. Targets (with the device's 40 ms and the acknowledgement's 0.16 s before a
    jump on top): median <= 1.0 s, worst <= 1.5 s from the end of the word to its effect.
+3. A whole shipped routine (--loopback, the default routine unless named) played with `--listen` and
+   the speakers looped back into the microphone (PulseAudio's module-loopback): every word the
+   session says reaches the recogniser as a person's would, were it not for the gate. Target: no
+   command obeyed (the session prints each step once, then "end", and lasts as planned).
 
-    python3 benchmarks/bench_listen.py [--repeats 3] [--json benchmarks/listen-results.json]
+    python3 benchmarks/bench_listen.py [--repeats 3] [--loopback ROUTINE|none] [--json benchmarks/listen-results.json]
 """
 
 from __future__ import annotations
@@ -60,6 +64,34 @@ def memory_rows(repeats: int, tmp: Path, log) -> dict:
             "extra_mb": statistics.median(listening) - statistics.median(plain), "runs": [plain, listening]}
 
 
+def loopback_row(routine: Path, tmp: Path, log) -> dict:
+    import subprocess
+
+    (tmp / "pulse-loop").mkdir()
+    pulse = Pulse(tmp / "pulse-loop")
+    try:
+        cache = tmp / "cache"
+        sink, mic = pulse.new_sink(), pulse.new_sink()
+        pulse.pactl("load-module", "module-loopback", f"source={sink}.monitor", f"sink={mic}")
+        env = dict(bench.child_env(cache), **{k: v for k, v in pulse.env.items() if k not in ("PYTHONPATH",)},
+                   PULSE_SINK=sink, PULSE_SOURCE=f"{mic}.monitor")
+        planned = json.loads(bench.run_child([sys.executable, "-m", "voiceguide", "plan", str(routine), "--json",
+                                              "--engine", "piper"], env, "plan")["stdout"])
+        started = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(routine), "--listen", "--engine", "piper"],
+                              env=env, cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        wall = time.perf_counter() - started
+    finally:
+        pulse.close()
+    lines = [line for line in proc.stdout.splitlines() if line.strip() and not line.startswith("first sound")]
+    untouched = (proc.returncode == 0 and len(lines) == len(planned["chapters"]) + 1 and lines[-1].endswith("end")
+                 and "--listen" not in proc.stderr)
+    log(f"loopback {routine.name}: exit {proc.returncode}, {len(lines)} lines for {len(planned['chapters'])} steps, "
+        f"{wall:.1f} s for {planned['duration']:.1f} s planned")
+    return {"routine": routine.name, "planned": planned["duration"], "wall": wall, "untouched": untouched,
+            "lines": lines, "stderr": proc.stderr[-500:]}
+
+
 def command_rows(tmp: Path, log) -> dict:
     from voiceguide import dsp
     from voiceguide.listen.model import load_models
@@ -100,12 +132,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--loopback", default=str(REPO / "scripts" / "glute-release.yaml"),
+                        help="a routine to play to its end with the speakers looped into the microphone, or none")
     args = parser.parse_args()
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     with tempfile.TemporaryDirectory(prefix="bench-listen-") as folder:
         tmp = Path(folder)
         memory = memory_rows(args.repeats, tmp, log)
         commands = command_rows(tmp, log)
+        loop = loopback_row(Path(args.loopback), tmp, log) if args.loopback != "none" else None
     extra_ok = memory["extra_mb"] <= 400
     print("| measure | value | target |\n|---|---|---|")
     print(f"| peak RSS, play / play --listen | {memory['play_mb']:.0f} / {memory['listen_mb']:.0f} MB | |")
@@ -116,8 +151,11 @@ def main() -> None:
         effect = value + 0.04 + 0.16  # the device's buffer, and the acknowledgement before a jump
         print(f"| end of word to command, {name} | {value:.2f} s (to the effect of a jump: {effect:.2f} s) | "
               f"<= {target} s {'ok' if effect <= target else 'MISSED'} |")
+    if loop is not None:
+        print(f"| {loop['routine']} looped back into the microphone ({loop['planned'] / 60:.1f} min) | "
+              f"{'untouched' if loop['untouched'] else 'STEERED'} in {loop['wall']:.1f} s | no command obeyed |")
     if args.json:
-        args.json.write_text(json.dumps({"memory": memory, "commands": commands}, indent=1))
+        args.json.write_text(json.dumps({"memory": memory, "commands": commands, "loopback": loop}, indent=1))
 
 
 if __name__ == "__main__":
