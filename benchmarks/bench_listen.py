@@ -22,12 +22,14 @@ command is known after the word ends.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -42,14 +44,24 @@ ROUTINE = REPO / "tests" / "live" / "listen.yaml"
 BLOCK = 960  # bytes: the microphone's 30 ms blocks at 16 kHz
 
 
-def memory_rows(repeats: int, tmp: Path, log) -> dict:
-    (tmp / "pulse").mkdir()
-    pulse = Pulse(tmp / "pulse")
+@contextlib.contextmanager
+def room(folder: Path, cache: Path, *, loopback: bool = False) -> Iterator[dict]:
+    """A private PulseAudio server with a speaker sink and a microphone (a second sink's monitor),
+    the speakers looped into the microphone if asked; yields the environment a child plays in."""
+    folder.mkdir()
+    pulse = Pulse(folder)
     try:
-        cache = tmp / "cache"
         sink, mic = pulse.new_sink(), pulse.new_sink()
-        env = dict(bench.child_env(cache), **{k: v for k, v in pulse.env.items() if k not in ("PYTHONPATH",)},
+        if loopback:
+            pulse.pactl("load-module", "module-loopback", f"source={sink}.monitor", f"sink={mic}")
+        yield dict(bench.child_env(cache), **{k: v for k, v in pulse.env.items() if k != "PYTHONPATH"},
                    PULSE_SINK=sink, PULSE_SOURCE=f"{mic}.monitor")
+    finally:
+        pulse.close()
+
+
+def memory_rows(repeats: int, tmp: Path, log) -> dict:
+    with room(tmp / "pulse", tmp / "cache") as env:
         argv = [sys.executable, "-m", "voiceguide", "play", str(ROUTINE), "--engine", "piper", "--hold-scale", "0.3"]
         bench.run_child(argv, env, "warm-up")  # the clips reach the cache, and the listen model is joined once
         bench.run_child(argv + ["--listen"], env, "warm-up --listen")
@@ -58,8 +70,6 @@ def memory_rows(repeats: int, tmp: Path, log) -> dict:
             plain.append(bench.run_child(argv, env, "play")["rss_mb"])
             listening.append(bench.run_child(argv + ["--listen"], env, "play --listen")["rss_mb"])
             log(f"memory run {i + 1}: play {plain[-1]:.0f} MB, play --listen {listening[-1]:.0f} MB")
-    finally:
-        pulse.close()
     return {"play_mb": statistics.median(plain), "listen_mb": statistics.median(listening),
             "extra_mb": statistics.median(listening) - statistics.median(plain), "runs": [plain, listening]}
 
@@ -67,22 +77,13 @@ def memory_rows(repeats: int, tmp: Path, log) -> dict:
 def loopback_row(routine: Path, tmp: Path, log) -> dict:
     import subprocess
 
-    (tmp / "pulse-loop").mkdir()
-    pulse = Pulse(tmp / "pulse-loop")
-    try:
-        cache = tmp / "cache"
-        sink, mic = pulse.new_sink(), pulse.new_sink()
-        pulse.pactl("load-module", "module-loopback", f"source={sink}.monitor", f"sink={mic}")
-        env = dict(bench.child_env(cache), **{k: v for k, v in pulse.env.items() if k not in ("PYTHONPATH",)},
-                   PULSE_SINK=sink, PULSE_SOURCE=f"{mic}.monitor")
+    with room(tmp / "pulse-loop", tmp / "cache", loopback=True) as env:
         planned = json.loads(bench.run_child([sys.executable, "-m", "voiceguide", "plan", str(routine), "--json",
                                               "--engine", "piper"], env, "plan")["stdout"])
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(routine), "--listen", "--engine", "piper"],
                               env=env, cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         wall = time.perf_counter() - started
-    finally:
-        pulse.close()
     lines = [line for line in proc.stdout.splitlines() if line.strip() and not line.startswith("first sound")]
     untouched = (proc.returncode == 0 and len(lines) == len(planned["chapters"]) + 1 and lines[-1].endswith("end")
                  and "--listen" not in proc.stderr)

@@ -73,13 +73,20 @@ def test_recognizer_forgets_what_it_heard_before_the_session_spoke(recognizer, n
     assert [h.command for h in feed(recognizer, pcm)] == ["stop"]  # the same audio, all quiet
 
 
+def mirror_of_the_models(folder):
+    """A folder of links to the installed model files (VOICEGUIDE_LISTEN_MODELS), to damage one of."""
+    from voiceguide.listen import model
+
+    folder.mkdir()
+    for package, name in [(p, n) for p, n, _ in model.PARTS] + [(model.PARTS[0][0], n) for n, _ in model.BESIDE]:
+        (folder / name).symlink_to(model.package_file(package, name))
+    return folder
+
+
 def test_a_damaged_model_is_refused_with_one_line_naming_it(tmp_path, monkeypatch):
     from voiceguide.listen import model
 
-    mirror = tmp_path / "mirror"
-    mirror.mkdir()
-    for package, name in [(p, n) for p, n, _ in model.PARTS] + [(model.PARTS[0][0], n) for n, _ in model.BESIDE]:
-        (mirror / name).symlink_to(model.package_file(package, name))
+    mirror = mirror_of_the_models(tmp_path / "mirror")
     (mirror / "model.bin.part1").unlink()
     (mirror / "model.bin.part1").write_bytes(model.package_file(*model.PARTS[0][:2]).read_bytes()[: 1 << 20])
     monkeypatch.setenv("VOICEGUIDE_LISTEN_MODELS", str(mirror))
@@ -119,13 +126,9 @@ def listener_saying(lines: list[str], **kwargs):
 
 
 def test_a_damaged_model_is_one_line_and_the_keys_still_steer(tmp_path, monkeypatch):
-    from voiceguide.listen import model
     from voiceguide.steer import steer
 
-    mirror = tmp_path / "mirror"
-    mirror.mkdir()
-    for package, name in [(p, n) for p, n, _ in model.PARTS] + [(model.PARTS[0][0], n) for n, _ in model.BESIDE]:
-        (mirror / name).symlink_to(model.package_file(package, name))
+    mirror = mirror_of_the_models(tmp_path / "mirror")
     (mirror / "config.json").unlink()
     (mirror / "config.json").write_text("{}")
     monkeypatch.setenv("VOICEGUIDE_LISTEN_MODELS", str(mirror))

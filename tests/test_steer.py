@@ -41,6 +41,14 @@ def play_for(player: Player, seconds: float) -> np.ndarray:
     return np.concatenate([np.frombuffer(player.pull(BLOCK), "<i2") for _ in range(int(seconds * 100))])
 
 
+def play_until_waiting(player: Player) -> None:
+    """Pull blocks until the player waits for a key (30 s of session at most)."""
+    for _ in range(3000):
+        player.pull(BLOCK)
+        if player.waiting:
+            return
+
+
 def chapter_starts(player: Player) -> list[float]:
     return [c.start for c in player.timeline.chapters]
 
@@ -95,10 +103,7 @@ def test_stop_ends_the_session(clips):
 
 def test_a_wait_ends_on_anything_but_pause(clips):
     p = player_for("wait.yaml", clips, interactive_waits=True)
-    for _ in range(3000):
-        p.pull(BLOCK)
-        if p.waiting:
-            break
+    play_until_waiting(p)
     assert p.waiting
     at = p.position
     steer(p, "pause")
@@ -228,10 +233,7 @@ def test_how_long_is_spoken_at_once_over_the_session(clips):
 
 def test_how_long_outside_a_hold_is_the_session_and_neither_ends_a_wait(clips):
     p = player_for("wait.yaml", clips, interactive_waits=True)
-    for _ in range(3000):
-        p.pull(BLOCK)
-        if p.waiting:
-            break
+    play_until_waiting(p)
     steer(p, "remaining")
     steer(p, "extend")
     assert p.waiting and p.overlaying
