@@ -14,9 +14,14 @@ by side in one run. Read the ratios and differences: the machine may be shared.
    play` with the natural voice and an empty clip cache (left playing 2 s after its first sound, so
    that its first clips reach the cache), the same warm, and espeak-ng cold.
    Interleaved, medians of --repeats. Target: natural cold - bare <= 1.0 s.
+3. Memory of a cold render: peak RSS (os.wait4: the largest of the render and its children) of
+   `voiceguide render` with an empty clip cache, natural voice and espeak-ng, on bench.py's routines
+   of --memory-minutes (60 and 120 by default). Targets: natural cold <= 300 MB at the shorter
+   length, and the longer no more than 5% above it (memory must not grow with the session).
 
-    python3 benchmarks/bench_voice.py                 # 30-minute render, 5 live starts each (~5 min)
+    python3 benchmarks/bench_voice.py                 # 30-minute render, 5 live starts each, memory (~12 min)
     python3 benchmarks/bench_voice.py --minutes 10 --repeats 3 --json benchmarks/voice-results.json
+    python3 benchmarks/bench_voice.py --only memory   # the memory rows alone (~6 min)
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ import bench  # noqa: E402  (the generated routine, the floor, child processes)
 from livetools import BARE_PROGRAM, RATE, Pulse, time_to_first_sound  # noqa: E402
 
 LIVE_ROUTINE = REPO / "scripts" / "two-minute-reset.yaml"
+MEMORY_TARGET_MB = 300.0  # natural voice, cold, at the shorter --memory-minutes
+MEMORY_GROWTH = 1.05  # the longer render's peak over the shorter's: flat, within noise
+PARTS = ("render", "starts", "memory")
 
 
 def render(routine: Path, out_dir: Path, cache: Path, engine: str | None) -> dict:
@@ -75,6 +83,32 @@ def render_rows(minutes: float, repeats: int, tmp: Path, log) -> dict:
     return {"session_seconds": seconds, "rows": rows}
 
 
+def memory_rows(lengths: list[float], tmp: Path, log) -> dict:
+    """Peak RSS of cold renders (an empty clip cache each) at each length, natural voice and espeak-ng."""
+    rows = {}
+    for minutes in lengths:
+        routine = Path(bench.make_routine(minutes, tmp)["path"])
+        for name, engine in (("natural cold", None), ("espeak-ng cold", "espeak")):
+            cache = tmp / f"mem-cache-{minutes:g}-{engine or 'default'}"
+            r = render(routine, tmp / "out-mem", cache, engine)
+            shutil.rmtree(cache)
+            rows[f"{name}, {minutes:g} min"] = {"minutes": minutes, "engine": engine or "default",
+                                                "seconds": r["wall"], "peak_rss_mb": r["rss_mb"]}
+            log(f"memory: {name} {minutes:g} min: {r['rss_mb']:.0f} MB peak, {r['wall']:.1f} s")
+    return {"rows": rows}
+
+
+def memory_checks(rows: dict, lengths: list[float]) -> list[tuple[str, bool, str]]:
+    """The memory targets beside what was measured: (target, met, measured)."""
+    short, long = (rows[f"natural cold, {m:g} min"]["peak_rss_mb"] for m in lengths)
+    return [
+        (f"natural cold {lengths[0]:g} min peak RSS <= {MEMORY_TARGET_MB:.0f} MB", short <= MEMORY_TARGET_MB,
+         f"{short:.0f} MB"),
+        (f"natural cold {lengths[1]:g} min peak RSS <= {lengths[0]:g} min + {MEMORY_GROWTH - 1:.0%}",
+         long <= short * MEMORY_GROWTH, f"{long:.0f} MB ({long / short:.3f}x)"),
+    ]
+
+
 def start_rows(repeats: int, tmp: Path, log) -> dict:
     server = Pulse(tmp / "pulse")
     env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -105,6 +139,9 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=30.0, help="length of the rendered session (default 30)")
     ap.add_argument("--repeats", type=int, default=3, help="renders of each kind (default 3)")
     ap.add_argument("--starts", type=int, default=5, help="live starts of each kind (default 5)")
+    ap.add_argument("--memory-minutes", type=float, nargs=2, default=[60.0, 120.0], metavar=("A", "B"),
+                    help="lengths of the cold renders whose peak memory is measured (default 60 120)")
+    ap.add_argument("--only", choices=PARTS, nargs="+", default=list(PARTS), help="run only these parts")
     ap.add_argument("--json", type=Path, default=None, help="write the results to this JSON file")
     args = ap.parse_args()
     log = lambda msg: print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)  # noqa: E731
@@ -115,29 +152,48 @@ def main() -> None:
     os.environ["VOICEGUIDE_VOICES_DIR"] = str(tmp / "no-user-voices")
     results = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                            "loadavg_start": list(os.getloadavg())},
-               "settings": {"minutes": args.minutes, "repeats": args.repeats, "starts": args.starts}}
+               "settings": {"minutes": args.minutes, "repeats": args.repeats, "starts": args.starts,
+                            "memory_minutes": args.memory_minutes, "parts": args.only}}
     try:
-        log(f"renders of a {args.minutes:g}-minute session ...")
-        results["render"] = render_rows(args.minutes, args.repeats, tmp, log)
-        log("live starts ...")
-        results["start"] = start_rows(args.starts, tmp, log)
+        if "render" in args.only:
+            log(f"renders of a {args.minutes:g}-minute session ...")
+            results["render"] = render_rows(args.minutes, args.repeats, tmp, log)
+        if "starts" in args.only:
+            log("live starts ...")
+            results["start"] = start_rows(args.starts, tmp, log)
+        if "memory" in args.only:
+            log("peak memory of cold renders ...")
+            results["memory"] = memory_rows(args.memory_minutes, tmp, log)
     finally:
         results["machine"]["loadavg_end"] = list(os.getloadavg())
         shutil.rmtree(tmp, ignore_errors=True)
-    r, s = results["render"]["rows"], results["start"]["rows"]
-    print(f"\nrender, {bench.fmt_clock(results['render']['session_seconds'])} session "
-          f"(medians of {args.repeats}, interleaved)")
-    for name, row in r.items():
-        print(f"  {name:<16} {row['seconds']:7.2f} s  {row['x_floor']:5.2f}x floor  peak RSS {row['peak_rss_mb']:.0f} MB")
-    print(f"\nfirst sound after launch, on a null sink (medians of {args.starts}, interleaved)")
-    for name, row in s.items():
-        print(f"  {name:<20} {row['seconds']:5.2f} s  ({row['over_bare']:+.2f} s against the bare program)")
-    checks = [("natural cold render <= 4x floor", r["natural cold"]["x_floor"] <= 4.0),
-              ("natural cold first sound <= bare + 1.0 s", s["natural cold"]["over_bare"] <= 1.0)]
-    results["targets"] = {name: ok for name, ok in checks}
+    checks = []
+    if "render" in results:
+        r = results["render"]["rows"]
+        print(f"\nrender, {bench.fmt_clock(results['render']['session_seconds'])} session "
+              f"(medians of {args.repeats}, interleaved)")
+        for name, row in r.items():
+            print(f"  {name:<16} {row['seconds']:7.2f} s  {row['x_floor']:5.2f}x floor  "
+                  f"peak RSS {row['peak_rss_mb']:.0f} MB")
+        checks.append(("natural cold render <= 4x floor", r["natural cold"]["x_floor"] <= 4.0,
+                       f"{r['natural cold']['x_floor']:.2f}x"))
+    if "start" in results:
+        s = results["start"]["rows"]
+        print(f"\nfirst sound after launch, on a null sink (medians of {args.starts}, interleaved)")
+        for name, row in s.items():
+            print(f"  {name:<20} {row['seconds']:5.2f} s  ({row['over_bare']:+.2f} s against the bare program)")
+        checks.append(("natural cold first sound <= bare + 1.0 s", s["natural cold"]["over_bare"] <= 1.0,
+                       f"{s['natural cold']['over_bare']:+.2f} s"))
+    if "memory" in results:
+        m = results["memory"]["rows"]
+        print("\npeak RSS of a cold render (empty clip cache; the largest of the render and its children)")
+        for name, row in m.items():
+            print(f"  {name:<24} {row['peak_rss_mb']:6.0f} MB  ({row['seconds']:.1f} s)")
+        checks += memory_checks(m, args.memory_minutes)
+    results["targets"] = {name: {"met": ok, "measured": measured} for name, ok, measured in checks}
     print()
-    for name, ok in checks:
-        print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+    for name, ok, measured in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {name:<52} {measured}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
 

@@ -216,6 +216,21 @@ def test_parallel_prepare_matches_one_at_a_time(engine, joe, tmp_path):
         assert a.clip(*t).tobytes() == b.clip(*t).tobytes(), t
 
 
+def test_the_loaded_model_holds_nothing_that_grows_or_a_copy_of_itself(engine, joe):
+    """What made a cold render's memory grow with the session (744 MB at 60 minutes), structurally:
+    onnxruntime's memory pattern (a plan of buffers kept per input shape, and every sentence is a
+    shape of its own) and the model's bytes, kept by a session made from them (63 MB). The peaks
+    themselves are benchmarks/bench_voice.py's memory rows."""
+    import gc
+
+    model = engine.load(joe)
+    assert model.voice.session.get_session_options().enable_mem_pattern is False
+    size = engine.voice_file(joe).path.stat().st_size
+    copies = [type(o).__name__ for o in gc.get_objects() for r in gc.get_referents(o)
+              if isinstance(r, (bytes, bytearray)) and len(r) > size // 2]
+    assert not copies, f"a copy of the model is kept by {copies}"
+
+
 def test_a_clip_spoken_in_sentences_starts_with_its_first_part(engine, joe, tmp_path):
     """The natural voice hands over an utterance's first sentence before the rest exists: those
     samples are exactly the clip's beginning, each sentence is levelled on its own, and the pause

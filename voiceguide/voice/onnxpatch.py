@@ -155,6 +155,13 @@ def _patch_graph(graph: bytes, begin: int, end: int) -> tuple[list, int]:
 
 def deterministic_model(data: bytes) -> tuple[bytes, int]:
     """The ONNX model with its random noise replaced by the fixed noise; (model, nodes patched)."""
+    parts, patched = deterministic_parts(data)
+    return b"".join(parts), patched
+
+
+def deterministic_parts(data: bytes) -> tuple[list, int]:
+    """The patched model as the byte pieces that make it in order, mostly views into `data` (so it can
+    be written out without a copy of the whole model in memory); (pieces, nodes patched)."""
     parts, patched = [], 0
     view = memoryview(data)
     for f, wt, v, a, b in _fields(data):
@@ -163,4 +170,4 @@ def deterministic_model(data: bytes) -> tuple[bytes, int]:
             parts += [_enc_varint(7 << 3 | 2), _enc_varint(sum(len(g) for g in graph)), *graph]
         else:
             parts.append(view[a:b])
-    return b"".join(parts), patched
+    return parts, patched

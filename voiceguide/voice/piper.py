@@ -33,7 +33,8 @@ import numpy as np
 
 from .base import GENDERS, VoiceError, VoiceInfo, unknown_voice
 from .filefacts import file_hash
-from .onnxpatch import NOISE_TAG, deterministic_model
+from .onnxpatch import NOISE_TAG, deterministic_parts
+from .onnxsession import open_session, return_freed_memory
 from .piperfiles import (
     VoiceFile, _config_for, _looks_like_path, _read_voice, best_voice, find_voices, piper_available,
 )
@@ -41,7 +42,10 @@ from .piperfiles import (
 INSTALL_HINT = "install with pip install 'voiceguide[neural]'"
 
 ONNX_THREADS = 1  # per sentence; the sentence pool (one thread a core) gives the parallelism
-SENTENCE_MEMORY = 64 << 20  # bytes of synthesised sentences kept per model, most recent first
+# bytes of synthesised sentences kept per model, most recent first. It grew with the session up to its
+# limit (64 MB at first); at 16 MB it still spares 121 of the 146 sentences said again in a generated
+# 120-minute routine (8 MB: 90, 4 MB: 38), one synthesis in five.
+SENTENCE_MEMORY = 16 << 20
 
 # The calibrated natural rate (words per minute at length_scale 1, the CALIBRATION passage) of the
 # voices we ship, by the SHA-256 of the model file (the hash the clip cache's fingerprint takes anyway)
@@ -70,10 +74,9 @@ CALIBRATION = (
 class _Model:
     def __init__(self, vf: VoiceFile):
         from piper import PiperConfig, PiperVoice
-        import onnxruntime
 
         try:
-            with open(vf.path, "rb") as f:  # mapped, not read: the patch below copies it once, not twice
+            with open(vf.path, "rb") as f:  # mapped, not read: the patched model is written from it, never copied whole
                 data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         except OSError as exc:
             raise VoiceError(f"{vf.path}: cannot read this Piper voice ({exc.strerror or exc})") from None
@@ -86,25 +89,20 @@ class _Model:
         except (ValueError, KeyError, TypeError) as exc:
             raise VoiceError(f"{vf.config}: not a Piper voice config ({exc})") from None
         try:
-            patched_data, self.patched = deterministic_model(data)
+            patched_data, self.patched = deterministic_parts(data)
         except (ValueError, IndexError):
             patched_data, self.patched = str(vf.path), 0
         digest: list[str] = []  # hashed beside the session's creation (both leave the interpreter's lock)
         hashing = threading.Thread(target=lambda: digest.append(file_hash(vf.path, data=data)), name="model-hash")
         if len(data) in KNOWN_SIZES:
             hashing.start()
-        opts = onnxruntime.SessionOptions()
-        opts.intra_op_num_threads = ONNX_THREADS
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        opts.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL  # see GRAPH_OPTIMISATION
         try:
-            session = onnxruntime.InferenceSession(patched_data, sess_options=opts, providers=["CPUExecutionProvider"])
+            session = open_session(patched_data, ONNX_THREADS)  # options: see onnxsession and GRAPH_OPTIMISATION
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
             if not self.patched:
                 raise VoiceError(f"{vf.path}: not a Piper voice model ({exc})") from None
             try:
-                session = onnxruntime.InferenceSession(str(vf.path), sess_options=opts, providers=["CPUExecutionProvider"])
+                session = open_session(str(vf.path), ONNX_THREADS)
             except Exception as exc:  # noqa: BLE001
                 raise VoiceError(f"{vf.path}: not a Piper voice model ({exc})") from None
             self.patched = 0
@@ -118,6 +116,7 @@ class _Model:
             hashing.join()
         with contextlib.suppress(BufferError):
             data.close()
+        return_freed_memory()
         self.sha256 = digest[0] if digest else ""
         self.rate = config.sample_rate
         self.natural_wpm = self._natural_wpm(vf)
