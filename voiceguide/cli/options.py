@@ -103,7 +103,7 @@ def routine_paths(args: list[str]) -> list[Path]:
 
 EngineOpt = Annotated[
     Optional[str],
-    typer.Option("--engine", help="Speech engine: auto, espeak, pyttsx3 or piper (neural: pip install 'voiceguide[neural]')."),
+    typer.Option("--engine", help="Speech engine: auto, espeak, pyttsx3, piper or kokoro (neural: pip install 'voiceguide[neural]')."),
 ]
 CuesOpt = Annotated[
     Optional[str],

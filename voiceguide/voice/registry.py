@@ -17,7 +17,7 @@ from .piperfiles import best_voice, find_voices, is_piper_voice, piper_available
 from .espeak import Espeak
 from .pyttsx import Pyttsx3
 
-ENGINES = ("auto", "espeak", "pyttsx3", "piper")
+ENGINES = ("auto", "espeak", "pyttsx3", "piper", "kokoro")
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,10 @@ def get_engine(name: str = "auto") -> Engine:
         from .piper import Piper
 
         return Piper()
+    if name == "kokoro":  # Kokoro-82M: chosen by name only, `auto` does not pick it (yet)
+        from .kokoro import Kokoro
+
+        return Kokoro()
     if name not in ("auto", "system"):
         raise VoiceError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     order = (Espeak, Pyttsx3) if sys.platform.startswith("linux") else (Pyttsx3, Espeak)
