@@ -94,6 +94,8 @@ def test_voice_choice_refusals(engine, wanted, language, says):
 def test_auto_does_not_pick_kokoro_yet(engine):
     assert choose("auto", None, "en").engine.name != "kokoro"
     assert choose(None, "female", "es").engine.name != "kokoro"
+    with pytest.raises(VoiceError, match="af_heart is a Kokoro voice: add --engine kokoro"):
+        choose("auto", "af_heart", "en")
 
 
 def test_version_names_the_model_digest(engine):

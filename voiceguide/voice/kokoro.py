@@ -70,6 +70,7 @@ _MODEL: _Model | None = None
 _MODEL_LOCK = threading.Lock()
 _STYLES: dict[str, np.ndarray] = {}
 _ESPEAK_LOCK = threading.Lock()  # espeak-ng holds process-wide state: one phonemisation at a time
+_PHONEMIZER = None  # piper's EspeakPhonemizer, made on first use
 
 
 def load() -> _Model:
@@ -90,10 +91,13 @@ def style(voice: KokoroVoice) -> np.ndarray:
 
 def phonemize(text: str, voice: KokoroVoice) -> list[list[int]]:
     """The text's sentences as Kokoro token ids (empty sentences left out)."""
-    from piper.phonemize_espeak import EspeakPhonemizer
-
+    global _PHONEMIZER
     with _ESPEAK_LOCK:
-        sentences = EspeakPhonemizer().phonemize(voice.espeak, text)
+        if _PHONEMIZER is None:  # initialises espeak-ng's data once per process
+            from piper.phonemize_espeak import EspeakPhonemizer
+
+            _PHONEMIZER = EspeakPhonemizer()
+        sentences = _PHONEMIZER.phonemize(voice.espeak, text)
     out = [tokens(unicodedata.normalize("NFC", "".join(s)).strip(), voice.language) for s in sentences]
     return [ids for ids in out if ids]
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .base import GENDERS, Engine, VoiceError
 from .catalogue import recommended
+from .kokorofiles import BY_ID as KOKORO_IDS
 from .piperfiles import best_voice, find_voices, is_piper_voice, piper_available
 from .espeak import Espeak
 from .pyttsx import Pyttsx3
@@ -37,6 +38,8 @@ def choose(name: str | None, wanted: str | None, language: str) -> Choice:
     if name != "auto":
         engine = get_engine(name)
         return Choice(engine, engine.resolve_voice(wanted, language))
+    if wanted and wanted.strip().lower() in KOKORO_IDS:  # auto does not pick Kokoro (yet): say how to
+        raise VoiceError(f"{wanted.strip()} is a Kokoro voice: add --engine kokoro")
     if wanted and is_piper_voice(wanted):
         engine = get_engine("piper")
         return Choice(engine, engine.resolve_voice(wanted, language))
