@@ -6,6 +6,7 @@ its espeak-ng); skips elsewhere, except under CI=true where a missing extra is a
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -187,3 +188,33 @@ def test_a_damaged_part_is_refused_with_one_line_and_nothing_written(tmp_path, m
     monkeypatch.setenv("VOICEGUIDE_KOKORO_MODEL_DIR", str(mirror))
     with pytest.raises(KokoroModelError, match="part3.bin"):
         read_model()
+
+
+# ------------------------------------------------------------------ heard as words (when the listen extra is here)
+
+
+@pytest.fixture(scope="module")
+def whisper(tmp_path_factory):
+    """`play --listen`'s recogniser (Whisper base), its model joined into a private folder."""
+    pytest.importorskip("faster_whisper", reason="the [listen] extra is not installed")
+    from faster_whisper import WhisperModel
+
+    from voiceguide.listen.model import load_models
+
+    return WhisperModel(str(load_models(tmp_path_factory.mktemp("whisper")).whisper), device="cpu", compute_type="int8", cpu_threads=1)
+
+
+@pytest.mark.parametrize("voice, language, text", [
+    ("af_heart", "en", "Breathe in slowly through your nose, and let your shoulders soften."),
+    ("ef_dora", "es", "Respira despacio por la nariz y relaja los hombros."),
+])
+def test_whisper_hears_the_words(engine, loaded, whisper, voice, language, text):
+    """Non-silent is not enough: the recogniser of `play --listen` must hear the sentence's words."""
+    from voiceguide import dsp
+
+    raw, rate = engine.synthesize(text, voice, 150)
+    segments, _ = whisper.transcribe(dsp.resample(dsp.from_int16(raw), rate, 16000).astype(np.float32),
+                                     language=language, beam_size=1)
+    words = lambda s: set(re.findall(r"\w+", s.lower()))  # noqa: E731
+    heard = words(" ".join(s.text for s in segments))
+    assert len(words(text) & heard) >= 0.8 * len(words(text)), heard
