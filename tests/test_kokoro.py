@@ -99,6 +99,12 @@ def test_auto_does_not_pick_kokoro_yet(engine):
         choose("auto", "af_heart", "en")
 
 
+def test_voice_completion_offers_them():
+    from voiceguide.cli.options import complete_voice
+
+    assert {"af_heart", "am_michael"} <= set(complete_voice("a")) and "bf_emma" in complete_voice("bf")
+
+
 def test_version_names_the_model_digest(engine):
     assert MODEL_DIGEST[:16] in engine.version()
 

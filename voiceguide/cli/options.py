@@ -19,10 +19,13 @@ def complete_routine(incomplete: str) -> list[tuple[str, str]]:
 
 
 def complete_voice(incomplete: str) -> list[str]:
-    """Shell completion for --voice: installed Piper voices, the catalogue's keys, female and male."""
+    """Shell completion for --voice: installed Piper voices, the catalogue's keys, the shipped Kokoro
+    voices, female and male."""
+    from ..voice.kokorofiles import VOICES
     from ..voice.piperfiles import voice_words
 
-    return [w for w in voice_words() if w.startswith(incomplete)]
+    words = dict.fromkeys([*voice_words(), *(v.id for v in VOICES)])
+    return [w for w in words if w.startswith(incomplete)]
 
 
 PaceOpt = Annotated[
