@@ -101,7 +101,7 @@ def range_position(pace: float) -> float:
 
 GUIDANCE = ("full", "brief", "minimal")
 DELIVERIES = ("calm", "flat")  # calm: each role its own tempo and level (see delivery.py); flat: all like narration
-ENGINES = ("auto", "espeak", "pyttsx3", "piper")
+ENGINES = ("auto", "espeak", "pyttsx3", "piper", "kokoro")
 
 
 @dataclass(frozen=True)

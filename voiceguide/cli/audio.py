@@ -125,31 +125,35 @@ def voices(
     from rich.text import Text
 
     from ..voice import get_engine, voice_samples
-    from ..voice.listing import licence_label, licence_of_key
+    from ..voice.kokorofiles import kokoro_voices
+    from ..voice.listing import voice_licence
     from ..voice.piper import neural_voices
 
     eng = get_engine(engine or "auto")
     found = [v for v in eng.voices() if not language or v.language.lower().startswith(language.lower())]
-    neural = neural_voices(language) if (engine or "auto") == "auto" else []  # beside the system voices
+    neural = (neural_voices(language) + kokoro_voices(language)) if (engine or "auto") == "auto" else []  # beside the system voices
     if not found and not neural:
         raise VoiceguideError(f"no {eng.name} voices for language {language!r}")
     if sample:
-        for name, voices_of in ((eng.name, found), ("piper", neural)):
+        groups = [(eng.name, found)] + [(name, [v for v in neural if v.engine == name]) for name in ("piper", "kokoro")]
+        for name, voices_of in groups:
             if voices_of:
                 for v, path in voice_samples(eng if name == eng.name else get_engine(name), voices_of, sample, out_dir,
                                              rate or 150.0):
                     _console().print(f"{v.id:<24} {_display(path)}", markup=False)
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("voice", "name", "language", "gender") + (("engine", "licence") if neural else ()):
+    licensed = bool(neural) or eng.name in ("piper", "kokoro")
+    for col in ("voice", "name", "language", "gender") + (("engine", "licence") if licensed else ()):
         table.add_column(col, no_wrap=col == "voice")  # an id is typed after --voice: never cut
     for v in found + neural:
-        licence = licence_label(licence_of_key(v.id)) if v.engine == "piper" else ""
         table.add_row(Text(v.id), Text(v.name), Text(v.language), Text(v.gender),
-                      *((Text(v.engine), Text(licence)) if neural else ()))
+                      *((Text(v.engine), Text(voice_licence(v))) if licensed else ()))
     out = _table_console()
     out.print(table)
-    note = f" and {len(neural)} neural (piper; --voice ID uses it)" if neural else ""
+    kokoro = sum(1 for v in neural if v.engine == "kokoro")
+    note = f" and {len(neural) - kokoro} neural (piper; --voice ID uses it)" if len(neural) > kokoro else ""
+    note += f" and {kokoro} Kokoro (--engine kokoro --voice ID)" if kokoro else ""
     variants = "; espeak voices also take variants: en-us+f3" if eng.name == "espeak" else ""
     _console().print(f"{len(found)} voices ({eng.name}, {eng.version()}){note}{variants}", markup=False)
     _console().print("more natural voices: voiceguide voices --available", markup=False)

@@ -19,10 +19,13 @@ def complete_routine(incomplete: str) -> list[tuple[str, str]]:
 
 
 def complete_voice(incomplete: str) -> list[str]:
-    """Shell completion for --voice: installed Piper voices, the catalogue's keys, female and male."""
+    """Shell completion for --voice: installed Piper voices, the catalogue's keys, the shipped Kokoro
+    voices, female and male."""
+    from ..voice.kokorofiles import VOICES
     from ..voice.piperfiles import voice_words
 
-    return [w for w in voice_words() if w.startswith(incomplete)]
+    words = dict.fromkeys([*voice_words(), *(v.id for v in VOICES)])
+    return [w for w in words if w.startswith(incomplete)]
 
 
 PaceOpt = Annotated[
@@ -103,7 +106,7 @@ def routine_paths(args: list[str]) -> list[Path]:
 
 EngineOpt = Annotated[
     Optional[str],
-    typer.Option("--engine", help="Speech engine: auto, espeak, pyttsx3 or piper (neural: pip install 'voiceguide[neural]')."),
+    typer.Option("--engine", help="Speech engine: auto, espeak, pyttsx3, piper or kokoro (neural: pip install 'voiceguide[neural]')."),
 ]
 CuesOpt = Annotated[
     Optional[str],

@@ -125,3 +125,15 @@ def licence_label(licence: Licence | None) -> str:
         return ""
     text = short_licence(licence.text)
     return f"{text}, non-commercial" if licence.non_commercial else text
+
+
+def voice_licence(voice) -> str:
+    """The licence column of `voices` for an installed voice (a VoiceInfo): Piper's from the
+    catalogue, Kokoro's shipped voices' own; "" for the system engines' voices."""
+    if voice.engine == "piper":
+        return licence_label(licence_of_key(voice.id))
+    if voice.engine == "kokoro":
+        from .kokorofiles import LICENCE
+
+        return LICENCE
+    return ""

@@ -21,10 +21,8 @@ import contextlib
 import hashlib
 import json
 import mmap
-import os
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -35,6 +33,7 @@ from .base import GENDERS, VoiceError, VoiceInfo, unknown_voice
 from .filefacts import file_hash
 from .onnxpatch import NOISE_TAG, deterministic_parts
 from .onnxsession import open_session, return_freed_memory
+from .sentences import CALIBRATION, cores, full_scale_pcm, sentence_pieces, spoken_wpm
 from .piperfiles import (
     VoiceFile, _config_for, _looks_like_path, _read_voice, best_voice, find_voices, piper_available,
 )
@@ -61,12 +60,6 @@ GRAPH_OPTIMISATION = "ort-graph-plain"
 CLIP_PIECES = "levelled-by-sentence"  # clips are processed sentence by sentence (voice.process_clip)
 SENTENCE_GAP = 0.20  # seconds between sentences of one utterance, at the voice's natural rate
 LENGTH_SCALE_RANGE = (0.4, 2.5)
-
-CALIBRATION = (
-    "Breathe in slowly through your nose, and let your shoulders soften. "
-    "Now breathe out through your mouth, letting the tension go. "
-    "Hold this position for thirty seconds, then gently switch to the other side."
-)
 
 # ------------------------------------------------------------------ loaded models (once per process)
 
@@ -157,12 +150,7 @@ class _Model:
 
     def _calibrate(self) -> float:
         """The voice's own speaking rate (words per minute at length_scale 1)."""
-        audio = self.render(CALIBRATION, 1.0)
-        x = np.abs(audio.astype(np.float32))
-        loud = np.flatnonzero(x > 0.003 * 32768)
-        seconds = (loud[-1] - loud[0] + 1) / self.rate if loud.size else 0.0
-        words = len(CALIBRATION.split())
-        return round(words / seconds * 60.0, 3) if seconds > 0.5 else 160.0
+        return spoken_wpm(self.render(CALIBRATION, 1.0), self.rate, CALIBRATION)
 
     def pieces(self, text: str, length_scale: float) -> list[Callable[[], np.ndarray]]:
         """The utterance, sentence by sentence, each followed by the pause before the next: calls that
@@ -174,23 +162,8 @@ class _Model:
         sentences = [tuple(p) for p in self.voice.phonemize(text) if p]
         if not sentences:
             return [lambda: np.zeros(int(0.05 * self.rate), np.int16)]
-        pool = _sentence_pool()
-        first = pool.submit(self._sentence, sentences[0], length_scale)
-        rest = [Future() for _ in sentences[1:]]
-
-        def then_the_rest(_: Future) -> None:
-            for p, later in zip(sentences[1:], rest):
-                pool.submit(self._sentence, p, length_scale).add_done_callback(partial(_settle, later))
-
-        first.add_done_callback(then_the_rest)
-        futures = [first, *rest]
         gap = np.zeros(int(round(SENTENCE_GAP * length_scale * self.rate)), np.int16)
-
-        def piece(i: int) -> np.ndarray:
-            audio = futures[i].result()
-            return audio if i == len(futures) - 1 else np.concatenate([audio, gap])
-
-        return [partial(piece, i) for i in range(len(futures))]
+        return sentence_pieces(sentences, partial(self._sentence, length_scale=length_scale), gap)
 
     def render(self, text: str, length_scale: float) -> np.ndarray:
         """The whole utterance: its pieces joined."""
@@ -208,10 +181,7 @@ class _Model:
                 return hit
         audio = self.voice.phoneme_ids_to_audio(self.voice.phonemes_to_ids(list(phonemes)),
                                                 SynthesisConfig(length_scale=length_scale))
-        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
-        audio = np.zeros_like(audio) if peak < 1e-8 else audio / peak
-        audio = np.clip(audio, -1.0, 1.0).astype(np.float32)
-        pcm = np.clip(audio * 32767.0, -32767.0, 32767.0).astype(np.int16)
+        pcm = full_scale_pcm(audio)
         with self._memo_lock:
             self._memo[key] = pcm
             self._memo_bytes += pcm.nbytes
@@ -219,29 +189,6 @@ class _Model:
                 _, old = self._memo.popitem(last=False)
                 self._memo_bytes -= old.nbytes
         return pcm
-
-
-def _settle(target: Future, done: Future) -> None:
-    exc = done.exception()
-    if exc is not None:
-        target.set_exception(exc)
-    else:
-        target.set_result(done.result())
-
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _sentence_pool() -> ThreadPoolExecutor:
-    """One synthesis thread per core for the whole process: however many utterances are asked for at
-    once, at most that many sentences run, so the cores stay busy and never oversubscribed."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
-            _POOL = ThreadPoolExecutor(max_workers=max(1, cores), thread_name_prefix="piper")
-        return _POOL
 
 
 _MODELS: dict[str, _Model] = {}
@@ -271,7 +218,7 @@ def _model(vf: VoiceFile) -> _Model:
 class Piper:
     name = "piper"
     # utterances asked for at once: twice the sentence pool, so it always has the next sentence queued
-    workers = 2 * max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2))
+    workers = 2 * max(1, cores())
 
     def __init__(self, folder: Path | None = None):
         try:

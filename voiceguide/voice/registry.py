@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from .base import GENDERS, Engine, VoiceError
 from .catalogue import recommended
+from .kokorofiles import BY_ID as KOKORO_IDS
 from .piperfiles import best_voice, find_voices, is_piper_voice, piper_available
 from .espeak import Espeak
 from .pyttsx import Pyttsx3
 
-ENGINES = ("auto", "espeak", "pyttsx3", "piper")
+ENGINES = ("auto", "espeak", "pyttsx3", "piper", "kokoro")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ def choose(name: str | None, wanted: str | None, language: str) -> Choice:
     if name != "auto":
         engine = get_engine(name)
         return Choice(engine, engine.resolve_voice(wanted, language))
+    if wanted and wanted.strip().lower() in KOKORO_IDS:  # auto does not pick Kokoro (yet): say how to
+        raise VoiceError(f"{wanted.strip()} is a Kokoro voice: add --engine kokoro")
     if wanted and is_piper_voice(wanted):
         engine = get_engine("piper")
         return Choice(engine, engine.resolve_voice(wanted, language))
@@ -76,6 +79,10 @@ def get_engine(name: str = "auto") -> Engine:
         from .piper import Piper
 
         return Piper()
+    if name == "kokoro":  # Kokoro-82M: chosen by name only, `auto` does not pick it (yet)
+        from .kokoro import Kokoro
+
+        return Kokoro()
     if name not in ("auto", "system"):
         raise VoiceError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     order = (Espeak, Pyttsx3) if sys.platform.startswith("linux") else (Pyttsx3, Espeak)

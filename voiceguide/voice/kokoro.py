@@ -1,0 +1,181 @@
+"""Kokoro: Kokoro-82M (Apache-2.0), a near-human offline voice, behind the same `Engine` interface.
+
+- The model (92 MB, int8 ONNX) comes from four pip packages, joined and verified in memory and
+  loaded once per process (`kokorofiles`); its voices are style tables shipped in this package.
+- Phonemes: espeak-ng's IPA from piper-tts's bundled espeak-ng (the [neural] extra already has it),
+  mapped onto Kokoro's vocabulary, sentence by sentence.
+- A sentence of N tokens takes row N of the voice's style table (as kokoro-js does).
+- Speaking rate: Kokoro's `speed` input, from the words per minute asked for and the voice's own
+  natural rate (measured on Piper's calibration passage; at 150 wpm af_heart speaks at 0.86).
+- Sentences run on the process-wide pool of `sentences`, one ONNX thread each (as Piper's do).
+- Deterministic: Kokoro's graph has no random input, so the same text gives the same samples.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from functools import partial
+from typing import Callable
+
+import numpy as np
+
+from .base import GENDERS, VoiceError, VoiceInfo, unknown_voice
+from .kokorofiles import (
+    BY_ID, INSTALL_HINT, MODEL_DIGEST, SAMPLE_RATE, VOICES, KokoroVoice, best_kokoro_voice,
+    read_model, read_style, style_row, tokens, voices_digest,
+)
+from .sentences import cores, full_scale_pcm, sentence_pieces
+
+ONNX_THREADS = 1  # per sentence; the sentence pool (one thread a core) gives the parallelism
+SENTENCE_GAP = 0.20  # seconds between sentences of one utterance, at the voice's natural rate
+SPEED_RANGE = (0.5, 2.0)  # what Kokoro is trained for (kokoro-onnx refuses anything else)
+MAX_TOKENS = 510  # a sentence longer than this is cut (Kokoro's context); a guide's sentences are short
+
+# The natural rate (words per minute at speed 1) of the English voices, measured here on the
+# calibration passage (sentences.CALIBRATION, spoken_wpm) at the pinned model. The other voices are
+# given the English voices' mean until their own passage is measured (delivery tuning, next step).
+KNOWN_RATES = {"af_heart": 174.05, "am_michael": 150.17, "bf_emma": 170.78, "bm_george": 148.32}
+UNMEASURED_RATE = 160.8
+
+
+class _Model:
+    """The ONNX session, created from the joined bytes (nothing written to disk)."""
+
+    def __init__(self) -> None:
+        import onnxruntime
+
+        data = read_model()
+        opts = onnxruntime.SessionOptions()
+        opts.intra_op_num_threads = ONNX_THREADS
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        opts.enable_mem_pattern = False  # per-shape buffers grow with every new sentence length (onnxsession.py)
+        try:
+            self.session = onnxruntime.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
+            raise VoiceError(f"Kokoro's model would not load: {str(exc).splitlines()[0]}") from None
+        names = {i.name for i in self.session.get_inputs()}
+        self.token_input = "input_ids" if "input_ids" in names else "tokens"  # older exports say "tokens"
+
+    def run(self, ids: list[int], style: np.ndarray, speed: float) -> np.ndarray:
+        feed = {
+            self.token_input: np.array([[0, *ids[: MAX_TOKENS - 2], 0]], dtype=np.int64),
+            "style": style[style_row(len(ids))][None, :],
+            "speed": np.array([speed], dtype=np.float32),
+        }
+        return self.session.run(None, feed)[0].reshape(-1)
+
+
+_MODEL: _Model | None = None
+_MODEL_LOCK = threading.Lock()
+_STYLES: dict[str, np.ndarray] = {}
+_ESPEAK_LOCK = threading.Lock()  # espeak-ng holds process-wide state: one phonemisation at a time
+_PHONEMIZER = None  # piper's EspeakPhonemizer, made on first use
+
+
+def load() -> _Model:
+    """The model, loaded and verified once per process (about 1.5 s; all the engine's I/O)."""
+    global _MODEL
+    with _MODEL_LOCK:
+        if _MODEL is None:
+            _MODEL = _Model()
+        return _MODEL
+
+
+def style(voice: KokoroVoice) -> np.ndarray:
+    with _MODEL_LOCK:
+        if voice.id not in _STYLES:
+            _STYLES[voice.id] = read_style(voice)
+        return _STYLES[voice.id]
+
+
+def phonemize(text: str, voice: KokoroVoice) -> list[list[int]]:
+    """The text's sentences as Kokoro token ids (empty sentences left out)."""
+    global _PHONEMIZER
+    with _ESPEAK_LOCK:
+        if _PHONEMIZER is None:  # initialises espeak-ng's data once per process
+            from piper.phonemize_espeak import EspeakPhonemizer
+
+            _PHONEMIZER = EspeakPhonemizer()
+        sentences = _PHONEMIZER.phonemize(voice.espeak, text)
+    out = [tokens(unicodedata.normalize("NFC", "".join(s)).strip(), voice.language) for s in sentences]
+    return [ids for ids in out if ids]
+
+
+def speak(ids: list[int], voice: KokoroVoice, speed: float) -> np.ndarray:
+    """One sentence, int16 at 24 kHz."""
+    return full_scale_pcm(load().run(ids, style(voice), speed))
+
+
+def natural_wpm(voice: KokoroVoice) -> float:
+    """The voice's own speaking rate at speed 1, words per minute (see KNOWN_RATES)."""
+    return KNOWN_RATES.get(voice.id, UNMEASURED_RATE)
+
+
+class Kokoro:
+    name = "kokoro"
+    workers = 2 * max(1, cores())  # utterances asked for at once: twice the sentence pool
+
+    def __init__(self) -> None:
+        try:
+            import onnxruntime  # noqa: F401
+            import piper  # noqa: F401 - its bundled espeak-ng writes the phonemes
+        except ImportError:
+            raise VoiceError(f"the kokoro engine needs onnxruntime and piper-tts: {INSTALL_HINT}") from None
+
+    def version(self) -> str:
+        import onnxruntime
+        from importlib.metadata import version as dist_version
+
+        return (f"kokoro-v1.0-int8 {MODEL_DIGEST[:16]} voices {voices_digest()} onnxruntime {onnxruntime.__version__} "
+                f"piper-tts {dist_version('piper-tts')} (espeak-ng phonemes)")
+
+    def voices(self) -> list[VoiceInfo]:
+        return [v.info() for v in VOICES]
+
+    def resolve_voice(self, wanted: str | None, language: str) -> str:
+        found = best_kokoro_voice(wanted, language)
+        if found is not None:
+            return found.id
+        low = (wanted or "").strip().lower()
+        if low and low not in GENDERS and "-" not in low and len(low) > 3:
+            raise unknown_voice(wanted, [v.id for v in VOICES], "kokoro")
+        what = f"{low} voice" if low in GENDERS else "voice"
+        have = ", ".join(sorted({v.language for v in VOICES}))
+        raise VoiceError(f"no Kokoro {what} for language {language!r}; Kokoro speaks: {have}")
+
+    def speed(self, voice: str, wpm: float) -> float:
+        lo, hi = SPEED_RANGE
+        return round(min(hi, max(lo, float(wpm) / natural_wpm(self._voice(voice)))), 3)
+
+    def _voice(self, voice: str) -> KokoroVoice:
+        v = BY_ID.get(voice.strip().lower())
+        if v is None:
+            raise unknown_voice(voice, [x.id for x in VOICES], "kokoro")
+        return v
+
+    def synthesize(self, text: str, voice: str, wpm: float) -> tuple[np.ndarray, int]:
+        pieces, rate = self.synthesize_pieces(text, voice, wpm)
+        return np.concatenate([piece() for piece in pieces]).astype(np.int16), rate
+
+    def synthesize_pieces(self, text: str, voice: str, wpm: float) -> tuple[list[Callable[[], np.ndarray]], int]:
+        """Sentence by sentence on the shared pool, each followed by its pause (see `sentences`)."""
+        v = self._voice(voice)
+
+        def checked(call: Callable[[], np.ndarray]) -> np.ndarray:
+            try:
+                return call()
+            except VoiceError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - espeak-ng and onnxruntime errors
+                raise VoiceError(f"Kokoro could not speak {text[:40]!r}: {exc}") from None
+
+        load()
+        speed = checked(lambda: self.speed(voice, wpm))
+        sentences = checked(lambda: phonemize(text, v))
+        if not sentences:
+            return [lambda: np.zeros(int(0.05 * SAMPLE_RATE), np.int16)], SAMPLE_RATE
+        gap = np.zeros(int(round(SENTENCE_GAP / speed * SAMPLE_RATE)), np.int16)
+        pieces = sentence_pieces(sentences, partial(speak, voice=v, speed=speed), gap)
+        return [partial(checked, piece) for piece in pieces], SAMPLE_RATE
