@@ -25,6 +25,7 @@ from .kokorofiles import (
     BY_ID, INSTALL_HINT, MODEL_DIGEST, SAMPLE_RATE, VOICES, KokoroVoice, best_kokoro_voice,
     read_model, read_style, style_row, tokens, voices_digest,
 )
+from .onnxsession import open_session
 from .sentences import cores, full_scale_pcm, sentence_pieces
 
 ONNX_THREADS = 1  # per sentence; the sentence pool (one thread a core) gives the parallelism
@@ -40,19 +41,13 @@ UNMEASURED_RATE = 160.8
 
 
 class _Model:
-    """The ONNX session, created from the joined bytes (nothing written to disk)."""
+    """The ONNX session, made from the verified joined bytes through a temporary file (onnxsession.py:
+    a session made from bytes keeps them, 92 MB, and its memory pattern grows with every new sentence
+    length)."""
 
     def __init__(self) -> None:
-        import onnxruntime
-
-        data = read_model()
-        opts = onnxruntime.SessionOptions()
-        opts.intra_op_num_threads = ONNX_THREADS
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        opts.enable_mem_pattern = False  # per-shape buffers grow with every new sentence length (onnxsession.py)
         try:
-            self.session = onnxruntime.InferenceSession(data, sess_options=opts, providers=["CPUExecutionProvider"])
+            self.session = open_session([read_model()], ONNX_THREADS, optimise=True)
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
             raise VoiceError(f"Kokoro's model would not load: {str(exc).splitlines()[0]}") from None
         names = {i.name for i in self.session.get_inputs()}
