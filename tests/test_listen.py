@@ -152,6 +152,10 @@ def test_the_endpointer_cuts_utterances_and_passes_over_talk_and_clicks():
     dip = [0.9] * 5 + [0.2] * 3 + [0.9] * 5 + [0.2] * hang  # a dip inside a word is part of it
     (u,) = run(dip)
     assert abs(u.speech - 13 * frame_s) < 1e-9
+    (first, second) = run(word + [0.2] * 10 + [0.9] * 15 + [0.2] * hang)
+    assert first.quiet_before == float("inf") and abs(second.quiet_before - (hang + 10) * frame_s) < 1e-9
+    (after_talk,) = run([0.9] * 60 + [0.2] * hang + [0.9] * 15 + [0.2] * hang)  # talk counts as speech before
+    assert abs(after_talk.quiet_before - hang * frame_s) < 1e-9
     assert run([0.9] * 60 + [0.2] * hang) == []  # 1.9 s of speech: talk
     assert run([0.9] * 1 + [0.2] * hang) == []  # 32 ms: a click
     assert thresholds(0.5) == (0.5, 0.35)

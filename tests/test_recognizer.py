@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from conftest import ROOT
@@ -60,6 +61,26 @@ def test_commands_in_the_routine_s_language(language, listen_cache):
     for sentence in SENTENCES[language]:
         recognizer.reset()
         assert feed(recognizer, at_16k(voice.clip(sentence))) == [], (sentence, recognizer.transcripts[-1:])
+
+
+def test_a_command_word_inside_a_sentence_s_pauses_is_not_a_command(recognizer, natural):
+    """A sentence said slowly, with pauses around its command word ("If it hurts, stop, and rest.")
+    is cut into several utterances; the one that is only "stop" follows other speech, so it is the
+    rest of a sentence. Said alone after a silence, the same audio is a command."""
+    from voiceguide import dsp
+    from voiceguide.listen.vad import RATE as MODEL_RATE
+
+    def pcm(*parts: str, gap: float) -> bytes:
+        pieces = []
+        for part in parts:
+            pieces += [dsp.resample(dsp.from_int16(natural.clip(part)), dsp.RATE, MODEL_RATE),
+                       np.zeros(int(gap * MODEL_RATE), np.float32)]
+        return dsp.to_int16(np.concatenate([np.zeros(MODEL_RATE // 2, np.float32)] + pieces)).astype("<i2").tobytes()
+
+    recognizer.reset()
+    assert feed(recognizer, pcm("If it hurts", "stop", "and rest a while", gap=0.35)) == []
+    recognizer.reset()
+    assert [h.command for h in feed(recognizer, pcm("stop", gap=1.0))] == ["stop"]
 
 
 def test_recognizer_forgets_what_it_heard_before_the_session_spoke(recognizer, natural):

@@ -13,7 +13,9 @@ capped at `MAX_TOKENS` and a phrase repeated counts as the phrase (words.command
 The `Endpointer` (vad.py) cuts the audio the gate lets through into utterances after a short silence,
 and each is transcribed at once; but a command is obeyed only once the silence after it has lasted
 `CONFIRM` seconds, so that the first word of a sentence said with a pause ("Next, ... the other
-side") is not taken for a command: if speech resumes before then, the command is dropped. Only
+side") is not taken for a command: if speech resumes before then, the command is dropped. Likewise
+an utterance that follows other speech within `ALONE` seconds is the rest of a sentence ("If it
+hurts, ... stop, ... and check"), never a command, and is not transcribed at all. Only
 audio the gate calls quiet is fed, and anything else resets the endpointer (a command already heard
 in full is still obeyed), so half an utterance heard before the session spoke can never combine with
 what comes after.
@@ -32,6 +34,7 @@ from .words import command_in, prompt
 
 LONGEST = 1.8  # seconds of speech: longer is talk, not a command
 CONFIRM = 0.5  # seconds of silence after a command before it is obeyed: "Next, the other side" pauses at its comma
+ALONE = 0.5  # seconds of silence a command needs before it too: "..., stop, and check with ..." is a sentence
 WINDOW = 10.0  # seconds of audio the encoder sees (Whisper's own is 30)
 MAX_TOKENS = 12  # tokens decoded at most: a phrase is two or three, a sentence more
 
@@ -124,7 +127,7 @@ class Recognizer:
             utterance = self.endpointer.push(frame, self.probability(frame))
             if self._command is not None and self.endpointer.in_speech:
                 self._command = None  # the sentence went on: its first word was no command
-            if utterance is not None:
+            if utterance is not None and utterance.quiet_before >= ALONE:
                 found = self.hear(utterance.audio, utterance.speech)
                 if found is not None:
                     self._command = (found, at + i + FRAME + int((CONFIRM - HANG) * RATE))

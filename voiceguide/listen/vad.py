@@ -64,11 +64,14 @@ class SpeechProbability:
 @dataclass(frozen=True)
 class Utterance:
     """The audio of one utterance (float32 at RATE, from a little before its speech to its end),
-    how long its speech lasted, and when it ended (seconds of audio seen so far)."""
+    how long its speech lasted, when it ended (seconds of audio seen so far), and how long the quiet
+    before it was (seconds since the speech before it ended; infinite when none was heard since the
+    last reset)."""
 
     audio: np.ndarray
     speech: float
     ended: float
+    quiet_before: float = float("inf")
 
 
 class Endpointer:
@@ -82,6 +85,11 @@ class Endpointer:
         self.reset()
 
     def reset(self) -> None:
+        self.last_end: int | None = None  # the frame where the quiet after the last speech heard began (talk included)
+        self.began = 0  # the frame where the current utterance's speech began
+        self._clear()
+
+    def _clear(self) -> None:
         self.before: list[np.ndarray] = []
         self.frames: list[np.ndarray] | None = None  # the utterance so far, while in one
         self.speech = 0
@@ -98,6 +106,7 @@ class Endpointer:
                 self.before = (self.before + [frame])[-round(BEFORE * RATE / FRAME):]
                 return None
             self.frames, self.before, self.speech, self.silence = self.before + [frame], [], 1, 0
+            self.began = self.seen
             return None
         if self.speech * FRAME <= self.longest * RATE:
             self.frames.append(frame)
@@ -110,8 +119,12 @@ class Endpointer:
             self.silence = 0
         if self.silence * FRAME < HANG * RATE:
             return None
-        frames, speech = self.frames, self.speech * FRAME / RATE
-        self.reset()
-        if speech > self.longest or speech < MIN_SPEECH:
+        frames, speech, silent = self.frames, self.speech * FRAME / RATE, self.silence
+        before = float("inf") if self.last_end is None else (self.began - self.last_end) * FRAME / RATE
+        self._clear()
+        if speech < MIN_SPEECH:
             return None
-        return Utterance(np.concatenate(frames), speech, self.seen * FRAME / RATE)
+        self.last_end = self.seen - silent + 1  # its first frame of silence
+        if speech > self.longest:
+            return None
+        return Utterance(np.concatenate(frames), speech, self.seen * FRAME / RATE, before)
