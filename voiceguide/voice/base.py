@@ -7,6 +7,7 @@ one by name. Nothing here imports an engine.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -86,3 +87,28 @@ def parse_wav_bytes(data: bytes) -> tuple[np.ndarray, int]:
 
 # what --voice female / male means; each engine maps it to its own voices
 GENDERS = {"female": "f3", "woman": "f3", "f": "f3", "male": "m3", "man": "m3", "m": "m3"}
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What a `--voice` word that names no voice asks of a natural engine's voices: a gender
+    ("female" or "male"), or a language tag (`de`, `en-gb`); `neither` when it is neither."""
+
+    gender: str | None = None
+    language: str | None = None
+
+    @property
+    def neither(self) -> bool:
+        return self.gender is None and self.language is None
+
+
+def wanted_voice(word: str) -> Wanted:
+    """`--voice female`, `--voice en-gb`, ...: the word (lower case, `-` or `_`) read as a gender or a
+    language tag, for engines that pick among their own voices (Piper, Kokoro)."""
+    low = word.strip().lower().replace("_", "-")
+    if low in GENDERS:
+        return Wanted(gender="female" if GENDERS[low].startswith("f") else "male")
+    if LANGUAGE_TAG.fullmatch(low):
+        return Wanted(language=low)
+    return Wanted()

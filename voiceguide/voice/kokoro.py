@@ -26,7 +26,7 @@ from .kokorofiles import (
     read_model, read_style, style_row, tokens, voices_digest,
 )
 from .onnxsession import open_session
-from .sentences import cores, full_scale_pcm, sentence_pieces
+from .sentences import cores, full_scale_pcm, guarded, sentence_pieces
 
 ONNX_THREADS = 1  # per sentence; the sentence pool (one thread a core) gives the parallelism
 SENTENCE_GAP = 0.20  # seconds between sentences of one utterance, at the voice's natural rate
@@ -158,13 +158,7 @@ class Kokoro:
         """Sentence by sentence on the shared pool, each followed by its pause (see `sentences`)."""
         v = self._voice(voice)
 
-        def checked(call: Callable[[], np.ndarray]) -> np.ndarray:
-            try:
-                return call()
-            except VoiceError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - espeak-ng and onnxruntime errors
-                raise VoiceError(f"Kokoro could not speak {text[:40]!r}: {exc}") from None
+        checked = partial(guarded, engine="Kokoro", text=text)
 
         load()
         speed = checked(lambda: self.speed(voice, wpm))

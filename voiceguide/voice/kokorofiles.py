@@ -17,14 +17,13 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from .base import GENDERS, VoiceError, VoiceInfo
+from .base import VoiceError, VoiceInfo, wanted_voice
 
 MODEL_DIGEST = "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb"  # kokoro-v1.0.int8.onnx
 MODEL_SIZE = 92_361_271
@@ -191,7 +190,6 @@ def voices_digest() -> str:
 
 # ------------------------------------------------------------------ choosing among them (pure)
 
-_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 
 
 def _of_language(v: KokoroVoice, lang: str) -> bool:
@@ -208,14 +206,11 @@ def best_kokoro_voice(wanted: str | None, language: str) -> KokoroVoice | None:
         low = wanted.strip().lower().replace("-", "_")
         if low in BY_ID:
             return BY_ID[low]
-        low = low.replace("_", "-")
-        if low in GENDERS:
-            want = "female" if GENDERS[low].startswith("f") else "male"
-            found = [v for v in found if v.gender == want]
-        elif _LANGUAGE_TAG.fullmatch(low):
-            lang = low
-        else:
+        asked = wanted_voice(low)
+        if asked.neither:
             return None
+        found = [v for v in found if asked.gender in (None, v.gender)]
+        lang = asked.language or lang
     exact = [v for v in found if v.language == lang]
     near = [v for v in found if _of_language(v, lang)]
     return (exact or near or [None])[0]

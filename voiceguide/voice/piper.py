@@ -33,7 +33,7 @@ from .base import GENDERS, VoiceError, VoiceInfo, unknown_voice
 from .filefacts import file_hash
 from .onnxpatch import NOISE_TAG, deterministic_parts
 from .onnxsession import open_session, return_freed_memory
-from .sentences import CALIBRATION, cores, full_scale_pcm, sentence_pieces, spoken_wpm
+from .sentences import CALIBRATION, cores, full_scale_pcm, guarded, sentence_pieces, spoken_wpm
 from .piperfiles import (
     VoiceFile, _config_for, _looks_like_path, _read_voice, best_voice, find_voices, piper_available,
 )
@@ -316,13 +316,7 @@ class Piper:
         """Sentence by sentence (see `_Model.pieces`): the voice stage processes each as it comes."""
         model = self.load(voice)
 
-        def checked(call: Callable[[], np.ndarray]) -> np.ndarray:
-            try:
-                return call()
-            except VoiceError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - phonemizer and onnxruntime errors
-                raise VoiceError(f"Piper could not speak {text[:40]!r}: {exc}") from None
+        checked = partial(guarded, engine="Piper", text=text)
 
         pieces = checked(lambda: model.pieces(text, self.length_scale(voice, wpm)))
         return [partial(checked, piece) for piece in pieces], model.rate

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import GENDERS, VoiceInfo
+from .base import VoiceInfo, wanted_voice
 from .catalogue import QUALITIES, recommended
 from .voicefacts import gender_of
 
@@ -154,7 +153,6 @@ def piper_available() -> bool:
 # ------------------------------------------------------------------ choosing among them (no piper import)
 
 DEFAULT_VOICE = "en_US-joe-medium"
-_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 
 
 def _of_language(v: VoiceFile, lang: str) -> bool:
@@ -178,13 +176,11 @@ def best_voice(found: list[VoiceFile], wanted: str | None, language: str) -> Voi
         for v in found:
             if low in (v.id.lower().replace("_", "-"), v.dataset.lower()):
                 return v
-        if low in GENDERS:
-            want = "female" if GENDERS[low].startswith("f") else "male"
-            found = [v for v in found if v.gender == want]
-        elif _LANGUAGE_TAG.fullmatch(low):
-            lang = low
-        else:
+        asked = wanted_voice(low)
+        if asked.neither:
             return None
+        found = [v for v in found if asked.gender in (None, v.gender)]
+        lang = asked.language or lang
     matching = [v for v in found if _of_language(v, lang)]
     return min(matching, key=lambda v: _rank(v, lang)) if matching else None
 

@@ -12,9 +12,13 @@ import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
+
+from .base import VoiceError
+
+T = TypeVar("T")
 
 
 def cores() -> int:
@@ -90,3 +94,13 @@ def spoken_wpm(audio: np.ndarray, rate: int, text: str) -> float:
     loud = np.flatnonzero(x > 0.003 * 32768)
     seconds = (loud[-1] - loud[0] + 1) / rate if loud.size else 0.0
     return round(len(text.split()) / seconds * 60.0, 3) if seconds > 0.5 else 160.0
+
+
+def guarded(call: Callable[[], T], *, engine: str, text: str) -> T:
+    """`call()`, with whatever the phonemizer or onnxruntime raise told as one VoiceError line."""
+    try:
+        return call()
+    except VoiceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - espeak-ng's and onnxruntime's own error types
+        raise VoiceError(f"{engine} could not speak {text[:40]!r}: {exc}") from None
