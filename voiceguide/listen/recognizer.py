@@ -23,11 +23,11 @@ what comes after.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..voice.sentences import cores
 from .model import ListenModels
 from .vad import DEFAULT_SENSITIVITY, FRAME, HANG, RATE, Endpointer, SpeechProbability
 from .words import command_in, prompt
@@ -55,7 +55,7 @@ def threads() -> int:
     """CTranslate2's threads: half the cores, at most four. The session synthesises speech ahead on
     the other half; with two threads on two cores beside it, a word that takes 0.3-0.7 s alone took
     3-5 s now and then (its threads wait on each other while the voice's hold the cores)."""
-    return max(1, min(4, (os.cpu_count() or 1) // 2))
+    return max(1, min(4, cores() // 2))
 
 
 class Transcriber:

@@ -15,6 +15,7 @@ from .cache import ClipCache, clip_key
 from ..delivery import Delivery, delivery_for
 from .base import Engine, VoiceError, VoiceInfo
 from .registry import ENGINES, choose, get_engine
+from .sentences import cores
 
 __all__ = ["Voice", "VoiceError", "VoiceInfo", "ENGINES", "choose", "get_engine", "ClipCache", "process_clip", "SPEECH_LUFS"]
 
@@ -158,7 +159,7 @@ class Voice:
         todo = [u for u in dict.fromkeys(said) if (u[0], self.delivery(u[1])) not in self._lengths]
         if not todo:
             return
-        workers = jobs or getattr(self.engine, "workers", 0) or min(8, max(2, _cpus()))
+        workers = jobs or getattr(self.engine, "workers", 0) or min(8, max(2, cores()))
         done = 0
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for _ in pool.map(lambda u: self.clip(*u), todo):
@@ -175,12 +176,6 @@ class Voice:
 
     def sound(self, path: Path) -> float:
         return audio_length(path)
-
-
-def _cpus() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
 
 
 def voice_samples(engine: Engine, voices: list[VoiceInfo], text: str, out_dir: Path, wpm: float):
