@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; expected failures print a message (no traceback) and exit non-zero."""
     import signal
 
+    from ..voice.onnxsession import bound_heap_arenas
+
+    bound_heap_arenas()  # before any thread is made, so that it holds for all (see voice.onnxsession)
     with contextlib.suppress(ValueError):  # not in the main thread (e.g. tests calling main): leave it
         signal.signal(signal.SIGTERM, _on_sigterm)
         signal.signal(signal.SIGINT, _on_sigint)

@@ -9,7 +9,11 @@ weights are copied as opaque bytes. Field numbers are those of onnx.proto.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+from .protowire import fields, length_delimited, string, varint
 
 
 # the fixed noise that makes synthesis deterministic: a standard normal vector from a fixed seed
@@ -21,72 +25,17 @@ NOISE_LEN = 1 << 20
 NOISE_TAG = f"fixed-noise-{NOISE_SEED}-{NOISE_LEN}"
 
 
-def _varint(b: bytes, i: int) -> tuple[int, int]:
-    r = shift = 0
-    while True:
-        c = b[i]
-        i += 1
-        r |= (c & 0x7F) << shift
-        shift += 7
-        if c < 0x80:
-            return r, i
-
-
-def _fields(b: bytes, i: int = 0, n: int | None = None):
-    """(field, wire type, value, start, end) of the message in b[i:n]: value is an int, or (start, end)
-    of a length-delimited payload; positions are in `b`, so nothing is copied."""
-    n = len(b) if n is None else n
-    while i < n:
-        start = i
-        key, i = _varint(b, i)
-        f, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = _varint(b, i)
-        elif wt == 1:
-            v, i = None, i + 8
-        elif wt == 2:
-            ln, i = _varint(b, i)
-            v, i = (i, i + ln), i + ln
-        elif wt == 5:
-            v, i = None, i + 4
-        else:
-            raise ValueError(f"unsupported protobuf wire type {wt}")
-        if i > n:
-            raise ValueError("truncated protobuf")
-        yield f, wt, v, start, i
-
-
-def _enc_varint(v: int) -> bytes:
-    out = bytearray()
-    while True:
-        c = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(c | 0x80)
-        else:
-            out.append(c)
-            return bytes(out)
-
-
-def _ld(field: int, payload: bytes) -> bytes:
-    return _enc_varint(field << 3 | 2) + _enc_varint(len(payload)) + payload
-
-
-def _str(field: int, text: str) -> bytes:
-    return _ld(field, text.encode("utf-8"))
-
-
 def _node(op: str, inputs: list[str], outputs: list[str], name: str) -> bytes:
-    body = b"".join(_str(1, x) for x in inputs) + b"".join(_str(2, x) for x in outputs)
-    return _ld(1, body + _str(3, name) + _str(4, op))  # GraphProto.node = 1
+    body = b"".join(string(1, x) for x in inputs) + b"".join(string(2, x) for x in outputs)
+    return length_delimited(1, body + string(3, name) + string(4, op))  # GraphProto.node = 1
 
 
 def _tensor(name: str, array: np.ndarray) -> bytes:
     dtype = {np.dtype("float32"): 1, np.dtype("int64"): 7}[array.dtype]
-    body = b"".join(_enc_varint(8) + _enc_varint(d) for d in array.shape)  # dims = 1 (varint)
-    body += _enc_varint(2 << 3) + _enc_varint(dtype)  # data_type = 2
-    body += _str(8, name) + _ld(9, array.astype(array.dtype.newbyteorder("<")).tobytes())  # name, raw_data
-    return _ld(5, body)  # GraphProto.initializer = 5
+    body = b"".join(varint(8) + varint(d) for d in array.shape)  # dims = 1 (varint)
+    body += varint(2 << 3) + varint(dtype)  # data_type = 2
+    body += string(8, name) + length_delimited(9, array.astype(array.dtype.newbyteorder("<")).tobytes())  # name, raw_data
+    return length_delimited(5, body)  # GraphProto.initializer = 5
 
 
 def fixed_noise() -> np.ndarray:
@@ -96,7 +45,7 @@ def fixed_noise() -> np.ndarray:
 def _random_node(b: bytes) -> tuple[str, str] | None:
     """(input, output) of a plain RandomNormalLike node (float, mean 0, scale 1), else None."""
     op, inputs, outputs, ok = "", [], [], True
-    for f, wt, v, _, _ in _fields(b):
+    for f, wt, v, _, _ in fields(b):
         if f == 4 and wt == 2:
             op = b[v[0] : v[1]].decode("utf-8", "replace")
         elif f == 1 and wt == 2:
@@ -107,7 +56,7 @@ def _random_node(b: bytes) -> tuple[str, str] | None:
             ok = False  # a custom domain
         elif f == 5 and wt == 2:
             attr = b[v[0] : v[1]]
-            name = next((attr[a[0] : a[1]].decode() for af, awt, a, _, _ in _fields(attr) if af == 1), "")
+            name = next((attr[a[0] : a[1]].decode() for af, awt, a, _, _ in fields(attr) if af == 1), "")
             if name in ("mean", "scale"):
                 ok = False  # not the standard normal this patch provides
     if op != "RandomNormalLike":
@@ -122,7 +71,7 @@ def _patch_graph(graph: bytes, begin: int, end: int) -> tuple[list, int]:
     parts, patched = [], 0
     pre = "voiceguide_noise"
     view = memoryview(graph)
-    for f, wt, v, a, b in _fields(graph, begin, end):
+    for f, wt, v, a, b in fields(graph, begin, end):
         if f == 1 and wt == 2 and graph.find(b"RandomNormalLike", v[0], v[1]) != -1:
             node = _random_node(graph[v[0] : v[1]])
             if node is not None:
@@ -159,15 +108,38 @@ def deterministic_model(data: bytes) -> tuple[bytes, int]:
     return b"".join(parts), patched
 
 
-def deterministic_parts(data: bytes) -> tuple[list, int]:
+@dataclass(frozen=True)
+class ModelPieces:
+    """A model as byte pieces, its graph's fields one piece each (so the graph can be rearranged, see
+    `onnxsplit`): mostly views into the file's bytes."""
+
+    before: list  # the ModelProto's fields before its graph
+    graph: list  # the GraphProto's fields, each whole (key, length and payload)
+    after: list
+    patched: int  # RandomNormalLike nodes replaced by the fixed noise
+
+    def parts(self, graph: list | None = None) -> list:
+        """The model's bytes in order, with `graph`'s fields in place of its own if given."""
+        graph = self.graph if graph is None else graph
+        return [*self.before, varint(7 << 3 | 2), varint(sum(len(g) for g in graph)), *graph, *self.after]
+
+
+def deterministic_pieces(data) -> ModelPieces:
+    """The model with its random noise replaced by the fixed noise, as pieces."""
+    before, graph, after, patched = [], None, [], 0
+    view = memoryview(data)
+    for f, wt, v, a, b in fields(data):
+        if f == 7 and wt == 2 and graph is None:  # ModelProto.graph
+            graph, patched = _patch_graph(data, v[0], v[1])
+        else:
+            (before if graph is None else after).append(view[a:b])
+    if graph is None:
+        raise ValueError("no graph in this model")
+    return ModelPieces(before, graph, after, patched)
+
+
+def deterministic_parts(data) -> tuple[list, int]:
     """The patched model as the byte pieces that make it in order, mostly views into `data` (so it can
     be written out without a copy of the whole model in memory); (pieces, nodes patched)."""
-    parts, patched = [], 0
-    view = memoryview(data)
-    for f, wt, v, a, b in _fields(data):
-        if f == 7 and wt == 2:  # ModelProto.graph
-            graph, patched = _patch_graph(data, v[0], v[1])
-            parts += [_enc_varint(7 << 3 | 2), _enc_varint(sum(len(g) for g in graph)), *graph]
-        else:
-            parts.append(view[a:b])
-    return parts, patched
+    pieces = deterministic_pieces(data)
+    return pieces.parts(), pieces.patched

@@ -31,8 +31,9 @@ import numpy as np
 
 from .base import GENDERS, VoiceError, VoiceInfo, unknown_voice
 from .filefacts import file_hash
-from .onnxpatch import NOISE_TAG, deterministic_parts
+from .onnxpatch import NOISE_TAG, ModelPieces, deterministic_pieces
 from .onnxsession import open_session, return_freed_memory
+from .onnxsplit import decode_in_windows, split_at
 from .sentences import CALIBRATION, cores, full_scale_pcm, guarded, sentence_pieces, spoken_wpm
 from .piperfiles import (
     VoiceFile, _config_for, _looks_like_path, _read_voice, best_voice, find_voices, piper_available,
@@ -42,9 +43,9 @@ INSTALL_HINT = "install with pip install 'voiceguide[neural]'"
 
 ONNX_THREADS = 1  # per sentence; the sentence pool (one thread a core) gives the parallelism
 # bytes of synthesised sentences kept per model, most recent first. It grew with the session up to its
-# limit (64 MB at first); at 16 MB it still spares 121 of the 146 sentences said again in a generated
-# 120-minute routine (8 MB: 90, 4 MB: 38), one synthesis in five.
-SENTENCE_MEMORY = 16 << 20
+# limit (64 MB at first); 8 MB still spares 90 of the 146 sentences said again in a generated
+# 120-minute routine (16 MB: 121, 4 MB: 38), and kept a cold 60-minute render 15 MB lower.
+SENTENCE_MEMORY = 8 << 20
 
 # The calibrated natural rate (words per minute at length_scale 1, the CALIBRATION passage) of the
 # voices we ship, by the SHA-256 of the model file (the hash the clip cache's fingerprint takes anyway)
@@ -82,25 +83,17 @@ class _Model:
         except (ValueError, KeyError, TypeError) as exc:
             raise VoiceError(f"{vf.config}: not a Piper voice config ({exc})") from None
         try:
-            patched_data, self.patched = deterministic_parts(data)
+            pieces = deterministic_pieces(data)
         except (ValueError, IndexError):
-            patched_data, self.patched = str(vf.path), 0
+            pieces = None
         digest: list[str] = []  # hashed beside the session's creation (both leave the interpreter's lock)
         hashing = threading.Thread(target=lambda: digest.append(file_hash(vf.path, data=data)), name="model-hash")
         if len(data) in KNOWN_SIZES:
             hashing.start()
         try:
-            session = open_session(patched_data, ONNX_THREADS)  # options: see onnxsession and GRAPH_OPTIMISATION
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
-            if not self.patched:
-                raise VoiceError(f"{vf.path}: not a Piper voice model ({exc})") from None
-            try:
-                session = open_session(str(vf.path), ONNX_THREADS)
-            except Exception as exc:  # noqa: BLE001
-                raise VoiceError(f"{vf.path}: not a Piper voice model ({exc})") from None
-            self.patched = 0
+            session, self.decoder, self.latent, self.patched = _sessions(vf, pieces, single_speaker=config.num_speakers <= 1)
         finally:
-            del patched_data
+            del pieces
         self.voice = PiperVoice(session=session, config=config)
         self._memo: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._memo_bytes = 0
@@ -169,18 +162,30 @@ class _Model:
         """The whole utterance: its pieces joined."""
         return np.concatenate([piece() for piece in self.pieces(text, length_scale)]).astype(np.int16)
 
+    def _audio(self, ids: list[int], length_scale: float) -> np.ndarray:
+        """The samples Piper's `phoneme_ids_to_audio` makes, with the decoder run in windows when the
+        model was cut in two (`onnxsplit`: the same samples, a fraction of the memory)."""
+        if self.decoder is None:
+            from piper import SynthesisConfig
+
+            return self.voice.phoneme_ids_to_audio(ids, SynthesisConfig(length_scale=length_scale))
+        config = self.voice.config
+        latent = self.voice.session.run(None, {
+            "input": np.array([ids], dtype=np.int64),
+            "input_lengths": np.array([len(ids)], dtype=np.int64),
+            "scales": np.array([config.noise_scale, length_scale, config.noise_w_scale], dtype=np.float32),
+        })[0]
+        return decode_in_windows(self.decoder, self.latent, latent)
+
     def _sentence(self, phonemes: tuple[str, ...], length_scale: float) -> np.ndarray:
         """One sentence as Piper's own `synthesize` makes it (normalised to full scale, int16)."""
-        from piper import SynthesisConfig
-
         key = (phonemes, length_scale)
         with self._memo_lock:
             hit = self._memo.get(key)
             if hit is not None:
                 self._memo.move_to_end(key)
                 return hit
-        audio = self.voice.phoneme_ids_to_audio(self.voice.phonemes_to_ids(list(phonemes)),
-                                                SynthesisConfig(length_scale=length_scale))
+        audio = self._audio(self.voice.phonemes_to_ids(list(phonemes)), length_scale)
         pcm = full_scale_pcm(audio)
         with self._memo_lock:
             self._memo[key] = pcm
@@ -189,6 +194,29 @@ class _Model:
                 _, old = self._memo.popitem(last=False)
                 self._memo_bytes -= old.nbytes
         return pcm
+
+
+DECODER_WEIGHT = "dec.conv_pre.weight"  # the first weight of a VITS model's waveform decoder (Piper's export names)
+
+
+def _sessions(vf: VoiceFile, pieces: ModelPieces | None, *, single_speaker: bool):
+    """(session, decoder session or None, latent tensor name, noise nodes patched): the patched model
+    cut before its decoder when it can be; else whole; else the file as it is (its noise unpatched)."""
+    tried: list[tuple] = []
+    if pieces is not None:
+        split = split_at(pieces, DECODER_WEIGHT) if single_speaker else None
+        if split is not None:
+            tried.append((split.encoder, split.decoder, split.latent, pieces.patched))
+        if pieces.patched:
+            tried.append((pieces.parts(), None, "", pieces.patched))
+    tried.append((str(vf.path), None, "", 0))
+    for model, decoder, latent, patched in tried:
+        try:  # options: see onnxsession and GRAPH_OPTIMISATION
+            session = open_session(model, ONNX_THREADS)
+            return session, (open_session(decoder, ONNX_THREADS) if decoder else None), latent, patched
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
+            error = exc
+    raise VoiceError(f"{vf.path}: not a Piper voice model ({error})") from None
 
 
 _MODELS: dict[str, _Model] = {}

@@ -17,6 +17,7 @@ from typing import Callable, Sequence, TypeVar
 import numpy as np
 
 from .base import VoiceError
+from .onnxsession import now_and_then_return_freed_memory
 
 T = TypeVar("T")
 
@@ -46,12 +47,19 @@ def _settle(target: Future, done: Future) -> None:
         target.set_result(done.result())
 
 
+def _speak_then_trim(speak: Callable[..., np.ndarray], sentence) -> np.ndarray:
+    audio = speak(sentence)
+    now_and_then_return_freed_memory()  # what the synthesis freed, back to the system (onnxsession)
+    return audio
+
+
 def sentence_pieces(sentences: Sequence, speak: Callable[..., np.ndarray], gap: np.ndarray) -> list[Callable[[], np.ndarray]]:
     """Calls that wait for each sentence's audio (`speak(sentence)`), in order, each but the last
     followed by `gap`. The first sentence goes to the shared pool alone and the others once it is
     done: beside another synthesis it took twice as long on 2 cores (Piper: 0.25-0.31 s against
     0.11-0.16 s), and a live session starts as soon as it has that first sentence."""
     pool = sentence_pool()
+    speak = partial(_speak_then_trim, speak)
     first = pool.submit(speak, sentences[0])
     rest = [Future() for _ in sentences[1:]]
 
