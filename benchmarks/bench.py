@@ -256,8 +256,8 @@ def routine_doc(minutes: float, steps: list[dict]) -> dict:
 def estimated_timeline(path: Path):
     """The routine's timeline by voiceguide.plan with estimated speech lengths (word counts)."""
     from voiceguide.plan import EstimatedLengths, plan
-    from voiceguide.script import load_routine
-    from voiceguide.settings import resolve
+    from voiceguide.routine import load_routine
+    from voiceguide.routine.settings import resolve
 
     routine = load_routine(path)
     settings = resolve(routine)

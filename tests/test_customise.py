@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, load_text, plan_text
 from voiceguide import dsp
-from voiceguide.settings import Overrides, find_ambient, resolve
+from voiceguide.routine.settings import Overrides, find_ambient, resolve
 
 RATE = dsp.RATE
 
@@ -98,7 +98,7 @@ def test_guidance_levels():
 
 
 def test_breath_pattern_drives_breath_holds():
-    t = plan_text("title: T\nsteps:\n  - say: Breathe.\n    breaths: 3\n", breath=__import__("voiceguide.settings", fromlist=["x"]).parse_breath("4-7-8"))
+    t = plan_text("title: T\nsteps:\n  - say: Breathe.\n    breaths: 3\n", breath=__import__("voiceguide.routine.settings", fromlist=["x"]).parse_breath("4-7-8"))
     hold = next(e for e in t.events if e.kind == "hold")
     assert hold.length == pytest.approx(3 * 19)
 
@@ -229,7 +229,7 @@ def test_play_and_render_plan_the_same_timeline(tmp_path):
     from voiceguide.ahead import Ahead
     from voiceguide.render import session
     from voiceguide.voice import ClipCache, Voice
-    from voiceguide.settings import parse_breath
+    from voiceguide.routine.settings import parse_breath
 
     ov = Overrides(pace=0.9, hold_scale=1.2, breath=parse_breath("3-5"), guidance="brief", ambient=find_ambient("drone"))
     cache = ClipCache(tmp_path)

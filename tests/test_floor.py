@@ -26,8 +26,8 @@ from voiceguide.floor.letters import big_letters, wrap_large
 from voiceguide.floor.state import floor_state, split_side
 from voiceguide.floor.view import layout
 from voiceguide.plan import plan
-from voiceguide.script import load_routine
-from voiceguide.settings import resolve
+from voiceguide.routine import load_routine
+from voiceguide.routine.settings import resolve
 
 SHIPPED = ROOT / "scripts" / "two-minute-reset.yaml"
 FLOOR = ROOT / "tests" / "live" / "floor.yaml"

@@ -9,7 +9,7 @@ import pytest
 from conftest import plan_text
 from voiceguide import dsp
 from voiceguide.listen.gate import Gate, Span, audible_spans, silent_spans
-from voiceguide.settings import Settings
+from voiceguide.routine.settings import Settings
 from voiceguide.timeline import Chapter, Event, Timeline
 
 RATE = dsp.RATE
@@ -164,7 +164,7 @@ def test_the_endpointer_cuts_utterances_and_passes_over_talk_and_clicks():
 
 
 def test_sensitivity_setting_is_checked():
-    from voiceguide.settings import parse_value
+    from voiceguide.routine.settings import parse_value
 
     assert parse_value("listen_sensitivity", "0.7") == 0.7
     for bad in ("1.5", "-0.1", "nan"):

@@ -29,8 +29,8 @@ from voiceguide.movelib import (
     read_move,
 )
 from voiceguide.plan import plan
-from voiceguide.script import parse_routine
-from voiceguide.settings import resolve
+from voiceguide.routine import parse_routine
+from voiceguide.routine.settings import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"

@@ -25,8 +25,8 @@ if not os.environ.get("CI"):
 from voiceguide import dsp  # noqa: E402
 from voiceguide.plan import plan  # noqa: E402
 from voiceguide.render import Session, export, utterances  # noqa: E402
-from voiceguide.script import load_routine  # noqa: E402
-from voiceguide.settings import resolve  # noqa: E402
+from voiceguide.routine import load_routine  # noqa: E402
+from voiceguide.routine.settings import resolve  # noqa: E402
 from voiceguide.voice import SPEECH_LUFS, ClipCache, Voice, VoiceError, process_clip  # noqa: E402
 from voiceguide.voice import onnxpatch  # noqa: E402
 from voiceguide.voice.onnxpatch import deterministic_model  # noqa: E402
@@ -301,7 +301,7 @@ def test_the_player_waits_at_the_end_of_what_it_may_mix():
     import threading
 
     from voiceguide.live import Player
-    from voiceguide.settings import Settings
+    from voiceguide.routine.settings import Settings
     from voiceguide.timeline import Chapter, Event, Timeline
 
     clip = (np.sin(np.arange(dsp.RATE) * 0.05) * 8000).astype(np.int16)

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from conftest import load_text
 from voiceguide.errors import ScriptError
 from voiceguide.plan import plan
-from voiceguide.script import iter_steps
-from voiceguide.settings import Breath, Settings
+from voiceguide.routine import iter_steps
+from voiceguide.routine.settings import Breath, Settings
 from voiceguide.timeline import EXTENDABLE, Extensions
 
 WORDS = st.sampled_from("slowly breathe roll the ball glute hip press lean into your left right knee and".split())

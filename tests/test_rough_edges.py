@@ -14,7 +14,7 @@ from audiotools import ffprobe
 from conftest import ROOT, load_text
 from voiceguide.plan import plan
 from voiceguide.report import PaceTotal, _ScaledLengths, pace_line, pace_totals
-from voiceguide.settings import PACES, pace_label, resolve
+from voiceguide.routine.settings import PACES, pace_label, resolve
 from voiceguide.timeline import EstimatedLengths
 
 WITH_INTRO = """\

@@ -69,8 +69,8 @@ class Said:
 
 def narration_texts() -> list[str]:
     from voiceguide.render import utterances
-    from voiceguide.script import load_routine
-    from voiceguide.settings import resolve
+    from voiceguide.routine import load_routine
+    from voiceguide.routine.settings import resolve
 
     texts: dict[str, None] = {}
     for path in sorted((ROOT / "scripts").glob("*.yaml")):

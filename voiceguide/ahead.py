@@ -22,8 +22,8 @@ from . import dsp
 from .errors import ScriptError
 from .plan import plan
 from .render import utterances, voiced
-from .script import Routine, load_routine
-from .settings import Overrides, Settings
+from .routine import Routine, load_routine
+from .routine.settings import Overrides, Settings
 from .timeline import EstimatedLengths, Extensions, Timeline, Utterance
 from .voice import ClipCache, Voice
 

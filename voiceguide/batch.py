@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import ScriptError, VoiceguideError
-from .settings import Overrides
+from .routine.settings import Overrides
 
 Report = Callable[[int, str, float], None]
 

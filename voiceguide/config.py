@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .settings import CHOOSABLE, parse_value
+from .routine.settings import CHOOSABLE, parse_value
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 from .errors import Diagnostic, Pos, ScriptError
-from .script import (
+from .routine import (
     MAX_ROUTINE,
     BreathHold,
     Countdown,
@@ -28,7 +28,7 @@ from .script import (
     sounds_dir,
 )
 from .instances import StepInstance, expand
-from .settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, DEFAULT_SETUP, Settings
+from .routine.settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, DEFAULT_SETUP, Settings
 from .timeline import Chapter, EstimatedLengths, Event, Extensions, Lengths, Timeline  # noqa: F401 - the planner's vocabulary, importable from here
 from .text import (
     Literal,

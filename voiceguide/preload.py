@@ -23,7 +23,7 @@ def preload_voice(path: Path, overrides, engine: str = "auto") -> threading.Even
     def work() -> None:
         try:
             from .render import utterances, voiced
-            from .script import load_routine
+            from .routine import load_routine
 
             routine = load_routine(path)
             settings, voice = voiced(routine, overrides, engine)

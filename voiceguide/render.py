@@ -20,8 +20,8 @@ from .fsutil import atomic_path, atomic_write_text
 from .mix import TARGET_LUFS, Mixer
 from .plan import plan
 from .timeline import Timeline, Utterance
-from .script import Routine, load_routine
-from .settings import Overrides, Settings, resolve
+from .routine import Routine, load_routine
+from .routine.settings import Overrides, Settings, resolve
 from .sink import DEFAULT_BITRATE, FileMeta, Tags, get_format, lrc, srt, vtt
 from .voice import ClipCache, Voice
 

@@ -12,7 +12,7 @@ from rich.text import Text
 
 from .errors import ScriptError, VoiceguideError
 from .timeline import EstimatedLengths, Timeline
-from .settings import PACES, pace_label
+from .routine.settings import PACES, pace_label
 from .text import format_clock, format_length
 
 
@@ -55,8 +55,8 @@ def plan_table(timeline: Timeline, console: Console) -> None:
 def routine_facts(path: Path, name: str) -> tuple[str, str, str]:
     """(title, summary, length) of a routine; a broken one says so instead of a length."""
     from .plan import plan
-    from .script import load_routine
-    from .settings import resolve
+    from .routine import load_routine
+    from .routine.settings import resolve
 
     try:
         routine = load_routine(path, name)

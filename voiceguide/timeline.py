@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from .audiofile import audio_length
-from .delivery import delivery_for
-from .settings import Settings
+from .routine.delivery import delivery_for
+from .routine.settings import Settings
 
 # ------------------------------------------------------------------ the timeline
 

@@ -27,7 +27,7 @@ def head_start(argv: list[str]) -> None:
         return
     try:
         from ..preload import preload_voice
-        from ..routinefiles import find_routine
+        from ..routine.lookup import find_routine
         from .options import choose
 
         begun = preload_voice(find_routine(argv[1]), choose(), "auto")

@@ -80,9 +80,9 @@ def config_show(
     from rich.table import Table
     from rich.text import Text
 
-    from ..script import load_routine
+    from ..routine import load_routine
     from ..config import config_path
-    from ..settings import explain
+    from ..routine.settings import explain
 
     ov = choose(preset=preset)
     path = routine_paths([script])[0] if script is not None else None

@@ -15,8 +15,8 @@ from typing import Callable
 
 from ..movelib import Move, load_moves
 from ..plan import INTRO_CHAPTER, Timeline, plan
-from ..script import Routine, parse_routine
-from ..settings import Overrides, Settings, resolve
+from ..routine import Routine, parse_routine
+from ..routine.settings import Overrides, Settings, resolve
 from ..text import format_clock
 from .fit import Span, fit, reach
 from .order import arrange, position_changes

@@ -19,8 +19,8 @@ import yaml
 
 from ..movelib import KINDS, Move
 from ..plan import EstimatedLengths, plan
-from ..script import parse_routine
-from ..settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, Settings
+from ..routine import parse_routine
+from ..routine.settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, Settings
 from .request import FOCUS_SHARE, TOLERANCE, ComposeError, Request, minutes_text
 from .write import OUTRO, intro
 

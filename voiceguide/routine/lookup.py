@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import VoiceguideError
+from ..errors import VoiceguideError
 from .shipped import shipped_scripts_dir
 
 SUFFIXES = (".yaml", ".yml")

@@ -1,6 +1,6 @@
 """What voiceguide ships beside its code: the routines, the sounds, and the routine format's JSON Schema.
 
-Found inside the installed package (`_data/`, `schema/`), or in a source checkout's `scripts/` and
+Found inside the installed package (`voiceguide/_data/`, `routine/schema/`), or in a source checkout's `scripts/` and
 `sounds/`. It imports nothing of voiceguide, so any layer may ask where these are.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 @cache
 def schema() -> dict:
     """The routine format's JSON Schema, shipped with the package."""
-    return json.loads(resources.files("voiceguide").joinpath("schema/routine.schema.json").read_text("utf-8"))
+    return json.loads(resources.files(__package__).joinpath("schema/routine.schema.json").read_text("utf-8"))
 
 
 def top_keys() -> tuple[str, ...]:
@@ -31,8 +31,8 @@ def cue_keys() -> tuple[str, ...]:
 
 
 def _data_dir(name: str) -> Path:
-    packaged = Path(__file__).parent / "_data" / name
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / name
+    packaged = Path(__file__).parent.parent / "_data" / name  # voiceguide/_data/ in a wheel
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / name
 
 
 def shipped_scripts_dir() -> Path:

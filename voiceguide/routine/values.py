@@ -14,9 +14,9 @@ from pathlib import Path
 
 from ..audiofile import audio_length
 from ..errors import Pos, Problems, VoiceguideError
-from ..settings import DEFAULT_BREATH_CUES, Breath, check_breath, parse_breath, parse_pace
-from ..shipped import sounds_dir
-from ..source import Source, YMap, YNode, YScalar, YSeq
+from .settings import DEFAULT_BREATH_CUES, Breath, check_breath, parse_breath, parse_pace
+from .shipped import sounds_dir
+from .source import Source, YMap, YNode, YScalar, YSeq
 from ..text import CONTROL_RE, parse_duration, parse_range
 from .model import CueTime, SoundRef, Span
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import Diagnostic, Problems, ScriptError
-from ..source import Source, load, parse
+from .source import Source, load, parse
 from .model import Routine
 from .reader import RoutineReader
 

@@ -1,4 +1,4 @@
-"""The routine as small frozen dataclasses: what `voiceguide.script.reader` builds from the valid parts of a file.
+"""The routine as small frozen dataclasses: what `voiceguide.routine.reader` builds from the valid parts of a file.
 
 A `Routine` holds its steps (`Spoken`, `Hold`, `BreathHold`, `Rest`, `PlaySound`, `Wait`, `Repeat`),
 their cues, and the text to speak as `Narration` with its position in the file. Nothing here depends
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Pos
-from ..settings import Breath
+from .settings import Breath
 from ..text import Part, Placeholder
 
 

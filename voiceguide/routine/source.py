@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import Diagnostic, Pos, ScriptError
+from ..errors import Diagnostic, Pos, ScriptError
 
 MAX_BYTES = 1 << 20  # a hand-written routine is a few kilobytes
 MAX_NODES = 20_000  # nodes after expanding aliases

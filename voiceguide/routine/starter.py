@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import VoiceguideError
-from .fsutil import atomic_write_text
-from .routinefiles import every_routine, user_routines_dir
+from ..errors import VoiceguideError
+from ..fsutil import atomic_write_text
+from .lookup import every_routine, user_routines_dir
 
 TEMPLATE = """\
 # {title}: a voiceguide routine (format version 1).

@@ -1,6 +1,6 @@
 """Reading a whole routine: its top-level keys, steps, cues and narration, checked where they stand.
 
-`RoutineReader` walks the YAML tree (`voiceguide.source`), builds the model (`voiceguide.script.model`)
+`RoutineReader` walks the YAML tree (`voiceguide.routine.source`), builds the model (`voiceguide.routine.model`)
 from every valid part, and reports every problem with its position; single values are read by the
 `ValueReader` it extends.
 """
@@ -13,8 +13,8 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from ..errors import Pos
-from ..shipped import cue_keys, step_keys, top_keys
-from ..source import YMap, YNode, YScalar, YSeq
+from .shipped import cue_keys, step_keys, top_keys
+from .source import YMap, YNode, YScalar, YSeq
 from ..text import Pause, Placeholder, parse_template
 from .model import (
     BreathHold,
