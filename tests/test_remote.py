@@ -507,7 +507,7 @@ def _drain(fd: int, into: bytearray) -> None:
 def test_the_page_state_is_the_floor_state():
     """The phone shows what the floor view shows: the same step, side, countdown and caption."""
     from conftest import plan_text
-    from voiceguide.floor.state import floor_state
+    from voiceguide.plan.now import floor_state
     from voiceguide.web.remote import remote_state
 
     tl = plan_text("""

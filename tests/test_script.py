@@ -7,7 +7,7 @@ import pytest
 
 from conftest import ROOT, load_text, plan_text
 from voiceguide.errors import ScriptError
-from voiceguide.plan import plan
+from voiceguide.plan.planner import plan
 from voiceguide.routine import BreathHold, Hold, Repeat, Rest, parse_routine
 from voiceguide.routine.settings import range_position, resolve
 

@@ -34,7 +34,7 @@ from voiceguide.serve import (
     qr_lines,
     read_session,
 )
-from voiceguide.svg import timeline_svg, write_svg
+from voiceguide.plan.svg import timeline_svg, write_svg
 
 ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots are kept here (ignored by git)
 CHROMIUM = "/usr/bin/chromium"

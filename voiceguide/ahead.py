@@ -20,11 +20,11 @@ import numpy as np
 from . import dsp
 
 from .errors import ScriptError
-from .plan import plan
+from .plan.planner import plan
 from .render import utterances, voiced
 from .routine import Routine, load_routine
 from .routine.settings import Overrides, Settings
-from .timeline import EstimatedLengths, Extensions, Timeline, Utterance
+from .plan.timeline import EstimatedLengths, Extensions, Timeline, Utterance
 from .voice import ClipCache, Voice
 
 

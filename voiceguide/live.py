@@ -21,7 +21,7 @@ from . import dsp
 from .errors import VoiceguideError
 from .mix import Mixer
 from .output import AudioError, MiniaudioOutput, Output, close_device  # noqa: F401 - where the live side imports them from
-from .timeline import Timeline
+from .plan.timeline import Timeline
 
 
 # ------------------------------------------------------------------ the player

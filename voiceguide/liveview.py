@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.live import Live
 
 from . import dsp
-from .floor.state import floor_state
+from .plan.now import floor_state
 from .floor.view import FloorView
 from .ahead import Ahead
 from .live import AudioError, Output, Player, Status, find_chapter

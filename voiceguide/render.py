@@ -18,8 +18,8 @@ from . import dsp
 from .errors import ScriptError, VoiceguideError
 from .fsutil import atomic_path, atomic_write_text
 from .mix import TARGET_LUFS, Mixer
-from .plan import plan
-from .timeline import Timeline, Utterance
+from .plan.planner import plan
+from .plan.timeline import Timeline, Utterance
 from .routine import Routine, load_routine
 from .routine.settings import Overrides, Settings, resolve
 from .sink import DEFAULT_BITRATE, FileMeta, Tags, get_format, lrc, srt, vtt

@@ -95,7 +95,7 @@ def chapters(info: SessionInfo) -> Reply:
 
 
 def timeline(info: SessionInfo) -> Reply:
-    from .svg import timeline_svg
+    from .plan.svg import timeline_svg
 
     body = timeline_svg(info.timeline_json()).encode("utf-8")
     return Reply(HTTPStatus.OK, body, "image/svg+xml; charset=utf-8")

@@ -12,7 +12,7 @@ from .formats.base import DEFAULT_BITRATE, write_stream
 from .formats.mp3 import MP3_RATE, Mp3Encoder, id3_tag, prepend_tag
 from .formats.wav import WavEncoder
 from .text import normalise_space
-from .timeline import Timeline
+from .plan.timeline import Timeline
 
 FORMATS = names()
 

@@ -28,7 +28,7 @@ def _plan_file(path: Path, ov: Overrides, estimate: bool = False, progress=None)
     if problems:
         raise ScriptError(problems + _plan_problems(routine, ov))
     if estimate:
-        from ..plan import plan
+        from ..plan.planner import plan
         from ..routine.settings import resolve
 
         return routine, plan(routine, resolve(routine, ov))
@@ -42,7 +42,7 @@ def _plan_file(path: Path, ov: Overrides, estimate: bool = False, progress=None)
 def _plan_problems(routine, ov: Overrides) -> list:
     """What the planner finds in a partly valid routine, leaving out what depends on speech lengths
     (those are only known from the real clips of a valid routine)."""
-    from ..plan import plan
+    from ..plan.planner import plan
     from ..routine.settings import resolve
 
     if routine is None or not routine.steps:
@@ -143,7 +143,7 @@ def plan_cmd(
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
     routine, timeline = _plan_file(routine_paths([script])[0], ov, estimate)
     if svg is not None:
-        from ..svg import write_svg
+        from ..plan.svg import write_svg
 
         write_svg(timeline, svg)
         _console(stderr=as_json).print(f"wrote {_display(svg)}", markup=False)

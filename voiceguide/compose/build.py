@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..movelib import Move, load_moves
-from ..plan import INTRO_CHAPTER, Timeline, plan
+from ..plan.planner import INTRO_CHAPTER, plan
+from ..plan.timeline import Timeline
 from ..routine import Routine, parse_routine
 from ..routine.settings import Overrides, Settings, resolve
 from ..text import format_clock

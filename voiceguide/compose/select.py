@@ -18,7 +18,8 @@ from pathlib import Path
 import yaml
 
 from ..movelib import KINDS, Move
-from ..plan import EstimatedLengths, plan
+from ..plan.timeline import EstimatedLengths
+from ..plan.planner import plan
 from ..routine import parse_routine
 from ..routine.settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, Settings
 from .request import FOCUS_SHARE, TOLERANCE, ComposeError, Request, minutes_text

@@ -23,10 +23,3 @@ def big_digits(text: str, scale: int = 1) -> list[str]:
 
 def digits_width(text: str, scale: int = 1) -> int:
     return font.width(text, gap=1) * 2 * scale
-
-
-def clock(seconds: int) -> str:
-    """Whole seconds as the countdown reads: '0:15', '2:05', '1:02:05'."""
-    h, rest = divmod(max(0, seconds), 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

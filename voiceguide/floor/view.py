@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
+from ..plan.now import FloorState
+from ..text import countdown_clock
 from .bars import bar, breath_bar
-from .digits import big_digits, clock, digits_width
+from .digits import big_digits, digits_width
 from .letters import big_letters, wrap_large
-from .state import FloorState
 
 KEYS_HELP = "space pause · n next · b back · r repeat · + more time · t how long · q quit"  # fits 80 columns
 FULL_SIZE = (80, 24)
@@ -98,7 +99,7 @@ def _blocks(s: FloorState, level: Level, width: int, interactive: bool,
         out.append(_caption(s.caption, width, level.caption_lines))
     if level.decorated:
         out.append([_text(f"next: {s.next_step or 'the end'}", "", width)])
-        left = f"{clock(round(s.left))} left"
+        left = f"{countdown_clock(round(s.left))} left"
         out.append([_centred(bar(s.session_progress, _inner(width), "blue", left, "bold"), width)])
         foot = ([KEYS_HELP] if interactive else []) + list(notices)
         out.append([_text(line, "dim", width) for line in foot])
@@ -136,7 +137,7 @@ def _band(s: FloorState, level: Level, width: int) -> list[Text]:
 
 
 def _countdown(s: FloorState, level: Level, width: int) -> list[Text]:
-    shown = clock(s.countdown_seconds or 0)
+    shown = countdown_clock(s.countdown_seconds or 0)
     style = "yellow" if s.paused else _kind_style(s)
     label = _text(f"{s.countdown_kind}: {shown} left", style, width)
     if level.scale == 0:

@@ -17,7 +17,7 @@ import numpy as np
 from .. import dsp
 from ..audiofile import ffmpeg_binary
 from ..errors import VoiceguideError
-from ..timeline import Chapter
+from ..plan.timeline import Chapter
 
 DEFAULT_BITRATE = 64  # kbit/s: ample for mono speech
 

@@ -23,8 +23,8 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import urlsplit
 
-from ..floor.digits import clock
-from ..floor.state import FloorState, floor_state
+from ..plan.now import FloorState, floor_state
+from ..text import countdown_clock
 from ..steer import COMMANDS as STEER_COMMANDS, steer
 from .banner import qr_banner, reach_note
 from .http import (
@@ -80,7 +80,7 @@ def remote_state(fs: FloorState | None, finished: bool = False, note: str | None
         "chapter": fs.chapter + 1,
         "chapters": fs.chapters,
         "countdown": fs.countdown_seconds,
-        "countdown_text": None if fs.countdown_seconds is None else clock(fs.countdown_seconds),  # as the floor view
+        "countdown_text": None if fs.countdown_seconds is None else countdown_clock(fs.countdown_seconds),  # as the floor view
         "countdown_kind": fs.countdown_kind,
         "hold_progress": None if fs.hold_progress is None else round(fs.hold_progress, 2),
         "caption": fs.caption,

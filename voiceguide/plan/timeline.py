@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
-from .audiofile import audio_length
-from .routine.delivery import delivery_for
-from .routine.settings import Settings
+from ..audiofile import audio_length
+from ..routine.delivery import delivery_for
+from ..routine.settings import Settings
 
 # ------------------------------------------------------------------ the timeline
 

@@ -269,8 +269,8 @@ def _tip(ev: dict, chapter_start: float) -> str:
 
 def write_svg(timeline: Any, path: Path, width: int = 960) -> Path:
     """Write the timeline picture to `path` (atomically)."""
-    from .errors import VoiceguideError
-    from .fsutil import atomic_write_text
+    from ..errors import VoiceguideError
+    from ..fsutil import atomic_write_text
 
     path = Path(path)
     text = timeline_svg(timeline, width=width)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from .routine import Repeat, Step
+from ..routine import Repeat, Step
 
 
 @dataclass(frozen=True)

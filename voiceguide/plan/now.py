@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from ..plan import Event, Timeline
+from .timeline import Event, Timeline
 
 COUNTED = ("hold", "rest", "wait")
 _SIDE = re.compile(r"^(?P<title>.*\S) \((?P<side>[^()]+)\)$")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from .errors import Diagnostic, Pos, ScriptError
-from .routine import (
+from ..errors import Diagnostic, Pos, ScriptError
+from ..routine import (
     MAX_ROUTINE,
     BreathHold,
     Countdown,
@@ -28,9 +28,9 @@ from .routine import (
     sounds_dir,
 )
 from .instances import StepInstance, expand
-from .routine.settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, DEFAULT_SETUP, Settings
-from .timeline import Chapter, EstimatedLengths, Event, Extensions, Lengths, Timeline  # noqa: F401 - the planner's vocabulary, importable from here
-from .text import (
+from ..routine.settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, DEFAULT_SETUP, Settings
+from .timeline import Chapter, EstimatedLengths, Event, Extensions, Lengths, Timeline
+from ..text import (
     Literal,
     Pause,
     Placeholder,
