@@ -143,7 +143,8 @@ def test_ambient_beds_and_files(tmp_path):
 
 
 def _render_wav(routine_text, tmp_path, name, **settings):
-    from voiceguide.render import Session, export
+    from voiceguide.session.build import Session
+    from voiceguide.export.render import export
     from voiceguide.plan.planner import plan
     from voiceguide.voice import ClipCache, Voice
 
@@ -171,7 +172,7 @@ DUCK_ROUTINE = """
 
 
 def test_ducking_lowers_the_bed_under_speech_by_ten_db(tmp_path):
-    from voiceguide.mix import AMBIENT_LEVEL, Mixer
+    from voiceguide.mix.mixer import AMBIENT_LEVEL, Mixer
 
     with_bed, r1, a1 = _render_wav(DUCK_ROUTINE, tmp_path, "bed", ambient=find_ambient("drone"))
     without, r2, a2 = _render_wav(DUCK_ROUTINE, tmp_path, "plain")
@@ -227,7 +228,7 @@ def test_hold_scale_is_exact_in_the_decoded_mp3(tmp_path):
 def test_play_and_render_plan_the_same_timeline(tmp_path):
     """Every option goes through the one planner: the live session's timeline equals the render's."""
     from voiceguide.ahead import Ahead
-    from voiceguide.render import session
+    from voiceguide.session.build import session
     from voiceguide.voice import ClipCache, Voice
     from voiceguide.routine.settings import parse_breath
 

@@ -212,7 +212,8 @@ def test_rerender_is_byte_identical(tmp_path, renders, cover, env, fmt):
 
 
 def test_interrupted_m4a_keeps_the_earlier_file(tmp_path, renders, env):
-    from voiceguide.render import export, session
+    from voiceguide.export.render import export
+    from voiceguide.session.build import session
 
     cache = ClipCache(Path(env["VOICEGUIDE_CACHE_DIR"]))
     sess = session(ROOT / ROUTINE, engine="espeak", cache=cache)
@@ -286,7 +287,7 @@ def test_vtt_has_the_srt_cues_in_webvtt_syntax(renders):
 
 
 def test_vtt_escapes_markup():
-    from voiceguide.sink import vtt
+    from voiceguide.export.transcripts import vtt
 
     timeline = plan_text("""
         title: Markup

@@ -271,7 +271,7 @@ def peak(audio: np.ndarray, a: float, b: float) -> float:
 
 def tick_sound() -> np.ndarray:
     from voiceguide.audiofile import decode
-    from voiceguide.mix import SOUND_LEVELS
+    from voiceguide.mix.mixer import SOUND_LEVELS
 
     return decode(ROOT / "sounds" / "tick.wav") * SOUND_LEVELS["every"]
 
@@ -413,7 +413,7 @@ def test_player_output_is_the_plan_to_the_sample(pulse, tmp_path):
     timeline, and that timeline is the one `plan --json` prints."""
     from voiceguide.ahead import prepare_live
     from voiceguide.live import Player
-    from voiceguide.mix import Mixer
+    from voiceguide.mix.mixer import Mixer
 
     ahead = prepare_live(SHIPPED, engine="espeak", cache=ClipCache(tmp_path))  # as plan_json
     player = Player(ahead.timeline, ahead.voice.clip)

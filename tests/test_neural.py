@@ -24,7 +24,8 @@ if not os.environ.get("CI"):
 
 from voiceguide import dsp  # noqa: E402
 from voiceguide.plan.planner import plan  # noqa: E402
-from voiceguide.render import Session, export, utterances  # noqa: E402
+from voiceguide.session.build import Session, utterances  # noqa: E402
+from voiceguide.export.render import export  # noqa: E402
 from voiceguide.routine import load_routine  # noqa: E402
 from voiceguide.routine.settings import resolve  # noqa: E402
 from voiceguide.voice import SPEECH_LUFS, ClipCache, Voice, VoiceError, process_clip  # noqa: E402
@@ -257,7 +258,7 @@ def test_a_cold_live_start_plays_the_first_sentence_then_the_plan_to_the_sample(
     is synthesised and the timeline replaced, the output is sample for sample the final mix."""
     from voiceguide.ahead import prepare_live
     from voiceguide.live import Player
-    from voiceguide.mix import Mixer
+    from voiceguide.mix.mixer import Mixer
 
     ahead = prepare_live(ROUTINE, engine="piper", cache=ClipCache(tmp_path / "cache"))
     first = ahead.texts[0]

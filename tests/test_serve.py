@@ -21,7 +21,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from conftest import ROOT
-from voiceguide.render import export, output_name, session
+from voiceguide.export.render import export, output_name
+from voiceguide.session.build import session
 from voiceguide.serve import (
     CHAPTERS_TYPE,
     NS_ATOM,

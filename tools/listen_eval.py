@@ -68,7 +68,7 @@ class Said:
 
 
 def narration_texts() -> list[str]:
-    from voiceguide.render import utterances
+    from voiceguide.session.build import utterances
     from voiceguide.routine import load_routine
     from voiceguide.routine.settings import resolve
 
@@ -89,7 +89,7 @@ def pink(n: int, seed: int) -> np.ndarray:
 
 def ocean(n: int) -> np.ndarray:
     from voiceguide.audiofile import decode
-    from voiceguide.mix import AMBIENT_LEVEL
+    from voiceguide.mix.mixer import AMBIENT_LEVEL
 
     bed = dsp.resample(decode(ROOT / "sounds" / "beds" / "ocean.wav"), dsp.RATE, RATE) * AMBIENT_LEVEL
     return np.resize(bed, n).astype(np.float32)

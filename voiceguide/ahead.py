@@ -21,7 +21,7 @@ from . import dsp
 
 from .errors import ScriptError
 from .plan.planner import plan
-from .render import utterances, voiced
+from .session.build import utterances, voiced
 from .routine import Routine, load_routine
 from .routine.settings import Overrides, Settings
 from .plan.timeline import EstimatedLengths, Extensions, Timeline, Utterance

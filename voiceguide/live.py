@@ -19,7 +19,7 @@ import numpy as np
 
 from . import dsp
 from .errors import VoiceguideError
-from .mix import Mixer
+from .mix.mixer import Mixer
 from .output import AudioError, MiniaudioOutput, Output, close_device  # noqa: F401 - where the live side imports them from
 from .plan.timeline import Timeline
 

@@ -22,7 +22,7 @@ def preload_voice(path: Path, overrides, engine: str = "auto") -> threading.Even
 
     def work() -> None:
         try:
-            from .render import utterances, voiced
+            from .session.build import utterances, voiced
             from .routine import load_routine
 
             routine = load_routine(path)

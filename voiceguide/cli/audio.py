@@ -41,7 +41,7 @@ def render(
     """Render routines to MP3, M4A/M4B, Opus or WAV with chapters, tags and synced transcripts (.srt, .vtt, .lrc).
 
     Several routines render in parallel, a line each; one that fails does not stop the others."""
-    from ..formats import names
+    from ..export.formats import names
 
     fmt = fmt.lower()
     if fmt not in names():
@@ -70,7 +70,8 @@ def render(
 def render_file(path: Path, ov, out_dir: Path, fmt: str = "mp3", bitrate: int = 64, out=None, err=None) -> None:
     """Render one routine file and print its line: what `render` does for each file, and `compose --render`."""
     from ..progress import Progress
-    from ..render import export, session
+    from ..export.render import export
+    from ..session.build import session
     from ..text import format_clock
 
     out, err = out or _console(), err or _console(stderr=True)

@@ -32,7 +32,7 @@ def _plan_file(path: Path, ov: Overrides, estimate: bool = False, progress=None)
         from ..routine.settings import resolve
 
         return routine, plan(routine, resolve(routine, ov))
-    from ..render import voiced_session
+    from ..session.build import voiced_session
 
     sess = voiced_session(routine, ov, ov.engine or "auto", progress=progress)
     say_voice_note(sess.voice)

@@ -66,7 +66,7 @@ def estimated(overrides: Overrides = Overrides()) -> Measure:
 
 def voiced(overrides: Overrides = Overrides(), engine: str = "auto") -> Measure:
     """Planning with the clips of the real voice (what `check` does)."""
-    from ..render import voiced_session
+    from ..session.build import voiced_session
 
     return lambda routine: voiced_session(routine, overrides, engine).timeline
 

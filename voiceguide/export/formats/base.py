@@ -14,10 +14,10 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .. import dsp
-from ..audiofile import ffmpeg_binary
-from ..errors import VoiceguideError
-from ..plan.timeline import Chapter
+from ... import dsp
+from ...audiofile import ffmpeg_binary
+from ...errors import VoiceguideError
+from ...plan.timeline import Chapter
 
 DEFAULT_BITRATE = 64  # kbit/s: ample for mono speech
 

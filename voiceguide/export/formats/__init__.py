@@ -7,7 +7,7 @@ makes atomic. Adding a format is one module and one line in `_REGISTRY`.
 
 from __future__ import annotations
 
-from ..errors import VoiceguideError
+from ...errors import VoiceguideError
 from .base import FileMeta, OutputFormat, Tags
 from .mp3 import Mp3Format
 from .mp4 import M4aFormat, M4bFormat

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import ScriptError, VoiceguideError
-from .routine.settings import Overrides
+from ..errors import ScriptError, VoiceguideError
+from ..routine.settings import Overrides
 
 Report = Callable[[int, str, float], None]
 
@@ -57,7 +57,8 @@ class Stopped(BaseException):
 
 def render_one(job: RenderJob, report: Callable[[str, float], None] | None = None) -> RenderOutcome:
     """Render one job; a bad routine or a failure is an outcome with its message lines, not an exception."""
-    from .render import export, session
+    from .render import export
+    from ..session.build import session
 
     def speech(done: int, total: int) -> None:
         if report and total:

@@ -1,7 +1,7 @@
 """The file sink at the end of the pipeline: the audio file (a plugin from `formats`, picked by name) and
 the transcripts written beside it (SubRip, WebVTT, LRC), all timed from the one timeline.
 
-The encoders, tags and chapters of each format live in `voiceguide.formats`; the names below that come
+The encoders, tags and chapters of each format live in `voiceguide.export.formats`; the names below that come
 from there are kept here for the callers (and benchmarks) that know them from this module.
 """
 
@@ -11,8 +11,8 @@ from .formats import FileMeta, Tags, get_format, names
 from .formats.base import DEFAULT_BITRATE, write_stream
 from .formats.mp3 import MP3_RATE, Mp3Encoder, id3_tag, prepend_tag
 from .formats.wav import WavEncoder
-from .text import normalise_space
-from .plan.timeline import Timeline
+from ..text import normalise_space
+from ..plan.timeline import Timeline
 
 FORMATS = names()
 

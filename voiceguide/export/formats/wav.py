@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import dsp
+from ... import dsp
 from .base import FileMeta, OutputFormat, write_stream
 
 

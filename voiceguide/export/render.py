@@ -1,7 +1,7 @@
-"""Render: the whole pipeline for one routine, script -> plan -> voice -> mix -> sink.
+"""Export: one session mixed and encoded to a file, with its transcripts, atomically.
 
-`session()` does the shared front half (used by `check`, `plan`, `render` and
-`play`), so every consumer sees the very same timeline built from measured clips.
+The session itself (routine, settings, voice, timeline) comes from `session.build`, the front half
+export shares with live playback; this module is the back half: mix -> loudness -> format -> file.
 """
 
 from __future__ import annotations
@@ -10,88 +10,18 @@ import errno
 import json
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import dsp
-from .errors import ScriptError, VoiceguideError
-from .fsutil import atomic_path, atomic_write_text
-from .mix import TARGET_LUFS, Mixer
-from .plan.planner import plan
-from .plan.timeline import Timeline, Utterance
-from .routine import Routine, load_routine
-from .routine.settings import Overrides, Settings, resolve
-from .sink import DEFAULT_BITRATE, FileMeta, Tags, get_format, lrc, srt, vtt
-from .voice import ClipCache, Voice
-
-
-@dataclass(frozen=True)
-class Session:
-    routine: Routine
-    settings: Settings
-    voice: Voice
-    timeline: Timeline
-
-
-class _NoSpeech:
-    """Lengths for collecting what will be said: speech takes no time, sounds their real length."""
-
-    def speech(self, text: str, role: str = "narration") -> float:
-        return 0.0
-
-    def sound(self, path: Path) -> float:
-        from .audiofile import audio_length
-
-        return audio_length(path)
-
-
-def utterances(routine: Routine, settings: Settings) -> list[Utterance]:
-    """Every utterance the session will speak. Texts never depend on how long speech takes, so a plan
-    with zero-length speech names them all, and they can be rendered in parallel before the real plan."""
-    try:
-        return plan(routine, settings, _NoSpeech()).utterances()
-    except ScriptError:
-        return []  # the real plan will report the problems with measured lengths
-
-
-def voiced(
-    routine: Routine,
-    overrides: Overrides = Overrides(),
-    engine: str = "auto",
-    cache: ClipCache | None = None,
-) -> tuple[Settings, Voice]:
-    """A routine's settings and the voice that will speak it (the voice id settled in the settings)."""
-    settings = resolve(routine, overrides)
-    voice = Voice.create(engine, settings.voice, settings.language, settings.speech_rate, cache, cues=settings.cues,
-                         style=settings.delivery)
-    return replace(settings, voice=voice.voice_id, engine=voice.engine.name), voice
-
-
-def session(
-    path: Path,
-    overrides: Overrides = Overrides(),
-    engine: str = "auto",
-    display: str | None = None,
-    cache: ClipCache | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> Session:
-    """Load, voice and plan a routine: the timeline uses each clip's measured length."""
-    return voiced_session(load_routine(path, display), overrides, engine, cache, progress)
-
-
-def voiced_session(
-    routine: Routine,
-    overrides: Overrides = Overrides(),
-    engine: str = "auto",
-    cache: ClipCache | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> Session:
-    """Voice and plan a routine already loaded: the timeline uses each clip's measured length."""
-    settings, voice = voiced(routine, overrides, engine, cache)
-    voice.prepare(utterances(routine, settings), progress=progress)
-    timeline = plan(routine, settings, voice)
-    return Session(routine, settings, voice, timeline)
+from .. import dsp
+from ..errors import VoiceguideError
+from ..fsutil import atomic_path, atomic_write_text
+from ..mix.mixer import TARGET_LUFS, Mixer
+from ..routine import Routine
+from ..session.build import Session
+from ..voice import ClipCache
+from .transcripts import DEFAULT_BITRATE, FileMeta, Tags, get_format, lrc, srt, vtt
 
 
 def output_name(path: Path) -> str:
@@ -113,7 +43,7 @@ def _gain_key(sess: Session, fmt: str, bitrate: int) -> str:
     """What the session's loudness depends on: the timeline, the clips' engine and format, the sounds' files."""
     import hashlib
 
-    from .voice.cache import CLIP_FORMAT
+    from ..voice.cache import CLIP_FORMAT
 
     sounds = sorted({str(e.path) for e in sess.timeline.events if e.path is not None})
     stamp = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from ..plan.timeline import Chapter
+from ...plan.timeline import Chapter
 from .base import DEFAULT_BITRATE, FfmpegPipe, FileMeta, OutputFormat, Tags, cover_kind, write_stream
 
 # The MP3's sample rate. Readers such as ffprobe report an MP3's duration as whole frames including the

@@ -18,9 +18,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from . import dsp
-from .audiofile import decode
-from .plan.timeline import Event, Timeline
+from .. import dsp
+from ..audiofile import decode
+from ..plan.timeline import Event, Timeline
 
 TARGET_LUFS = -16.0
 CEILING_DBTP = -4.0  # the limiter's ceiling: 64 kbit/s MP3 adds up to 2.6 dB to Piper's speech (1.2 dB to espeak-ng's); the file stays under -1 dBTP
