@@ -227,7 +227,7 @@ def test_hold_scale_is_exact_in_the_decoded_mp3(tmp_path):
 
 def test_play_and_render_plan_the_same_timeline(tmp_path):
     """Every option goes through the one planner: the live session's timeline equals the render's."""
-    from voiceguide.ahead import Ahead
+    from voiceguide.live.ahead import Ahead
     from voiceguide.session.build import session
     from voiceguide.voice import ClipCache, Voice
     from voiceguide.routine.settings import parse_breath

@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, plan_text
-from voiceguide.floor import font
-from voiceguide.floor.digits import BLOCK, big_digits
+from voiceguide.live.floor import font
+from voiceguide.live.floor.digits import BLOCK, big_digits
 from voiceguide.text import countdown_clock as clock
-from voiceguide.floor.letters import big_letters, wrap_large
+from voiceguide.live.floor.letters import big_letters, wrap_large
 from voiceguide.plan.now import floor_state, split_side
-from voiceguide.floor.view import layout
+from voiceguide.live.floor.view import layout
 from voiceguide.plan.planner import plan
 from voiceguide.routine import load_routine
 from voiceguide.routine.settings import resolve

@@ -256,8 +256,8 @@ def test_a_cold_live_start_plays_the_first_sentence_then_the_plan_to_the_sample(
     """In process, no device: a cold start hands the player the first sentence only, on a provisional
     timeline it may mix only to the end of that sentence; pulled in device-sized blocks while the rest
     is synthesised and the timeline replaced, the output is sample for sample the final mix."""
-    from voiceguide.ahead import prepare_live
-    from voiceguide.live import Player
+    from voiceguide.live.ahead import prepare_live
+    from voiceguide.live.player import Player
     from voiceguide.mix.mixer import Mixer
 
     ahead = prepare_live(ROUTINE, engine="piper", cache=ClipCache(tmp_path / "cache"))
@@ -301,7 +301,7 @@ def test_the_player_waits_at_the_end_of_what_it_may_mix():
     """A pull that would pass `until` waits for the timeline that lifts it (here 0.2 s later)."""
     import threading
 
-    from voiceguide.live import Player
+    from voiceguide.live.player import Player
     from voiceguide.routine.settings import Settings
     from voiceguide.plan.timeline import Chapter, Event, Timeline
 

@@ -557,7 +557,7 @@ def test_more_time_and_how_long_from_the_phone(tmp_path):
     from email.message import Message
 
     from test_steer import hold_of, play_to, rendered
-    from voiceguide.live import Player
+    from voiceguide.live.player import Player
     from voiceguide.voice import ClipCache
     from voiceguide.web.http import Request
     from voiceguide.web.remote import COMMANDS, Remote, route

@@ -38,10 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from voiceguide import dsp  # noqa: E402
-from voiceguide.listen.model import load_models  # noqa: E402
-from voiceguide.listen.recognizer import Recognizer  # noqa: E402
-from voiceguide.listen.vad import RATE  # noqa: E402
-from voiceguide.listen.words import PHRASES  # noqa: E402
+from voiceguide.live.listen.model import load_models  # noqa: E402
+from voiceguide.live.listen.recognizer import Recognizer  # noqa: E402
+from voiceguide.live.listen.vad import RATE  # noqa: E402
+from voiceguide.live.listen.words import PHRASES  # noqa: E402
 
 TUNED = [("espeak", v, 150) for v in ("en-us", "en-gb", "en-us+f2", "en-us+m3", "en-gb-x-rp+f4", "en-029",
                                       "en-gb-scotland", "en-us+klatt2")]

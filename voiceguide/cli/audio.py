@@ -305,21 +305,21 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
     import sys
     import time
 
-    from ..preload import preload_voice
+    from ..live.preload import preload_voice
 
     phone = listener = None
     try:
         preload_voice(script, ov, ov.engine or "auto").wait(2.0)  # the player is imported while it loads
-        from ..ahead import prepare_live
-        from ..live import MiniaudioOutput
-        from ..liveview import play_session, wait_to_begin
+        from ..live.ahead import prepare_live
+        from ..live.output import MiniaudioOutput
+        from ..live.view import play_session, wait_to_begin
 
         started = time.monotonic() if started is None else started
         ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
         say_voice_note(ahead.voice)
         if listen:
-            from ..listen.controller import Listener
-            from ..listen.vad import DEFAULT_SENSITIVITY
+            from ..live.listen.controller import Listener
+            from ..live.listen.vad import DEFAULT_SENSITIVITY
 
             sensitivity = DEFAULT_SENSITIVITY if ov.listen_sensitivity is None else ov.listen_sensitivity
             listener = Listener(sensitivity, backend)

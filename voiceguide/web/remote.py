@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from ..plan.now import FloorState, floor_state
 from ..text import countdown_clock
-from ..steer import COMMANDS as STEER_COMMANDS, steer
+from ..live.steer import COMMANDS as STEER_COMMANDS, steer
 from .banner import qr_banner, reach_note
 from .http import (
     TEXT_TYPE,
@@ -42,7 +42,7 @@ from .http import (
 from .style import STATIC_DIR, STYLESHEET, STYLESHEET_TYPE
 
 if TYPE_CHECKING:
-    from ..live import Player
+    from ..live.player import Player
 
 DEFAULT_HOST = "0.0.0.0"
 DEFAULT_PORT = 8766  # beside serve's 8765, so that both can run

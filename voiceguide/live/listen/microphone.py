@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..errors import VoiceguideError
+from ...errors import VoiceguideError
 from ..output import close_device
 from .vad import RATE
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from ..plan.now import FloorState
-from ..text import countdown_clock
+from ...plan.now import FloorState
+from ...text import countdown_clock
 from .bars import bar, breath_bar
 from .digits import big_digits, digits_width
 from .letters import big_letters, wrap_large

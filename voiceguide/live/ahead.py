@@ -17,15 +17,15 @@ from typing import Callable
 
 import numpy as np
 
-from . import dsp
+from .. import dsp
 
-from .errors import ScriptError
-from .plan.planner import plan
-from .session.build import utterances, voiced
-from .routine import Routine, load_routine
-from .routine.settings import Overrides, Settings
-from .plan.timeline import EstimatedLengths, Extensions, Timeline, Utterance
-from .voice import ClipCache, Voice
+from ..errors import ScriptError
+from ..plan.planner import plan
+from ..session.build import utterances, voiced
+from ..routine import Routine, load_routine
+from ..routine.settings import Overrides, Settings
+from ..plan.timeline import EstimatedLengths, Extensions, Timeline, Utterance
+from ..voice import ClipCache, Voice
 
 
 # A first part shorter than this is not played alone: the rest of its utterance (its other sentences,

@@ -13,13 +13,14 @@ from typing import Callable, Iterator, Sequence
 from rich.console import Console
 from rich.live import Live
 
-from . import dsp
-from .plan.now import floor_state
+from .. import dsp
+from ..plan.now import floor_state
 from .floor.view import FloorView
 from .ahead import Ahead
-from .live import AudioError, Output, Player, Status, find_chapter
+from .output import AudioError, Output
+from .player import Player, Status, find_chapter
 from .steer import Controller, command_for_key, steer
-from .text import format_clock
+from ..text import format_clock
 
 
 @contextlib.contextmanager

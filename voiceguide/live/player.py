@@ -17,11 +17,10 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from . import dsp
-from .errors import VoiceguideError
-from .mix.mixer import Mixer
-from .output import AudioError, MiniaudioOutput, Output, close_device  # noqa: F401 - where the live side imports them from
-from .plan.timeline import Timeline
+from .. import dsp
+from ..errors import VoiceguideError
+from ..mix.mixer import Mixer
+from ..plan.timeline import Timeline
 
 
 # ------------------------------------------------------------------ the player

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from . import dsp
-from .text import time_left_words
+from .. import dsp
+from ..text import time_left_words
 
 if TYPE_CHECKING:
-    from .live import Player
+    from .player import Player
 
 COMMANDS = ("pause", "resume", "toggle", "next", "back", "repeat", "stop", "extend", "remaining", "key")
 

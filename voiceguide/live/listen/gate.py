@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from ..plan.timeline import Timeline
+from ...plan.timeline import Timeline
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..voice.sentences import cores
+from ...voice.sentences import cores
 from .model import ListenModels
 from .vad import DEFAULT_SENSITIVITY, FRAME, HANG, RATE, Endpointer, SpeechProbability
 from .words import command_in, prompt

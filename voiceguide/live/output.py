@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable, Protocol
 
-from .errors import VoiceguideError
+from ..errors import VoiceguideError
 
 
 class AudioError(VoiceguideError):

