@@ -13,7 +13,7 @@ import pytest
 from audiotools import ffprobe
 from conftest import ROOT, load_text
 from voiceguide.plan.planner import plan
-from voiceguide.report import PaceTotal, _ScaledLengths, pace_line, pace_totals
+from voiceguide.cli.report import PaceTotal, _ScaledLengths, pace_line, pace_totals
 from voiceguide.routine.settings import PACES, pace_label, resolve
 from voiceguide.plan.timeline import EstimatedLengths
 

@@ -23,7 +23,7 @@ import pytest
 from conftest import ROOT
 from voiceguide.export.render import export, output_name
 from voiceguide.session.build import session
-from voiceguide.serve import (
+from voiceguide.web.serve import (
     CHAPTERS_TYPE,
     NS_ATOM,
     NS_ITUNES,
@@ -379,7 +379,7 @@ TRAVERSALS = [
     "/app.js/../../serve.py",
     "/web/app.js",
     "/serve.py",
-    "/voiceguide/serve.py",
+    "/voiceguide/web/serve.py",
     "http://127.0.0.1/media/..%2f..%2fsecret.txt",
     "/media/evil.mp3",  # a link in the folder that leads out of it
     "/media/passwd.srt",

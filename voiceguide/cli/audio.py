@@ -69,7 +69,7 @@ def render(
 
 def render_file(path: Path, ov, out_dir: Path, fmt: str = "mp3", bitrate: int = 64, out=None, err=None) -> None:
     """Render one routine file and print its line: what `render` does for each file, and `compose --render`."""
-    from ..progress import Progress
+    from .progress import Progress
     from ..export.render import export
     from ..session.build import session
     from ..text import format_clock

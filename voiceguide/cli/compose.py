@@ -83,7 +83,7 @@ def moves(
 ) -> None:
     """List the library of moves that compose chooses from."""
     from ..compose.request import parse_request
-    from ..movelib import load_moves
+    from ..compose.library import load_moves
 
     asked = parse_request(1, area, equipment)
     found = [m for m in load_moves()

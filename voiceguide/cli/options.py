@@ -52,7 +52,7 @@ VoiceOpt = Annotated[
 def choose(pace=None, hold_scale=None, breath=None, rate=None, voice=None, guidance=None, ambient=None,
            engine=None, preset=None, cues=None, delivery=None, listen_sensitivity=None) -> Overrides:
     """The command line's choices over the chosen preset over the user's config file."""
-    from ..config import load_config
+    from .config import load_config
     from ..routine.settings import merge, parse_value
 
     given = {"pace": pace, "hold_scale": hold_scale, "breath": breath, "rate": rate, "voice": voice,

@@ -138,7 +138,7 @@ def plan_cmd(
     estimate: EstimateOpt = False,
 ) -> None:
     """Show the timeline: every event with its clock time, and the total."""
-    from ..report import pace_line, pace_totals, plan_table
+    from .report import pace_line, pace_totals, plan_table
 
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
     routine, timeline = _plan_file(routine_paths([script])[0], ov, estimate)
@@ -161,7 +161,7 @@ def list_cmd(
     ] = None,
 ) -> None:
     """List routines by name: where each comes from (here, yours, shipped), title, summary and length."""
-    from ..report import named_routine_rows, routine_rows, routines_table
+    from .report import named_routine_rows, routine_rows, routines_table
     from ..routine.lookup import every_routine, user_routines_dir
 
     out = _console()

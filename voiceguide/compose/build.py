@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..movelib import Move, load_moves
+from .library import Move, load_moves
 from ..plan.planner import INTRO_CHAPTER, plan
 from ..plan.timeline import Timeline
 from ..routine import Routine, parse_routine

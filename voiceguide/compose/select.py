@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from ..movelib import KINDS, Move
+from .library import KINDS, Move
 from ..plan.timeline import EstimatedLengths
 from ..plan.planner import plan
 from ..routine import parse_routine

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .routine.settings import CHOOSABLE, parse_value
+from ..routine.settings import CHOOSABLE, parse_value
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def load_config(path: Path | None = None) -> Config:
     """The user's config file (TOML); a missing file is an empty config. Problems name the file and line."""
     import tomllib
 
-    from .errors import VoiceguideError
+    from ..errors import VoiceguideError
 
     path = path or config_path()
     try:
@@ -89,8 +89,8 @@ def set_config_value(key: str, value: str, path: Path | None = None) -> Path:
     """`voiceguide config set KEY VALUE` (KEY may be `presets.NAME.KEY`): validate, then write atomically."""
     import tomllib
 
-    from .errors import VoiceguideError
-    from .fsutil import atomic_write_text
+    from ..errors import VoiceguideError
+    from ..fsutil import atomic_write_text
 
     path = path or config_path()
     load_config(path)  # refuse to rewrite a broken file

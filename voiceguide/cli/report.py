@@ -10,10 +10,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .errors import ScriptError, VoiceguideError
-from .plan.timeline import EstimatedLengths, Timeline
-from .routine.settings import PACES, pace_label
-from .text import format_clock, format_length
+from ..errors import ScriptError, VoiceguideError
+from ..plan.timeline import EstimatedLengths, Timeline
+from ..routine.settings import PACES, pace_label
+from ..text import format_clock, format_length
 
 
 def _what(ev) -> str:
@@ -54,9 +54,9 @@ def plan_table(timeline: Timeline, console: Console) -> None:
 
 def routine_facts(path: Path, name: str) -> tuple[str, str, str]:
     """(title, summary, length) of a routine; a broken one says so instead of a length."""
-    from .plan.planner import plan
-    from .routine import load_routine
-    from .routine.settings import resolve
+    from ..plan.planner import plan
+    from ..routine import load_routine
+    from ..routine.settings import resolve
 
     try:
         routine = load_routine(path, name)
@@ -128,7 +128,7 @@ class _ScaledLengths:
 def pace_totals(routine, timeline: Timeline) -> list[PaceTotal]:
     """The routine's length at each named pace: the real total at the pace in use, the others estimated
     from this plan's speech (so that they agree with it)."""
-    from .plan.planner import plan
+    from ..plan.planner import plan
 
     pace = timeline.settings.pace
     out = [] if any(abs(v - pace) < 1e-9 for v in PACES.values()) else [PaceTotal(f"{pace:g}", timeline.duration, True)]

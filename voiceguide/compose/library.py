@@ -1,10 +1,10 @@
-"""The library of moves: one YAML file per move in `voiceguide/moves/`.
+"""The library of moves: one YAML file per move in `voiceguide/compose/moves/`.
 
 A move is a routine step (exactly as the format contract writes it, with a range for its
 hold) plus what a composer needs to choose, order and group moves without reading the
 narration: the body areas it works, the position it is done in, the equipment it needs,
 its kind and level, the safety notes and contraindications it brings along, and the seed
-article its facts come from. `voiceguide/moves/README.md` describes the file.
+article its facts come from. `voiceguide/compose/moves/README.md` describes the file.
 
 The library is ours, so a broken move file is a bug, but it still gets a message that
 names the file and says what is wrong, never a KeyError from deep inside a composer.
@@ -22,8 +22,8 @@ from types import MappingProxyType
 
 import yaml
 
-from .errors import VoiceguideError
-from .text import parse_range
+from ..errors import VoiceguideError
+from ..text import parse_range
 
 AREAS = ("glutes", "piriformis", "hip-flexors", "hamstrings", "quads", "calves", "lower-back", "breathing")
 AREA_GROUPS = MappingProxyType({"hips": ("glutes", "piriformis", "hip-flexors")})

@@ -25,9 +25,9 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Callable
 
-from .errors import VoiceguideError
-from .web.cover import cover_png
-from .web.feed import (  # noqa: F401 (NS_* and FEED_TITLE are part of this module's names)
+from ..errors import VoiceguideError
+from .cover import cover_png
+from .feed import (  # noqa: F401 (NS_* and FEED_TITLE are part of this module's names)
     CHAPTERS_TYPE,
     FEED_TITLE,
     NS_ATOM,
@@ -37,8 +37,8 @@ from .web.feed import (  # noqa: F401 (NS_* and FEED_TITLE are part of this modu
     chapters_json,
     feed_xml,
 )
-from .web.banner import qr_banner, qr_lines, reach_note  # noqa: F401 (qr_lines is part of this module's names)
-from .web.http import (  # noqa: F401 (parse_range is part of this module's names)
+from .banner import qr_banner, qr_lines, reach_note  # noqa: F401 (qr_lines is part of this module's names)
+from .http import (  # noqa: F401 (parse_range is part of this module's names)
     TEXT_TYPE,
     Answer,
     FileReply,
@@ -50,8 +50,8 @@ from .web.http import (  # noqa: F401 (parse_range is part of this module's name
     not_found,
     parse_range,
 )
-from .web.library import AUDIO_TYPES, NAME_PATTERN, Library, SessionInfo, id3_chapters, read_session  # noqa: F401
-from .web.page import PAGE_FILES, page_file, sessions_json
+from .library import AUDIO_TYPES, NAME_PATTERN, Library, SessionInfo, id3_chapters, read_session  # noqa: F401
+from .page import PAGE_FILES, page_file, sessions_json
 
 MEDIA_TYPES = {
     **AUDIO_TYPES,
@@ -95,7 +95,7 @@ def chapters(info: SessionInfo) -> Reply:
 
 
 def timeline(info: SessionInfo) -> Reply:
-    from .plan.svg import timeline_svg
+    from ..plan.svg import timeline_svg
 
     body = timeline_svg(info.timeline_json()).encode("utf-8")
     return Reply(HTTPStatus.OK, body, "image/svg+xml; charset=utf-8")

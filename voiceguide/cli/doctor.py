@@ -38,10 +38,10 @@ def _writable(folder: Path) -> tuple[bool, str]:
 
 
 def findings(output: Path = Path("output")) -> list[Finding]:
-    from .audiofile import ffmpeg_binary
-    from .errors import VoiceguideError
-    from .voice import get_engine
-    from .voice.cache import default_cache_dir
+    from ..audiofile import ffmpeg_binary
+    from ..errors import VoiceguideError
+    from ..voice import get_engine
+    from ..voice.cache import default_cache_dir
 
     out: list[Finding] = []
     espeak = shutil.which("espeak-ng") or shutil.which("espeak")
@@ -54,7 +54,7 @@ def findings(output: Path = Path("output")) -> list[Finding]:
     try:
         import pyttsx3  # noqa: F401
 
-        from .voice.pyttsx import Pyttsx3
+        from ..voice.pyttsx import Pyttsx3
 
         Pyttsx3()
         out.append(Finding("pyttsx3 (speech)", True, "starts", needed=False))
