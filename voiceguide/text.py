@@ -130,7 +130,7 @@ PHRASES = {
 }
 
 
-# What "how long" answers (steer.py): "{}" is a length, as `duration_words` says it; "one minute" is
+# What "how long" answers (live/steer.py): "{}" is a length, as `duration_words` says it; "one minute" is
 # written out where the engine reads "1 Minute" as "eins Minute" (espeak-ng: de, fr, es, it).
 PHRASES["en"] |= {"time left": "{} left.", "about left": "About {} left.",
                   "session left": "About {} left in the session.", "one minute": "one minute"}

@@ -90,7 +90,7 @@ def _console(stderr: bool = False):
 
 def _display(path: Path) -> str:
     """A path as the user would read it: relative to the working directory when inside it; a shipped
-    routine or one of yours by a short name (see routinefiles.display_name)."""
+    routine or one of yours by a short name (see routine.lookup.display_name)."""
     from ..routine.lookup import display_name
 
     return display_name(path)

@@ -74,7 +74,7 @@ def routine_rows(paths: list[Path], display: Callable[[Path], str]) -> list[tupl
 
 
 def named_routine_rows(found: dict, display: Callable[[Path], str]) -> list[tuple[str, ...]]:
-    """(name, from, title, summary, length) for each name of routinefiles.every_routine(): the file
+    """(name, from, title, summary, length) for each name of routine.lookup.every_routine(): the file
     that wins, and the places whose file of that name it hides."""
     rows = []
     for name, files in found.items():

@@ -1,6 +1,6 @@
 """The steps of a routine as they will be heard: each side of a step, in each round of a repeat.
 
-The planner lays these out one after another (plan.py); they are their own module so that the
+The planner lays these out one after another (planner.py); they are their own module so that the
 planner stays one readable file.
 """
 

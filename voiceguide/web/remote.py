@@ -259,7 +259,7 @@ class Remote:
         lines += reach_note(self.server, command, "follow and steer this session")
         return "\n".join(lines)
 
-    # -- the Controller protocol (steer.py)
+    # -- the Controller protocol (live/steer.py)
     def start(self, player: Player) -> None:
         self.player = player
         self._spawn(self._publish, "remote-state")

@@ -1,4 +1,4 @@
-"""`play --listen`: the spoken-command controller (steer.py's `Controller`).
+"""`play --listen`: the spoken-command controller (live/steer.py's `Controller`).
 
 The microphone's blocks are judged by the `Gate` as they arrive (on the capture thread, against the
 player's audio clock at that moment), queued, and fed to the `Recognizer` on a thread of its own; a

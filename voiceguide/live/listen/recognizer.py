@@ -41,7 +41,7 @@ MAX_TOKENS = 12  # tokens decoded at most: a phrase is two or three, a sentence 
 
 @dataclass(frozen=True)
 class Heard:
-    """A command said on its own: the phrase, its command (steer.py's name), what was transcribed,
+    """A command said on its own: the phrase, its command (live/steer.py's name), what was transcribed,
     the speech's length and when the utterance ended (seconds of audio fed so far)."""
 
     phrase: str

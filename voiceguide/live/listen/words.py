@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# phrase -> steer.py's command, per routine language. Keep each phrase short and unlike the others.
+# phrase -> live/steer.py's command, per routine language. Keep each phrase short and unlike the others.
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "pause": "pause", "wait": "pause",
