@@ -255,9 +255,10 @@ def routine_doc(minutes: float, steps: list[dict]) -> dict:
 
 def estimated_timeline(path: Path):
     """The routine's timeline by voiceguide.plan with estimated speech lengths (word counts)."""
-    from voiceguide.plan import EstimatedLengths, plan
-    from voiceguide.script import load_routine
-    from voiceguide.settings import resolve
+    from voiceguide.plan.timeline import EstimatedLengths
+    from voiceguide.plan.planner import plan
+    from voiceguide.routine import load_routine
+    from voiceguide.routine.settings import resolve
 
     routine = load_routine(path)
     settings = resolve(routine)
@@ -430,7 +431,7 @@ def floor_encode_argv(raw: Path, out: Path) -> list[str]:
     instead of the pipe. voiceguide's MP3 must be 48 kHz (ffprobe reports an MP3's duration as whole frames
     with the encoder delay: +50-76 ms at 22.05 kHz, +23-47 ms at 48 kHz, and the plan allows 50 ms), so this
     encode is the one cost a render cannot avoid."""
-    from voiceguide.sink import Mp3Encoder
+    from voiceguide.export.transcripts import Mp3Encoder
 
     enc = Mp3Encoder(out, BITRATE)
     argv = [str(a) for a in enc.proc.args]
@@ -466,7 +467,7 @@ def self_child(mode: str, *args: str, cache: Path) -> dict:
 
 
 def _session(routine: Path):
-    from voiceguide.render import session
+    from voiceguide.session.build import session
     from voiceguide.voice import ClipCache
     from voiceguide.voice.cache import default_cache_dir
 
@@ -488,15 +489,15 @@ def _timeline_facts(sess) -> dict:
 
 
 PHASES = [  # (label, filename suffix, function name): cumulative times from cProfile (the mixing thread only)
-    ("loudness pass (Mixer.normalise)", "voiceguide/mix.py", "normalise"),
+    ("loudness pass (Mixer.normalise)", "voiceguide/mix/mixer.py", "normalise"),
     ("  true peak of loud blocks (dsp.true_peak)", "voiceguide/dsp.py", "true_peak"),
     ("  K-weighted energies (subblock_energies)", "voiceguide/dsp.py", "subblock_energies"),
-    ("mix, both passes (Mixer.render)", "voiceguide/mix.py", "render"),
+    ("mix, both passes (Mixer.render)", "voiceguide/mix/mixer.py", "render"),
     ("  of which clip reads (Voice.clip)", "voiceguide/voice/__init__.py", "clip"),
     ("limiter, both passes (dsp.limit)", "voiceguide/dsp.py", "limit"),
     ("handing blocks to the writer (Queue.put)", "queue.py", "put"),
     ("waiting for the writer at the end (join)", "threading.py", "join"),
-    ("ID3 tag + prepend", "voiceguide/formats/mp3.py", "prepend_tag"),
+    ("ID3 tag + prepend", "voiceguide/export/formats/mp3.py", "prepend_tag"),
 ]
 
 
@@ -506,9 +507,10 @@ def mode_inproc(routine: str, out_dir: str, profile: str) -> None:
     re-limits) and the final mix + limiter + float->int16 pass alone (no encoder), counting what the limiter does."""
     import numpy as np
 
-    from voiceguide import dsp, sink
-    from voiceguide.mix import TARGET_LUFS, Mixer
-    from voiceguide.render import export
+    from voiceguide import dsp
+    from voiceguide.export import transcripts as sink
+    from voiceguide.mix.mixer import TARGET_LUFS, Mixer
+    from voiceguide.export.render import export
 
     t0 = time.perf_counter()
     sess = _session(Path(routine))
@@ -591,8 +593,8 @@ def mode_naive(routine: str, out_mp3: str) -> None:
     warnings.simplefilter("ignore")
     from pydub import AudioSegment, effects
 
-    from voiceguide.mix import SOUND_LEVELS
-    from voiceguide.sink import MP3_RATE
+    from voiceguide.mix.mixer import SOUND_LEVELS
+    from voiceguide.export.transcripts import MP3_RATE
 
     sess = _session(Path(routine))  # warm: every clip is a WAV file in the cache (not timed: same as voiceguide)
     voice = sess.voice
@@ -685,7 +687,7 @@ def main() -> None:
     scale = sorted({small, minutes, long_})
 
     from voiceguide import dsp
-    from voiceguide.sink import MP3_RATE
+    from voiceguide.export.transcripts import MP3_RATE
 
     if dsp.RATE != RATE:
         raise SystemExit(f"voiceguide's rate is {dsp.RATE}, the benchmark assumes {RATE}")
@@ -788,8 +790,8 @@ def main() -> None:
             r = vg_render(paths[m], tmp / "out-mem", cache)
             mem[m] = r
             log(f"memory: warm {m:g} min render: {r['rss_mb']:.1f} MB peak, {r['wall']:.2f} s")
-        base_np = run_child([sys.executable, "-c", "import voiceguide.render, numpy"], child_env(cache))
-        base_cli = run_child([sys.executable, "-c", "import voiceguide.cli, voiceguide.render, numpy, mutagen.id3"],
+        base_np = run_child([sys.executable, "-c", "import voiceguide.export.render, numpy"], child_env(cache))
+        base_cli = run_child([sys.executable, "-c", "import voiceguide.cli, voiceguide.export.render, numpy, mutagen.id3"],
                              child_env(cache))
         results["machine"]["loadavg_end"] = list(os.getloadavg())
     finally:
@@ -926,7 +928,7 @@ def main() -> None:
     out.append(f"  (context: plain 22.05 kHz encode / floor {ratios['plain_22k_over_floor']:.2f}x)")
     out.append("")
     out.append("memory (peak RSS of a warm CLI render, os.wait4; includes the interpreter, numpy and ffmpeg child)")
-    out.append(f"  baseline `python3 -c 'import voiceguide.render, numpy'`  {base_np['rss_mb']:6.1f} MB")
+    out.append(f"  baseline `python3 -c 'import voiceguide.export.render, numpy'`  {base_np['rss_mb']:6.1f} MB")
     out.append(f"  baseline CLI imports (+ typer, rich, mutagen)            {base_cli['rss_mb']:6.1f} MB")
     for m, rss in ((mem_a, rss_a), (mem_b, rss_b)):
         out.append(f"  {m:>4g} min render   {rss:6.1f} MB   (+{rss - base_np['rss_mb']:.1f} MB over the baseline)")

@@ -95,10 +95,10 @@ def loopback_row(routine: Path, tmp: Path, log) -> dict:
 
 def command_rows(tmp: Path, log) -> dict:
     from voiceguide import dsp
-    from voiceguide.listen.model import load_models
-    from voiceguide.listen.recognizer import Recognizer
-    from voiceguide.listen.vad import RATE
-    from voiceguide.listen.words import PHRASES
+    from voiceguide.live.listen.model import load_models
+    from voiceguide.live.listen.recognizer import Recognizer
+    from voiceguide.live.listen.vad import RATE
+    from voiceguide.live.listen.words import PHRASES
     from voiceguide.voice import ClipCache, Voice
 
     voice = Voice.create("piper", None, "en", 120, ClipCache(tmp / "clips"))

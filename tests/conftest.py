@@ -8,9 +8,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voiceguide.plan import plan  # noqa: E402
-from voiceguide.script import parse_routine  # noqa: E402
-from voiceguide.settings import resolve  # noqa: E402
+from voiceguide.plan.planner import plan  # noqa: E402
+from voiceguide.routine import parse_routine  # noqa: E402
+from voiceguide.routine.settings import resolve  # noqa: E402
 
 pytest_plugins = ("listentools",)  # the listening tests' fixtures (voices, the recogniser)
 

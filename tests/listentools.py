@@ -35,14 +35,14 @@ def session_voice(listen_cache):
 
 @pytest.fixture(scope="module")
 def recognizer(listen_cache):
-    from voiceguide.listen.model import load_models
-    from voiceguide.listen.recognizer import Recognizer
+    from voiceguide.live.listen.model import load_models
+    from voiceguide.live.listen.recognizer import Recognizer
 
     return Recognizer(load_models(listen_cache))
 
 
 def at_16k(clip: np.ndarray, before: float = 0.6, after: float = 0.6) -> bytes:
-    from voiceguide.listen.vad import RATE as MODEL_RATE
+    from voiceguide.live.listen.vad import RATE as MODEL_RATE
 
     x = dsp.resample(dsp.from_int16(clip), RATE, MODEL_RATE)
     pad = lambda s: np.zeros(int(s * MODEL_RATE), np.float32)  # noqa: E731

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from voiceguide.compose import ComposeError, compose, estimated, parse_request
 from voiceguide.compose.fit import Span, fit
 from voiceguide.compose.history import Past, avoid, remember
-from voiceguide.movelib import AREA_GROUPS, load_moves
-from voiceguide.script import parse_routine
+from voiceguide.compose.library import AREA_GROUPS, load_moves
+from voiceguide.routine import parse_routine
 
 ROOT = Path(__file__).resolve().parent.parent
 MOVES = load_moves()

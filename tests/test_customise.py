@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, load_text, plan_text
 from voiceguide import dsp
-from voiceguide.settings import Overrides, find_ambient, resolve
+from voiceguide.routine.settings import Overrides, find_ambient, resolve
 
 RATE = dsp.RATE
 
@@ -98,7 +98,7 @@ def test_guidance_levels():
 
 
 def test_breath_pattern_drives_breath_holds():
-    t = plan_text("title: T\nsteps:\n  - say: Breathe.\n    breaths: 3\n", breath=__import__("voiceguide.settings", fromlist=["x"]).parse_breath("4-7-8"))
+    t = plan_text("title: T\nsteps:\n  - say: Breathe.\n    breaths: 3\n", breath=__import__("voiceguide.routine.settings", fromlist=["x"]).parse_breath("4-7-8"))
     hold = next(e for e in t.events if e.kind == "hold")
     assert hold.length == pytest.approx(3 * 19)
 
@@ -143,8 +143,9 @@ def test_ambient_beds_and_files(tmp_path):
 
 
 def _render_wav(routine_text, tmp_path, name, **settings):
-    from voiceguide.render import Session, export
-    from voiceguide.plan import plan
+    from voiceguide.session.build import Session
+    from voiceguide.export.render import export
+    from voiceguide.plan.planner import plan
     from voiceguide.voice import ClipCache, Voice
 
     routine = load_text(routine_text, tmp_path)
@@ -171,7 +172,7 @@ DUCK_ROUTINE = """
 
 
 def test_ducking_lowers_the_bed_under_speech_by_ten_db(tmp_path):
-    from voiceguide.mix import AMBIENT_LEVEL, Mixer
+    from voiceguide.mix.mixer import AMBIENT_LEVEL, Mixer
 
     with_bed, r1, a1 = _render_wav(DUCK_ROUTINE, tmp_path, "bed", ambient=find_ambient("drone"))
     without, r2, a2 = _render_wav(DUCK_ROUTINE, tmp_path, "plain")
@@ -226,10 +227,10 @@ def test_hold_scale_is_exact_in_the_decoded_mp3(tmp_path):
 
 def test_play_and_render_plan_the_same_timeline(tmp_path):
     """Every option goes through the one planner: the live session's timeline equals the render's."""
-    from voiceguide.ahead import Ahead
-    from voiceguide.render import session
+    from voiceguide.live.ahead import Ahead
+    from voiceguide.session.build import session
     from voiceguide.voice import ClipCache, Voice
-    from voiceguide.settings import parse_breath
+    from voiceguide.routine.settings import parse_breath
 
     ov = Overrides(pace=0.9, hold_scale=1.2, breath=parse_breath("3-5"), guidance="brief", ambient=find_ambient("drone"))
     cache = ClipCache(tmp_path)

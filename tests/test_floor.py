@@ -20,14 +20,15 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, plan_text
-from voiceguide.floor import font
-from voiceguide.floor.digits import BLOCK, big_digits, clock
-from voiceguide.floor.letters import big_letters, wrap_large
-from voiceguide.floor.state import floor_state, split_side
-from voiceguide.floor.view import layout
-from voiceguide.plan import plan
-from voiceguide.script import load_routine
-from voiceguide.settings import resolve
+from voiceguide.live.floor import font
+from voiceguide.live.floor.digits import BLOCK, big_digits
+from voiceguide.text import countdown_clock as clock
+from voiceguide.live.floor.letters import big_letters, wrap_large
+from voiceguide.plan.now import floor_state, split_side
+from voiceguide.live.floor.view import layout
+from voiceguide.plan.planner import plan
+from voiceguide.routine import load_routine
+from voiceguide.routine.settings import resolve
 
 SHIPPED = ROOT / "scripts" / "two-minute-reset.yaml"
 FLOOR = ROOT / "tests" / "live" / "floor.yaml"
@@ -71,7 +72,7 @@ def test_state_during_a_hold_with_sides():
 def test_more_time_shows_in_the_countdown_the_note_and_the_keys():
     """An extension planned in (steer's "extend") is what the floor view counts down; the keys line
     names + and t, and a command's note stands at the foot."""
-    from voiceguide.timeline import Extensions
+    from voiceguide.plan.timeline import Extensions
 
     routine = load_routine(FLOOR)
     s = resolve(routine)

@@ -212,7 +212,8 @@ def test_rerender_is_byte_identical(tmp_path, renders, cover, env, fmt):
 
 
 def test_interrupted_m4a_keeps_the_earlier_file(tmp_path, renders, env):
-    from voiceguide.render import export, session
+    from voiceguide.export.render import export
+    from voiceguide.session.build import session
 
     cache = ClipCache(Path(env["VOICEGUIDE_CACHE_DIR"]))
     sess = session(ROOT / ROUTINE, engine="espeak", cache=cache)
@@ -286,7 +287,7 @@ def test_vtt_has_the_srt_cues_in_webvtt_syntax(renders):
 
 
 def test_vtt_escapes_markup():
-    from voiceguide.sink import vtt
+    from voiceguide.export.transcripts import vtt
 
     timeline = plan_text("""
         title: Markup
@@ -301,7 +302,7 @@ def test_vtt_escapes_markup():
 def test_serve_offers_the_vtt_and_m4a_sessions(renders):
     from xml.etree import ElementTree as ET
 
-    from voiceguide.serve import NS_PODCAST, make_server
+    from voiceguide.web.serve import NS_PODCAST, make_server
 
     folder = renders["m4b"].parent  # daily-five.m4b, .srt, .vtt, .json
     server = make_server(folder, "127.0.0.1", 0)
@@ -355,7 +356,7 @@ def test_page_gives_the_player_the_vtt_as_captions(renders):
     """In headless Chromium: opening a session puts a captions track on the <audio>, and its cues load."""
     from test_serve import CHROMIUM, CHROMIUM_ARGS, _browser_or_fail, wait_until
 
-    from voiceguide.serve import make_server
+    from voiceguide.web.serve import make_server
 
     sync_playwright = _browser_or_fail()
     folder = renders["m4b"].parent

@@ -205,7 +205,7 @@ def whisper(tmp_path_factory):
     pytest.importorskip("faster_whisper", reason="the [listen] extra is not installed")
     from faster_whisper import WhisperModel
 
-    from voiceguide.listen.model import load_models
+    from voiceguide.live.listen.model import load_models
 
     return WhisperModel(str(load_models(tmp_path_factory.mktemp("whisper")).whisper), device="cpu", compute_type="int8", cpu_threads=1)
 

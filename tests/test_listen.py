@@ -8,9 +8,9 @@ import pytest
 
 from conftest import plan_text
 from voiceguide import dsp
-from voiceguide.listen.gate import Gate, Span, audible_spans, silent_spans
-from voiceguide.settings import Settings
-from voiceguide.timeline import Chapter, Event, Timeline
+from voiceguide.live.listen.gate import Gate, Span, audible_spans, silent_spans
+from voiceguide.routine.settings import Settings
+from voiceguide.plan.timeline import Chapter, Event, Timeline
 
 RATE = dsp.RATE
 
@@ -96,7 +96,7 @@ def test_gate_follows_the_clock_pauses_skips_and_sounds_outside_the_timeline():
 
 
 def test_a_transcript_is_a_command_only_when_it_is_exactly_a_phrase():
-    from voiceguide.listen.words import command_in
+    from voiceguide.live.listen.words import command_in
 
     assert command_in(" Pause.") == ("pause", "pause")
     assert command_in("Wait!") == ("wait", "pause")
@@ -116,8 +116,8 @@ def test_a_transcript_is_a_command_only_when_it_is_exactly_a_phrase():
 
 
 def test_every_language_has_every_command_and_no_phrase_means_two():
-    from voiceguide.listen.words import ORDER, PHRASES, fold, phrases, reminder
-    from voiceguide.steer import COMMANDS
+    from voiceguide.live.listen.words import ORDER, PHRASES, fold, phrases, reminder
+    from voiceguide.live.steer import COMMANDS
 
     for language, table in PHRASES.items():
         assert set(table.values()) == set(ORDER) <= set(COMMANDS), language
@@ -128,7 +128,7 @@ def test_every_language_has_every_command_and_no_phrase_means_two():
 
 
 def test_the_endpointer_cuts_utterances_and_passes_over_talk_and_clicks():
-    from voiceguide.listen.vad import FRAME, HANG, RATE as VAD_RATE, Endpointer, thresholds
+    from voiceguide.live.listen.vad import FRAME, HANG, RATE as VAD_RATE, Endpointer, thresholds
 
     frame_s = FRAME / VAD_RATE
 
@@ -164,7 +164,7 @@ def test_the_endpointer_cuts_utterances_and_passes_over_talk_and_clicks():
 
 
 def test_sensitivity_setting_is_checked():
-    from voiceguide.settings import parse_value
+    from voiceguide.routine.settings import parse_value
 
     assert parse_value("listen_sensitivity", "0.7") == 0.7
     for bad in ("1.5", "-0.1", "nan"):

@@ -176,7 +176,7 @@ def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen
     """pause, then continue, then next, then stop (or their synonyms), each said in a silence of the session; each acts
     within 1.5 s of the word's end, and nothing else is obeyed. A jump that was missed is said once more, as a person
     would (README: how many commands are heard), and timed from that word."""
-    from voiceguide.listen.controller import acknowledgement
+    from voiceguide.live.listen.controller import acknowledgement
 
     routine = LIVE / "listen.yaml"
     plan = plan_of(pulse, routine, listen_cache)
@@ -247,7 +247,7 @@ def test_spoken_commands_steer_the_session(pulse, natural, session_voice, listen
 def test_more_time_and_how_long_by_voice(pulse, natural, session_voice, listen_cache, sessions, tmp_path):
     """"more time" in the first hold: the next step's first words are heard exactly 15 s later than
     planned; "how long" in the next hold: an answer is spoken at once, and is never taken for a command."""
-    from voiceguide.listen.controller import acknowledgement
+    from voiceguide.live.listen.controller import acknowledgement
 
     routine = LIVE / "listen.yaml"
     plan = plan_of(pulse, routine, listen_cache)
@@ -293,7 +293,7 @@ def test_more_time_and_how_long_by_voice(pulse, natural, session_voice, listen_c
 def test_the_session_never_obeys_its_own_voice(pulse, natural, listen_cache, sessions, tmp_path):
     """The speakers looped back into the microphone, and narration full of the command words (alone
     and in sentences, a second apart): the session runs to its planned end, untouched."""
-    from voiceguide.listen.controller import acknowledgement
+    from voiceguide.live.listen.controller import acknowledgement
 
     routine = LIVE / "listen-echo.yaml"
     plan = plan_of(pulse, routine, listen_cache)
@@ -333,8 +333,8 @@ def test_no_microphone_is_one_line_and_playback_goes_on(pulse, listen_cache, tmp
 LATENCY = """
 import sys, threading, time
 import numpy as np
-from voiceguide.live import MiniaudioOutput
-from voiceguide.listen.microphone import Microphone
+from voiceguide.live.output import MiniaudioOutput
+from voiceguide.live.listen.microphone import Microphone
 click_at, handed, heard = 16000, [], []
 done = threading.Event()
 state = {"frames": 0}
@@ -358,7 +358,7 @@ print(f"{heard[0] - handed[0]:.3f}")
 def test_the_guard_covers_the_devices_latency(pulse, tmp_path):
     """From a frame handed to the output device to the capture block that holds it, on a null sink whose
     monitor is the microphone: the output's and the capture's buffers. The guard must cover it."""
-    from voiceguide.listen.controller import GUARD
+    from voiceguide.live.listen.controller import GUARD
 
     sink = pulse.new_sink()
     env = dict(pulse.env, PULSE_SINK=sink, PULSE_SOURCE=f"{sink}.monitor")

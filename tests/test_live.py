@@ -271,7 +271,7 @@ def peak(audio: np.ndarray, a: float, b: float) -> float:
 
 def tick_sound() -> np.ndarray:
     from voiceguide.audiofile import decode
-    from voiceguide.mix import SOUND_LEVELS
+    from voiceguide.mix.mixer import SOUND_LEVELS
 
     return decode(ROOT / "sounds" / "tick.wav") * SOUND_LEVELS["every"]
 
@@ -348,8 +348,8 @@ def test_pause_stops_and_resumes_without_losing_a_tick(play, pulse, cache):
 def test_pause_silences_the_very_next_block(tmp_path):
     """In process: the player hands out silence from the first pull after the pause, holds its
     position, and goes on with exactly the samples it would have played."""
-    from voiceguide.ahead import prepare_live
-    from voiceguide.live import Player
+    from voiceguide.live.ahead import prepare_live
+    from voiceguide.live.player import Player
 
     ahead = prepare_live(LIVE / "pause-ticks.yaml", cache=ClipCache(tmp_path))
     block = RATE // 100  # 10 ms
@@ -375,8 +375,8 @@ def test_pause_silences_the_very_next_block(tmp_path):
 def test_mixing_ahead_gives_the_same_samples_and_follows_pause_and_skip(tmp_path):
     """In process: with the producer thread mixing ahead, the device gets exactly what it would get
     without it, and a pause or a skip acts at the position the device has reached."""
-    from voiceguide.ahead import prepare_live
-    from voiceguide.live import Player
+    from voiceguide.live.ahead import prepare_live
+    from voiceguide.live.player import Player
 
     ahead = prepare_live(LIVE / "pause-ticks.yaml", cache=ClipCache(tmp_path))
     while ahead._next < len(ahead.texts):
@@ -411,9 +411,9 @@ def test_player_output_is_the_plan_to_the_sample(pulse, tmp_path):
     """In process, no device: the shipped routine pulled in device-sized blocks while the clips are
     still being rendered (and the timeline re-planned) is, sample for sample, the mix of the final
     timeline, and that timeline is the one `plan --json` prints."""
-    from voiceguide.ahead import prepare_live
-    from voiceguide.live import Player
-    from voiceguide.mix import Mixer
+    from voiceguide.live.ahead import prepare_live
+    from voiceguide.live.player import Player
+    from voiceguide.mix.mixer import Mixer
 
     ahead = prepare_live(SHIPPED, engine="espeak", cache=ClipCache(tmp_path))  # as plan_json
     player = Player(ahead.timeline, ahead.voice.clip)

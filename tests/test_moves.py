@@ -1,4 +1,4 @@
-"""A lint of the library of moves (`voiceguide/moves/`).
+"""A lint of the library of moves (`voiceguide/compose/moves/`).
 
 A composer will trust every move blindly: that its step is a valid routine step at any length of
 its range, that its hold comes from a seed article, that it carries the warnings its seed gives,
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voiceguide.movelib import (
+from voiceguide.compose.library import (
     AREA_GROUPS,
     AREAS,
     EQUIPMENT,
@@ -28,9 +28,9 @@ from voiceguide.movelib import (
     load_moves,
     read_move,
 )
-from voiceguide.plan import plan
-from voiceguide.script import parse_routine
-from voiceguide.settings import resolve
+from voiceguide.plan.planner import plan
+from voiceguide.routine import parse_routine
+from voiceguide.routine.settings import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"

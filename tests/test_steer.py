@@ -8,12 +8,12 @@ import pytest
 
 from conftest import ROOT
 from voiceguide import dsp
-from voiceguide.ahead import Ahead, prepare_live
-from voiceguide.floor.state import floor_state
-from voiceguide.live import Player
-from voiceguide.plan import plan
-from voiceguide.steer import COMMANDS, KEYS, MORE_TIME, command_for_key, steer
-from voiceguide.timeline import Timeline
+from voiceguide.live.ahead import Ahead, prepare_live
+from voiceguide.plan.now import floor_state
+from voiceguide.live.player import Player
+from voiceguide.plan.planner import plan
+from voiceguide.live.steer import COMMANDS, KEYS, MORE_TIME, command_for_key, steer
+from voiceguide.plan.timeline import Timeline
 from voiceguide.voice import ClipCache
 
 LIVE = ROOT / "tests" / "live"

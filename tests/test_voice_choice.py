@@ -21,7 +21,7 @@ if not os.environ.get("CI"):
     pytest.importorskip("piper", reason="the [neural] extra is not installed (pip install -e '.[neural]')")
 
 from voiceguide import dsp  # noqa: E402
-from voiceguide.delivery import CALM, NEUTRAL  # noqa: E402
+from voiceguide.routine.delivery import CALM, NEUTRAL  # noqa: E402
 from voiceguide.voice import ClipCache, Voice, _clip_loudness  # noqa: E402
 from voiceguide.voice.piperfiles import DEFAULT_VOICE, bundled_voices  # noqa: E402
 

@@ -38,10 +38,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from voiceguide import dsp  # noqa: E402
-from voiceguide.listen.model import load_models  # noqa: E402
-from voiceguide.listen.recognizer import Recognizer  # noqa: E402
-from voiceguide.listen.vad import RATE  # noqa: E402
-from voiceguide.listen.words import PHRASES  # noqa: E402
+from voiceguide.live.listen.model import load_models  # noqa: E402
+from voiceguide.live.listen.recognizer import Recognizer  # noqa: E402
+from voiceguide.live.listen.vad import RATE  # noqa: E402
+from voiceguide.live.listen.words import PHRASES  # noqa: E402
 
 TUNED = [("espeak", v, 150) for v in ("en-us", "en-gb", "en-us+f2", "en-us+m3", "en-gb-x-rp+f4", "en-029",
                                       "en-gb-scotland", "en-us+klatt2")]
@@ -68,9 +68,9 @@ class Said:
 
 
 def narration_texts() -> list[str]:
-    from voiceguide.render import utterances
-    from voiceguide.script import load_routine
-    from voiceguide.settings import resolve
+    from voiceguide.session.build import utterances
+    from voiceguide.routine import load_routine
+    from voiceguide.routine.settings import resolve
 
     texts: dict[str, None] = {}
     for path in sorted((ROOT / "scripts").glob("*.yaml")):
@@ -89,7 +89,7 @@ def pink(n: int, seed: int) -> np.ndarray:
 
 def ocean(n: int) -> np.ndarray:
     from voiceguide.audiofile import decode
-    from voiceguide.mix import AMBIENT_LEVEL
+    from voiceguide.mix.mixer import AMBIENT_LEVEL
 
     bed = dsp.resample(decode(ROOT / "sounds" / "beds" / "ocean.wav"), dsp.RATE, RATE) * AMBIENT_LEVEL
     return np.resize(bed, n).astype(np.float32)

@@ -53,6 +53,13 @@ def parse_range(text: str) -> tuple[float, float] | None:
     return lo, hi
 
 
+def countdown_clock(seconds: int) -> str:
+    """Whole seconds as a countdown reads (the floor view and the phone remote): '0:15', '2:05', '1:02:05'."""
+    h, rest = divmod(max(0, seconds), 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
 def format_clock(seconds: float) -> str:
     """12.3 -> '0:12.3', 3725 -> '1:02:05.0'."""
     tenths = int(round(seconds * 10))
@@ -123,7 +130,7 @@ PHRASES = {
 }
 
 
-# What "how long" answers (steer.py): "{}" is a length, as `duration_words` says it; "one minute" is
+# What "how long" answers (live/steer.py): "{}" is a length, as `duration_words` says it; "one minute" is
 # written out where the engine reads "1 Minute" as "eins Minute" (espeak-ng: de, fr, es, it).
 PHRASES["en"] |= {"time left": "{} left.", "about left": "About {} left.",
                   "session left": "About {} left in the session.", "one minute": "one minute"}

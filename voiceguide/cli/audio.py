@@ -41,7 +41,7 @@ def render(
     """Render routines to MP3, M4A/M4B, Opus or WAV with chapters, tags and synced transcripts (.srt, .vtt, .lrc).
 
     Several routines render in parallel, a line each; one that fails does not stop the others."""
-    from ..formats import names
+    from ..export.formats import names
 
     fmt = fmt.lower()
     if fmt not in names():
@@ -69,8 +69,9 @@ def render(
 
 def render_file(path: Path, ov, out_dir: Path, fmt: str = "mp3", bitrate: int = 64, out=None, err=None) -> None:
     """Render one routine file and print its line: what `render` does for each file, and `compose --render`."""
-    from ..progress import Progress
-    from ..render import export, session
+    from .progress import Progress
+    from ..export.render import export
+    from ..session.build import session
     from ..text import format_clock
 
     out, err = out or _console(), err or _console(stderr=True)
@@ -304,21 +305,21 @@ def play_file(script: Path, ov, start_at: str | None = None, backend: str | None
     import sys
     import time
 
-    from ..preload import preload_voice
+    from ..live.preload import preload_voice
 
     phone = listener = None
     try:
         preload_voice(script, ov, ov.engine or "auto").wait(2.0)  # the player is imported while it loads
-        from ..ahead import prepare_live
-        from ..live import MiniaudioOutput
-        from ..liveview import play_session, wait_to_begin
+        from ..live.ahead import prepare_live
+        from ..live.output import MiniaudioOutput
+        from ..live.view import play_session, wait_to_begin
 
         started = time.monotonic() if started is None else started
         ahead = prepare_live(script, ov, ov.engine or "auto", display=_display(script))
         say_voice_note(ahead.voice)
         if listen:
-            from ..listen.controller import Listener
-            from ..listen.vad import DEFAULT_SENSITIVITY
+            from ..live.listen.controller import Listener
+            from ..live.listen.vad import DEFAULT_SENSITIVITY
 
             sensitivity = DEFAULT_SENSITIVITY if ov.listen_sensitivity is None else ov.listen_sensitivity
             listener = Listener(sensitivity, backend)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ..batch import RenderJob, RenderOutcome, default_workers, render_batch
+from ..export.batch import RenderJob, RenderOutcome, default_workers, render_batch
 from ..text import format_clock
 from .options import _display, say_voice_note
 

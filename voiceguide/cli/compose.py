@@ -36,7 +36,7 @@ def compose(
     from ..compose import compose as make, parse_request, voiced
     from ..compose.history import avoid, read_history, remember, write_history
     from ..fsutil import atomic_write_text
-    from ..settings import resolve_defaults
+    from ..routine.settings import resolve_defaults
 
     if render_it and play_it:
         raise typer.BadParameter("choose one of --render and --play", param_hint="--render")
@@ -83,7 +83,7 @@ def moves(
 ) -> None:
     """List the library of moves that compose chooses from."""
     from ..compose.request import parse_request
-    from ..movelib import load_moves
+    from ..compose.library import load_moves
 
     asked = parse_request(1, area, equipment)
     found = [m for m in load_moves()

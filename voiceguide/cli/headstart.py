@@ -26,8 +26,8 @@ def head_start(argv: list[str]) -> None:
     if any(arg.split("=", 1)[0] in PICKS_THE_VOICE for arg in argv[2:]):
         return
     try:
-        from ..preload import preload_voice
-        from ..routinefiles import find_routine
+        from ..live.preload import preload_voice
+        from ..routine.lookup import find_routine
         from .options import choose
 
         begun = preload_voice(find_routine(argv[1]), choose(), "auto")
@@ -38,7 +38,7 @@ def head_start(argv: list[str]) -> None:
 
 def settle() -> None:
     """Before the process leaves: let a model that is still loading finish (see preload)."""
-    preload = sys.modules.get("voiceguide.preload")
+    preload = sys.modules.get("voiceguide.live.preload")
     if preload is not None:
         preload.settle_preloads()
 

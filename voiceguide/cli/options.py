@@ -8,12 +8,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from ..settings import Overrides
+from ..routine.settings import Overrides
 
 
 def complete_routine(incomplete: str) -> list[tuple[str, str]]:
     """Shell completion for SCRIPT: routine names with where each comes from (files when none match)."""
-    from ..routinefiles import routine_names
+    from ..routine.lookup import routine_names
 
     return routine_names(incomplete)
 
@@ -52,8 +52,8 @@ VoiceOpt = Annotated[
 def choose(pace=None, hold_scale=None, breath=None, rate=None, voice=None, guidance=None, ambient=None,
            engine=None, preset=None, cues=None, delivery=None, listen_sensitivity=None) -> Overrides:
     """The command line's choices over the chosen preset over the user's config file."""
-    from ..config import load_config
-    from ..settings import merge, parse_value
+    from .config import load_config
+    from ..routine.settings import merge, parse_value
 
     given = {"pace": pace, "hold_scale": hold_scale, "breath": breath, "rate": rate, "voice": voice,
              "guidance": guidance, "ambient": ambient, "engine": engine, "cues": cues, "delivery": delivery,
@@ -90,8 +90,8 @@ def _console(stderr: bool = False):
 
 def _display(path: Path) -> str:
     """A path as the user would read it: relative to the working directory when inside it; a shipped
-    routine or one of yours by a short name (see routinefiles.display_name)."""
-    from ..routinefiles import display_name
+    routine or one of yours by a short name (see routine.lookup.display_name)."""
+    from ..routine.lookup import display_name
 
     return display_name(path)
 
@@ -99,7 +99,7 @@ def _display(path: Path) -> str:
 def routine_paths(args: list[str]) -> list[Path]:
     """SCRIPT arguments as files: each a path, or a routine's name (here, yours, shipped). An unknown
     name stops the command before any work, with the closest names."""
-    from ..routinefiles import find_routine
+    from ..routine.lookup import find_routine
 
     return [find_routine(arg) for arg in args]
 

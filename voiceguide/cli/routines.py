@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import ScriptError, VoiceguideError
-from ..settings import Overrides
+from ..routine.settings import Overrides
 from .app import app
 from .options import (
     AmbientOpt, BreathOpt, CuesOpt, DeliveryOpt, EngineOpt, EstimateOpt, GuidanceOpt, HoldScaleOpt, PaceOpt, PresetOpt, RateOpt,
@@ -22,17 +22,17 @@ def _plan_file(path: Path, ov: Overrides, estimate: bool = False, progress=None)
 
     A file with problems is still planned from its valid parts, so that the planner's own
     findings (a cue after the end of its hold, ...) are reported together with the rest."""
-    from ..script import load_partial
+    from ..routine import load_partial
 
     routine, problems = load_partial(path, _display(path))
     if problems:
         raise ScriptError(problems + _plan_problems(routine, ov))
     if estimate:
-        from ..plan import plan
-        from ..settings import resolve
+        from ..plan.planner import plan
+        from ..routine.settings import resolve
 
         return routine, plan(routine, resolve(routine, ov))
-    from ..render import voiced_session
+    from ..session.build import voiced_session
 
     sess = voiced_session(routine, ov, ov.engine or "auto", progress=progress)
     say_voice_note(sess.voice)
@@ -42,8 +42,8 @@ def _plan_file(path: Path, ov: Overrides, estimate: bool = False, progress=None)
 def _plan_problems(routine, ov: Overrides) -> list:
     """What the planner finds in a partly valid routine, leaving out what depends on speech lengths
     (those are only known from the real clips of a valid routine)."""
-    from ..plan import plan
-    from ..settings import resolve
+    from ..plan.planner import plan
+    from ..routine.settings import resolve
 
     if routine is None or not routine.steps:
         return []
@@ -79,7 +79,7 @@ def check(
     estimate: EstimateOpt = False,
 ) -> None:
     """Validate routines: every problem with FILE:LINE:COLUMN; safety notes and total length when fine."""
-    from ..routinefiles import UnknownRoutine, find_routine
+    from ..routine.lookup import UnknownRoutine, find_routine
     from ..text import format_length
 
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
@@ -138,12 +138,12 @@ def plan_cmd(
     estimate: EstimateOpt = False,
 ) -> None:
     """Show the timeline: every event with its clock time, and the total."""
-    from ..report import pace_line, pace_totals, plan_table
+    from .report import pace_line, pace_totals, plan_table
 
     ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
     routine, timeline = _plan_file(routine_paths([script])[0], ov, estimate)
     if svg is not None:
-        from ..svg import write_svg
+        from ..plan.svg import write_svg
 
         write_svg(timeline, svg)
         _console(stderr=as_json).print(f"wrote {_display(svg)}", markup=False)
@@ -161,8 +161,8 @@ def list_cmd(
     ] = None,
 ) -> None:
     """List routines by name: where each comes from (here, yours, shipped), title, summary and length."""
-    from ..report import named_routine_rows, routine_rows, routines_table
-    from ..routinefiles import every_routine, user_routines_dir
+    from .report import named_routine_rows, routine_rows, routines_table
+    from ..routine.lookup import every_routine, user_routines_dir
 
     out = _console()
     if not out.is_terminal:
@@ -194,12 +194,12 @@ def new(
 ) -> None:
     """Write a documented starter routine that passes `check`."""
     if not save:
-        from ..starter import write_starter
+        from ..routine.starter import write_starter
 
         path = write_starter(Path(name))
         _console().print(f"wrote {_display(path)}; edit it, then: voiceguide check {_display(path)}", markup=False)
         return
-    from ..starter import save_starter
+    from ..routine.starter import save_starter
 
     try:
         path, note = save_starter(name)
@@ -213,6 +213,6 @@ def new(
 @app.command()
 def schema() -> None:
     """Print the routine format's JSON Schema (for editors' YAML language server)."""
-    from ..script import schema as load_schema
+    from ..routine import schema as load_schema
 
     sys.stdout.write(json.dumps(load_schema(), indent=2) + "\n")

@@ -25,7 +25,7 @@ def serve(
 
     Read-only, and only the files of the folder. Anyone on your network can listen while it runs;
     --host 127.0.0.1 keeps it on this machine. Ctrl-C stops it."""
-    from ..serve import banner, make_server
+    from ..web.serve import banner, make_server
 
     def log(message: str) -> None:
         if not quiet:
@@ -47,7 +47,7 @@ def doctor(
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="The output folder to check.")] = Path("output"),
 ) -> None:
     """Check the speech engines, ffmpeg, the audio output, and the cache and output folders."""
-    from ..doctor import findings
+    from .doctor import findings
 
     console = _console()
     failed = False
@@ -80,9 +80,9 @@ def config_show(
     from rich.table import Table
     from rich.text import Text
 
-    from ..script import load_routine
-    from ..config import config_path
-    from ..settings import explain
+    from ..routine import load_routine
+    from .config import config_path
+    from ..routine.settings import explain
 
     ov = choose(preset=preset)
     path = routine_paths([script])[0] if script is not None else None
@@ -103,7 +103,7 @@ def config_set(
     value: Annotated[str, typer.Argument(help="Its value, e.g. gentle, 1.5, 4-7-8, en-us+f3.")],
 ) -> None:
     """Write a setting to your config file."""
-    from ..config import set_config_value
+    from .config import set_config_value
 
     path = set_config_value(key, value)
     _console().print(f"{key} = {value}  ({_display(path)})", markup=False)

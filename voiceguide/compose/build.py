@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..movelib import Move, load_moves
-from ..plan import INTRO_CHAPTER, Timeline, plan
-from ..script import Routine, parse_routine
-from ..settings import Overrides, Settings, resolve
+from .library import Move, load_moves
+from ..plan.planner import INTRO_CHAPTER, plan
+from ..plan.timeline import Timeline
+from ..routine import Routine, parse_routine
+from ..routine.settings import Overrides, Settings, resolve
 from ..text import format_clock
 from .fit import Span, fit, reach
 from .order import arrange, position_changes
@@ -65,7 +66,7 @@ def estimated(overrides: Overrides = Overrides()) -> Measure:
 
 def voiced(overrides: Overrides = Overrides(), engine: str = "auto") -> Measure:
     """Planning with the clips of the real voice (what `check` does)."""
-    from ..render import voiced_session
+    from ..session.build import voiced_session
 
     return lambda routine: voiced_session(routine, overrides, engine).timeline
 

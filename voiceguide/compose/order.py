@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 
-from ..movelib import Move
+from .library import Move
 from .select import Selection
 
 RANK = {"breathing": 0, "rolling": 0, "trigger-point": 1, "activation": 1, "stretch": 2}

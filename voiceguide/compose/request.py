@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..errors import VoiceguideError
-from ..movelib import AREA_GROUPS, AREAS, EQUIPMENT, LEVELS
+from .library import AREA_GROUPS, AREAS, EQUIPMENT, LEVELS
 
 FOCUS_SHARE = 0.6  # of the seconds of all the moves, the opening and closing breaths and the cool-down included
 TOLERANCE = 0.03  # how far the planned length may be from the length asked for

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import yaml
 
-from ..movelib import KINDS, Move
-from ..plan import EstimatedLengths, plan
-from ..script import parse_routine
-from ..settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, Settings
+from .library import KINDS, Move
+from ..plan.timeline import EstimatedLengths
+from ..plan.planner import plan
+from ..routine import parse_routine
+from ..routine.settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, Settings
 from .request import FOCUS_SHARE, TOLERANCE, ComposeError, Request, minutes_text
 from .write import OUTRO, intro
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from ..movelib import Move
+from .library import Move
 from ..text import number_words
 from .request import Request
 
@@ -105,7 +105,7 @@ def routine_text(request: Request, placed: tuple[Placed, ...], arrival: int = 2,
     head = [
         (f"# Composed by: voiceguide compose --minutes {request.minutes:g}{focus} --equipment {tools} "
          f"--level {request.level} --seed {request.seed}"),
-        "# Each step is a move of voiceguide's library (voiceguide/moves/ID.yaml), copied as it is but for",
+        "# Each step is a move of voiceguide's library (voiceguide/compose/moves/ID.yaml), copied as it is but for",
         "# its hold, which was set so that the whole session lasts the length asked for. The seeds named",
         "# with each move are the articles its facts, holds and safety notes come from.",
     ]

@@ -12,7 +12,7 @@ import numpy as np
 from .. import dsp
 from ..audiofile import audio_length
 from .cache import ClipCache, clip_key
-from ..delivery import Delivery, delivery_for
+from ..routine.delivery import Delivery, delivery_for
 from .base import Engine, VoiceError, VoiceInfo
 from .registry import ENGINES, choose, get_engine
 from .sentences import cores

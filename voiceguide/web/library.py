@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..timeline import Chapter
+from ..plan.timeline import Chapter
 
 # The audio a session can be, in order of preference when several share a name, with their MIME types.
 AUDIO_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "m4b": "audio/mp4", "opus": "audio/ogg"}

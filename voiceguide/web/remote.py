@@ -23,9 +23,9 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import urlsplit
 
-from ..floor.digits import clock
-from ..floor.state import FloorState, floor_state
-from ..steer import COMMANDS as STEER_COMMANDS, steer
+from ..plan.now import FloorState, floor_state
+from ..text import countdown_clock
+from ..live.steer import COMMANDS as STEER_COMMANDS, steer
 from .banner import qr_banner, reach_note
 from .http import (
     TEXT_TYPE,
@@ -42,7 +42,7 @@ from .http import (
 from .style import STATIC_DIR, STYLESHEET, STYLESHEET_TYPE
 
 if TYPE_CHECKING:
-    from ..live import Player
+    from ..live.player import Player
 
 DEFAULT_HOST = "0.0.0.0"
 DEFAULT_PORT = 8766  # beside serve's 8765, so that both can run
@@ -80,7 +80,7 @@ def remote_state(fs: FloorState | None, finished: bool = False, note: str | None
         "chapter": fs.chapter + 1,
         "chapters": fs.chapters,
         "countdown": fs.countdown_seconds,
-        "countdown_text": None if fs.countdown_seconds is None else clock(fs.countdown_seconds),  # as the floor view
+        "countdown_text": None if fs.countdown_seconds is None else countdown_clock(fs.countdown_seconds),  # as the floor view
         "countdown_kind": fs.countdown_kind,
         "hold_progress": None if fs.hold_progress is None else round(fs.hold_progress, 2),
         "caption": fs.caption,
@@ -259,7 +259,7 @@ class Remote:
         lines += reach_note(self.server, command, "follow and steer this session")
         return "\n".join(lines)
 
-    # -- the Controller protocol (steer.py)
+    # -- the Controller protocol (live/steer.py)
     def start(self, player: Player) -> None:
         self.player = player
         self._spawn(self._publish, "remote-state")

@@ -1,0 +1,146 @@
+"""Which command, if any, a person said: Whisper base transcribes each short utterance, and only a
+transcript that is exactly a command phrase (words.py) steers the session.
+
+Whisper was trained on 680,000 hours of speech from many voices and rooms, so it hears voices nobody
+tuned it on; pocketsphinx, which it replaces, obeyed 62 % of commands on our own recordings. It runs
+through CTranslate2 (int8 on the CPU) and decodes greedily with the language's phrases as its prompt,
+so a word said alone is spelt as listed. Whisper's encoder expects 30 s of audio; it is given
+`WINDOW` seconds instead (the utterance and silence after it), about 5x faster, and on our espeak-ng
+test voices it transcribed more commands exactly (106 of 112 against 100 of 112; 4 s: 102). A
+short window can make the decoder repeat what it heard ("pause pause pause"), so the output is
+capped at `MAX_TOKENS` and a phrase repeated counts as the phrase (words.command_in).
+
+The `Endpointer` (vad.py) cuts the audio the gate lets through into utterances after a short silence,
+and each is transcribed at once; but a command is obeyed only once the silence after it has lasted
+`CONFIRM` seconds, so that the first word of a sentence said with a pause ("Next, ... the other
+side") is not taken for a command: if speech resumes before then, the command is dropped. Likewise
+an utterance that follows other speech within `ALONE` seconds is the rest of a sentence ("If it
+hurts, ... stop, ... and check"), never a command, and is not transcribed at all. Only
+audio the gate calls quiet is fed, and anything else resets the endpointer (a command already heard
+in full is still obeyed), so half an utterance heard before the session spoke can never combine with
+what comes after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...voice.sentences import cores
+from .model import ListenModels
+from .vad import DEFAULT_SENSITIVITY, FRAME, HANG, RATE, Endpointer, SpeechProbability
+from .words import command_in, prompt
+
+LONGEST = 1.8  # seconds of speech: longer is talk, not a command
+CONFIRM = 0.5  # seconds of silence after a command before it is obeyed: "Next, the other side" pauses at its comma
+ALONE = 0.5  # seconds of silence a command needs before it too: "..., stop, and check with ..." is a sentence
+WINDOW = 10.0  # seconds of audio the encoder sees (Whisper's own is 30)
+MAX_TOKENS = 12  # tokens decoded at most: a phrase is two or three, a sentence more
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A command said on its own: the phrase, its command (live/steer.py's name), what was transcribed,
+    the speech's length and when the utterance ended (seconds of audio fed so far)."""
+
+    phrase: str
+    command: str
+    transcript: str
+    length: float
+    at: float
+
+
+def threads() -> int:
+    """CTranslate2's threads: half the cores, at most four. The session synthesises speech ahead on
+    the other half; with two threads on two cores beside it, a word that takes 0.3-0.7 s alone took
+    3-5 s now and then (its threads wait on each other while the voice's hold the cores)."""
+    return max(1, min(4, cores() // 2))
+
+
+class Transcriber:
+    """Whisper base through CTranslate2: `__call__(audio)` is the text of one utterance."""
+
+    def __init__(self, models: ListenModels, language: str = "en", window: float = WINDOW):
+        import ctranslate2
+        import tokenizers
+        from faster_whisper.feature_extractor import FeatureExtractor
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.model = ctranslate2.models.Whisper(str(models.whisper), device="cpu", compute_type="int8",
+                                                intra_threads=threads())
+        raw = tokenizers.Tokenizer.from_file(str(models.whisper / "tokenizer.json"))
+        self.tokenizer = Tokenizer(raw, True, task="transcribe", language=language)
+        self.features = FeatureExtractor(feature_size=80)
+        self.window = window
+        self.prompt = ([self.tokenizer.sot_prev] + self.tokenizer.encode(" " + prompt(language))
+                       + list(self.tokenizer.sot_sequence) + [self.tokenizer.no_timestamps])
+
+    def __call__(self, audio: np.ndarray) -> str:
+        import ctranslate2
+
+        samples = int(self.window * RATE)
+        padded = np.zeros(max(samples, len(audio)), np.float32)
+        padded[: len(audio)] = audio
+        frames = self.features(padded, chunk_length=30)[:, : padded.size // self.features.hop_length]
+        encoded = self.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(frames[None])))
+        result = self.model.generate(encoded, [self.prompt], beam_size=1, max_length=len(self.prompt) + MAX_TOKENS)
+        return self.tokenizer.decode(result[0].sequences_ids[0]).strip()
+
+
+class Recognizer:
+    """Feed 16 kHz mono s16 audio with `feed(pcm, quiet)`; it returns the commands heard."""
+
+    def __init__(self, models: ListenModels, language: str = "en", *, window: float = WINDOW,
+                 sensitivity: float = DEFAULT_SENSITIVITY):
+        self.language = language
+        self.transcribe = Transcriber(models, language, window)
+        self.probability = SpeechProbability(models.vad)
+        self.endpointer = Endpointer(LONGEST, sensitivity)
+        self.fed = 0  # samples fed (quiet or not): the recogniser's clock
+        self._rest = np.zeros(0, np.float32)  # samples short of a whole frame
+        self._command: tuple[Heard, int] | None = None  # heard, and the sample of `fed` it is obeyed at
+        self.transcripts: list[str] = []  # every utterance's transcript, for tuning and tests
+
+    def reset(self) -> None:
+        """Forget everything heard so far (the session made sound)."""
+        self._rest = np.zeros(0, np.float32)
+        self._command = None
+        self.endpointer.reset()
+        self.probability.reset()
+
+    def feed(self, pcm: bytes, quiet: bool = True) -> list[Heard]:
+        samples = np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0
+        if not quiet:
+            heard = [self._command[0]] if self._command else []  # said in full before the session's sound
+            self.fed += samples.size
+            self.reset()
+            return heard
+        data = np.concatenate([self._rest, samples])
+        whole = data.size - data.size % FRAME
+        self._rest = data[whole:]
+        at = self.fed - (data.size - samples.size)  # where `data` began on the clock
+        self.fed += samples.size
+        heard = []
+        for i in range(0, whole, FRAME):
+            frame = data[i : i + FRAME]
+            utterance = self.endpointer.push(frame, self.probability(frame))
+            if self._command is not None and self.endpointer.in_speech:
+                self._command = None  # the sentence went on: its first word was no command
+            if utterance is not None and utterance.quiet_before >= ALONE:
+                found = self.hear(utterance.audio, utterance.speech)
+                if found is not None:
+                    self._command = (found, at + i + FRAME + int((CONFIRM - HANG) * RATE))
+            if self._command is not None and at + i + FRAME >= self._command[1]:
+                heard.append(self._command[0])
+                self._command = None
+        return heard
+
+    def hear(self, audio: np.ndarray, speech: float) -> Heard | None:
+        """The command in one utterance, if it is one."""
+        text = self.transcribe(audio)
+        self.transcripts.append(text)
+        found = command_in(text, self.language)
+        if found is None:
+            return None
+        return Heard(found[0], found[1], text, speech, self.fed / RATE)

@@ -1,0 +1,135 @@
+"""The words a person says to steer a session, in each language a routine can have, and how a
+transcript of what was heard becomes one command or none.
+
+A command is a word or a short phrase said on its own. The recogniser transcribes a short utterance
+in full, so a sentence that merely contains a command word ("stop if it hurts", "next, the other
+side") is a different transcript and steers nothing: only a transcript that is exactly one of these
+phrases (or that phrase said again, "pause, pause") is a command. Case, accents and punctuation do
+not matter; everything else does.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# phrase -> live/steer.py's command, per routine language. Keep each phrase short and unlike the others.
+PHRASES: dict[str, dict[str, str]] = {
+    "en": {
+        "pause": "pause", "wait": "pause",
+        "continue": "resume", "resume": "resume", "go on": "resume",
+        "next": "next", "skip": "next",
+        "back": "back",
+        "repeat": "repeat", "again": "repeat",
+        "stop": "stop", "finish": "stop",
+        "more time": "extend",
+        "how long": "remaining",
+    },
+    "de": {
+        "pause": "pause", "warte": "pause", "warten": "pause",
+        "weiter": "resume", "fortsetzen": "resume",
+        "nächste": "next", "nächster": "next", "überspringen": "next",
+        "zurück": "back",
+        "wiederholen": "repeat", "nochmal": "repeat", "noch mal": "repeat",
+        "stopp": "stop", "stop": "stop", "beenden": "stop",
+        "mehr zeit": "extend",
+        "wie lange": "remaining",
+    },
+    "fr": {
+        "pause": "pause", "attends": "pause", "attendez": "pause",
+        "continue": "resume", "continuez": "resume", "reprends": "resume", "reprenez": "resume",
+        "suivant": "next", "passe": "next",
+        "retour": "back",
+        "répète": "repeat", "répétez": "repeat",  # not "encore": "encore un peu" asks for more time
+        "stop": "stop", "arrête": "stop", "arrêtez": "stop",
+        "plus de temps": "extend",
+        "combien de temps": "remaining",
+    },
+    "es": {
+        "pausa": "pause", "espera": "pause",
+        "continúa": "resume", "continuar": "resume", "sigue": "resume",
+        "siguiente": "next", "salta": "next",
+        "atrás": "back",
+        "repite": "repeat", "repetir": "repeat", "otra vez": "repeat",
+        "para": "stop", "alto": "stop", "termina": "stop",
+        "más tiempo": "extend",
+        "cuánto falta": "remaining", "cuánto queda": "remaining",
+    },
+    "it": {
+        "pausa": "pause", "aspetta": "pause",
+        "continua": "resume", "riprendi": "resume",
+        "avanti": "next", "salta": "next", "prossimo": "next",
+        "indietro": "back",
+        "ripeti": "repeat", "ancora": "repeat",
+        "stop": "stop", "basta": "stop", "fine": "stop",
+        "più tempo": "extend",
+        "quanto manca": "remaining",
+    },
+    "nl": {
+        "pauze": "pause", "wacht": "pause",
+        "verder": "resume", "doorgaan": "resume", "ga door": "resume",
+        "volgende": "next", "overslaan": "next",
+        "terug": "back",
+        "herhaal": "repeat", "opnieuw": "repeat",
+        "stop": "stop", "stoppen": "stop", "klaar": "stop",
+        "meer tijd": "extend",
+        "hoe lang": "remaining", "hoe lang nog": "remaining",
+    },
+    "pt": {
+        "pausa": "pause", "espera": "pause",
+        "continua": "resume", "continuar": "resume", "segue": "resume",
+        "próximo": "next", "seguinte": "next", "salta": "next",
+        "volta": "back", "voltar": "back",
+        "repete": "repeat", "repetir": "repeat", "de novo": "repeat",
+        "para": "stop", "parar": "stop", "termina": "stop",
+        "mais tempo": "extend",
+        "quanto falta": "remaining",
+    },
+}
+LANGUAGES = tuple(PHRASES)
+
+# What each command word is listed as in the floor view's reminder (the first phrase of each command).
+ORDER = ("pause", "resume", "next", "back", "repeat", "stop", "extend", "remaining")
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, no punctuation, single spaces: how transcripts and phrases are compared."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w\s']|_", " ", plain).replace("'", " ").split())
+
+
+def phrases(language: str) -> dict[str, str]:
+    """The folded phrases of a language (English for a language without its own words)."""
+    return {fold(p): c for p, c in PHRASES.get(language, PHRASES["en"]).items()}
+
+
+def command_in(transcript: str, language: str = "en") -> tuple[str, str] | None:
+    """(phrase, command) when the transcript is exactly one command phrase, said once or repeated
+    (the last repetition may be cut short: the decoder stops after a few tokens)."""
+    text = fold(transcript)
+    for phrase, command in phrases(language).items():
+        if text == phrase or _repeated(text, phrase):
+            return phrase, command
+    return None
+
+
+def _repeated(text: str, phrase: str) -> bool:
+    """Whether `text` is `phrase` said twice or more, its last time perhaps cut short."""
+    times = 0
+    while text.startswith(phrase) and (len(text) == len(phrase) or text[len(phrase)] == " "):
+        text, times = text[len(phrase) + 1:], times + 1
+    return times >= 2 and phrase.startswith(text) if text else times >= 2
+
+
+def prompt(language: str = "en") -> str:
+    """The decoder's prompt: the phrases as a list, so that a phrase said alone is spelt as listed."""
+    return ", ".join(PHRASES.get(language, PHRASES["en"])) + "."
+
+
+def reminder(language: str = "en") -> str:
+    """One phrase per command, for the floor view: "pause, continue, next, ..."."""
+    first: dict[str, str] = {}
+    for phrase, command in PHRASES.get(language, PHRASES["en"]).items():
+        first.setdefault(command, phrase)
+    return ", ".join(first[c] for c in ORDER if c in first)
