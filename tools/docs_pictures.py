@@ -17,7 +17,7 @@ of the modules inside the package does not break this script):
 
 Needs what `./dev test` installs: espeak-ng, ffmpeg, tmux, Chromium (/usr/bin/chromium) and
 playwright. The clip cache and the config folder are temporary, so your own play no part.
-`docs/hooks.py` (the MkDocs hook) fails a strict build when one of PICTURES is missing.
+`tools/docs_hooks.py` (the MkDocs hook) fails a strict build when one of PICTURES is missing.
 """
 
 from __future__ import annotations
