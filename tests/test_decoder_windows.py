@@ -36,7 +36,7 @@ def private_dirs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def model():
     engine = Piper()
-    return engine.load(engine.resolve_voice(None, "en"))
+    return engine.model(engine.resolve_voice(None, "en"))
 
 
 @pytest.fixture(scope="module")

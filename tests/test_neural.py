@@ -224,7 +224,7 @@ def test_the_loaded_model_holds_nothing_that_grows_or_a_copy_of_itself(engine, j
     themselves are benchmarks/bench_voice.py's memory rows."""
     import gc
 
-    model = engine.load(joe)
+    model = engine.model(joe)
     assert model.voice.session.get_session_options().enable_mem_pattern is False
     size = engine.voice_file(joe).path.stat().st_size
     copies = [type(o).__name__ for o in gc.get_objects() for r in gc.get_referents(o)

@@ -28,11 +28,10 @@ def preload_voice(path: Path, overrides, engine: str = "auto") -> threading.Even
             routine = load_routine(path)
             settings, voice = voiced(routine, overrides, engine)
             first = utterances(routine, settings)[:1]
-            load = getattr(voice.engine, "load", None)
-            if load is None or all(voice.cache.path(voice.key(t, voice.delivery(r))).exists() for t, r in first):
+            if not voice.engine.loads_a_model or all(voice.cache.path(voice.key(t, voice.delivery(r))).exists() for t, r in first):
                 return  # nothing to synthesise before the first words: a warm start needs no model
             begun.set()
-            load(voice.voice_id)
+            voice.engine.load(voice.voice_id)
         except Exception:  # noqa: BLE001 - only a head start: the session's own start reports any problem
             pass
         finally:

@@ -70,14 +70,9 @@ def process_clip(samples: np.ndarray, rate: int, gain_db: float = 0.0, first: bo
 
 
 def spoken_pieces(engine: Engine, text: str, voice: str, wpm: float) -> tuple[list[Callable[[], np.ndarray]], int]:
-    """The engine's raw audio for `text` as pieces in order, each a call that waits for its piece:
-    an engine that speaks sentence by sentence (`synthesize_pieces`) gives one per sentence, being
-    synthesised meanwhile; any other gives the whole utterance as one piece."""
-    pieces = getattr(engine, "synthesize_pieces", None)
-    if pieces is not None:
-        return pieces(text, voice, wpm)
-    raw, rate = engine.synthesize(text, voice, wpm)
-    return [lambda: raw], rate
+    """The engine's raw audio for `text` as pieces in order, each a call that waits for its piece
+    (`Engine.synthesize_pieces`: one per sentence from the neural engines, else the whole utterance)."""
+    return engine.synthesize_pieces(text, voice, wpm)
 
 
 class Voice:
@@ -159,7 +154,7 @@ class Voice:
         todo = [u for u in dict.fromkeys(said) if (u[0], self.delivery(u[1])) not in self._lengths]
         if not todo:
             return
-        workers = jobs or getattr(self.engine, "workers", 0) or min(8, max(2, cores()))
+        workers = jobs or self.engine.workers or min(8, max(2, cores()))
         done = 0
         with ThreadPoolExecutor(max_workers=workers) as pool:
             for _ in pool.map(lambda u: self.clip(*u), todo):

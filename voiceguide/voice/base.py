@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -30,7 +30,13 @@ class VoiceInfo:
 
 
 class Engine(Protocol):
+    """A speech engine. The four methods without a body are what every engine must offer; the rest
+    are optional features with their defaults here, which an engine that subclasses this protocol
+    inherits and overrides to declare that it offers more (so the voice stage never has to probe)."""
+
     name: str
+    workers: int = 0  # utterances it can synthesise at once; 0: the voice stage decides from the cores
+    loads_a_model: bool = False  # True: `load` takes seconds, worth starting before the first words
 
     def version(self) -> str: ...
 
@@ -41,6 +47,18 @@ class Engine(Protocol):
     def synthesize(self, text: str, voice: str, wpm: float) -> tuple[np.ndarray, int]:
         """int16 mono samples and their sample rate."""
         ...
+
+    def synthesize_pieces(self, text: str, voice: str, wpm: float) -> tuple[list[Callable[[], np.ndarray]], int]:
+        """The utterance as pieces in order, each a call that waits for its samples, and their rate.
+        By default one piece, the whole utterance; an engine that speaks sentence by sentence hands
+        over the first sentence while it makes the rest (a live session starts on it)."""
+        raw, rate = self.synthesize(text, voice, wpm)
+        return [lambda: raw], rate
+
+    def load(self, voice: str) -> None:
+        """Load what speaking in `voice` needs (a model), so that the first words come sooner; by
+        default there is nothing to load."""
+        return None
 
 
 def suggest(wanted: str, candidates: list[str]) -> str:

@@ -10,12 +10,12 @@ from functools import cached_property
 
 import numpy as np
 
-from .base import GENDERS, VoiceError, VoiceInfo, parse_wav_bytes, unknown_voice
+from .base import GENDERS, Engine, VoiceError, VoiceInfo, parse_wav_bytes, unknown_voice
 
 ESPEAK_MIN_WPM = 80  # espeak-ng speaks no slower than this; slower speech gets longer gaps between words
 
 
-class Espeak:
+class Espeak(Engine):
     name = "espeak"
 
     def __init__(self, binary: str | None = None):

@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from .base import GENDERS, VoiceError, VoiceInfo, unknown_voice
+from .base import GENDERS, Engine, VoiceError, VoiceInfo, unknown_voice
 from .kokorofiles import (
     BY_ID, INSTALL_HINT, MODEL_DIGEST, SAMPLE_RATE, VOICES, KokoroVoice, best_kokoro_voice,
     read_model, read_style, style_row, tokens, voices_digest,
@@ -108,8 +108,9 @@ def natural_wpm(voice: KokoroVoice) -> float:
     return KNOWN_RATES.get(voice.id, UNMEASURED_RATE)
 
 
-class Kokoro:
+class Kokoro(Engine):
     name = "kokoro"
+    loads_a_model = True  # the 92 MB model, about a second
     workers = 2 * max(1, cores())  # utterances asked for at once: twice the sentence pool
 
     def __init__(self) -> None:
@@ -139,6 +140,11 @@ class Kokoro:
         what = f"{low} voice" if low in GENDERS else "voice"
         have = ", ".join(sorted({v.language for v in VOICES}))
         raise VoiceError(f"no Kokoro {what} for language {language!r}; Kokoro speaks: {have}")
+
+    def load(self, voice: str) -> None:
+        """Load the model ahead of the first words (`Engine.load`); the voice's style is small."""
+        self._voice(voice)
+        load()
 
     def speed(self, voice: str, wpm: float) -> float:
         lo, hi = SPEED_RANGE

@@ -29,7 +29,7 @@ from typing import Callable
 
 import numpy as np
 
-from .base import GENDERS, VoiceError, VoiceInfo, unknown_voice
+from .base import GENDERS, Engine, VoiceError, VoiceInfo, unknown_voice
 from .filefacts import file_hash
 from .onnxpatch import NOISE_TAG, ModelPieces, deterministic_pieces
 from .onnxsession import open_session, return_freed_memory
@@ -243,8 +243,9 @@ def _model(vf: VoiceFile) -> _Model:
 # ------------------------------------------------------------------ the engine
 
 
-class Piper:
+class Piper(Engine):
     name = "piper"
+    loads_a_model = True  # 0.3-1.5 s, and a live start waits for it
     # utterances asked for at once: twice the sentence pool, so it always has the next sentence queued
     workers = 2 * max(1, cores())
 
@@ -327,12 +328,16 @@ class Piper:
             self._fingerprints[key] = hashlib.sha256(both.encode()).hexdigest()[:16]
         return self._fingerprints[key]
 
-    def load(self, voice: str) -> "_Model":
+    def load(self, voice: str) -> None:
+        """Load the voice's model ahead of its first words (`Engine.load`)."""
+        self.model(voice)
+
+    def model(self, voice: str) -> "_Model":
         """The loaded model (loaded on first use, then shared by the whole process)."""
         return _model(self.voice_file(voice))
 
     def length_scale(self, voice: str, wpm: float) -> float:
-        model = self.load(voice)
+        model = self.model(voice)
         lo, hi = LENGTH_SCALE_RANGE
         return round(min(hi, max(lo, model.natural_wpm / max(1.0, float(wpm)))), 3)
 
@@ -342,7 +347,7 @@ class Piper:
 
     def synthesize_pieces(self, text: str, voice: str, wpm: float) -> tuple[list[Callable[[], np.ndarray]], int]:
         """Sentence by sentence (see `_Model.pieces`): the voice stage processes each as it comes."""
-        model = self.load(voice)
+        model = self.model(voice)
 
         checked = partial(guarded, engine="Piper", text=text)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import GENDERS, VoiceError, VoiceInfo, parse_wav_bytes, unknown_voice
+from .base import GENDERS, Engine, VoiceError, VoiceInfo, parse_wav_bytes, unknown_voice
 
-class Pyttsx3:
+class Pyttsx3(Engine):
     """pyttsx3 driven from a single dedicated thread, one utterance and one file at a time."""
 
     name = "pyttsx3"

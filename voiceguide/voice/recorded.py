@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import VoiceError, VoiceInfo
+from .base import Engine, VoiceError, VoiceInfo
 
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aif", ".aiff"})
 CUE_FORMAT = 1  # bump when recordings are processed differently
@@ -180,13 +180,15 @@ class RecordedCues:
         return h.hexdigest()[:16]
 
 
-class CuedEngine:
+class CuedEngine(Engine):
     """An Engine that speaks the recorded phrases from their recordings and the rest with `engine`."""
 
     def __init__(self, engine, cues: RecordedCues):
         self.inner = engine
         self.cues = cues
         self.name = engine.name
+        self.workers = engine.workers
+        self.loads_a_model = engine.loads_a_model
 
     def version(self) -> str:
         return f"{self.inner.version()} + recorded cues {self.cues.fingerprint()}"
@@ -204,12 +206,10 @@ class CuedEngine:
         return self.inner.synthesize(text, voice, wpm)
 
     def synthesize_pieces(self, text: str, voice: str, wpm: float):
-        from . import spoken_pieces
-
         recorded = self.cues.raw(text)
         if recorded is not None:
             return [lambda: recorded[0]], recorded[1]
-        return spoken_pieces(self.inner, text, voice, wpm)
+        return self.inner.synthesize_pieces(text, voice, wpm)
 
-    def __getattr__(self, name):  # the inner engine's extras (fingerprint, load, ...)
-        return getattr(self.inner, name)
+    def load(self, voice: str) -> None:
+        self.inner.load(voice)
