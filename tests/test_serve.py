@@ -31,7 +31,7 @@ from voiceguide.web.serve import (
     TRANSCRIPT_TYPE,
     banner,
     make_server,
-    parse_range,
+    parse_byte_range,
     qr_lines,
     read_session,
 )
@@ -343,14 +343,14 @@ def test_ranges_on_one_kept_alive_connection_and_in_parallel(server, rendered):
 
 
 def test_parse_range_edges():
-    assert parse_range("bytes=0-0", 10) == (0, 0)
-    assert parse_range("bytes=9-", 10) == (9, 9)
-    assert parse_range("bytes=10-", 10) == "unsatisfiable"
-    assert parse_range("bytes=0-", 0) == "unsatisfiable"
-    assert parse_range("bytes=-3", 10) == (7, 9)
-    assert parse_range(" bytes = 2 - 4 ", 10) == (2, 4)
+    assert parse_byte_range("bytes=0-0", 10) == (0, 0)
+    assert parse_byte_range("bytes=9-", 10) == (9, 9)
+    assert parse_byte_range("bytes=10-", 10) == "unsatisfiable"
+    assert parse_byte_range("bytes=0-", 0) == "unsatisfiable"
+    assert parse_byte_range("bytes=-3", 10) == (7, 9)
+    assert parse_byte_range(" bytes = 2 - 4 ", 10) == (2, 4)
     for bad in ("", "bytes=", "bytes=-", "bytes=4-2", "bytes=1-2,4-5", "items=1-2", "bytes=x-1"):
-        assert parse_range(bad, 10) is None, bad
+        assert parse_byte_range(bad, 10) is None, bad
 
 
 # ------------------------------------------------------------------ what is refused

@@ -118,3 +118,12 @@ def decode_bytes(data: bytes) -> "tuple[np.ndarray, int]":
 
     samples = _decode_with_ffmpeg(["-i", "pipe:0"], data, RATE)
     return np.clip(np.rint(samples * 32768.0), -32768, 32767).astype(np.int16), RATE
+
+
+def write_wav(target, samples: "np.ndarray", rate: int) -> None:
+    """Mono int16 samples as a WAV file, to a path or an open binary file (the caller makes it atomic)."""
+    with wave.open(target if hasattr(target, "write") else str(target), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.astype("<i2").tobytes())

@@ -60,6 +60,15 @@ def countdown_clock(seconds: int) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
+def timestamp(seconds: float, separator: str = ".") -> str:
+    """A media timestamp to the millisecond: '00:01:02.500' (WebVTT, chapters), '00:01:02,500' (SubRip)."""
+    ms = int(round(seconds * 1000))
+    h, ms = divmod(ms, 3600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
+
+
 def format_clock(seconds: float) -> str:
     """12.3 -> '0:12.3', 3725 -> '1:02:05.0'."""
     tenths = int(round(seconds * 10))

@@ -46,7 +46,8 @@ def render(
     fmt = fmt.lower()
     if fmt not in names():
         raise typer.BadParameter(f"choose one of {', '.join(names())}", param_hint="--format")
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
+    ov = choose(preset=preset, pace=pace, hold_scale=hold_scale, breath=breath, rate=rate, voice=voice, guidance=guidance,
+                ambient=ambient, engine=engine, cues=cues, delivery=delivery)
     out, err = _console(), _console(stderr=True)
     scripts = routine_paths(scripts)  # names (here, yours, shipped) and files, as files; an unknown name stops here
     if len(scripts) > 1:
@@ -290,8 +291,8 @@ def play(
     import time
 
     started = time.monotonic()
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery,
-                listen_sensitivity)
+    ov = choose(preset=preset, pace=pace, hold_scale=hold_scale, breath=breath, rate=rate, voice=voice, guidance=guidance,
+                ambient=ambient, engine=engine, cues=cues, delivery=delivery, listen_sensitivity=listen_sensitivity)
     play_file(routine_paths([script])[0], ov, start_at, backend, started, remote=remote_address(remote, host, port),
               listen=listen)
 

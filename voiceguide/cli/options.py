@@ -49,15 +49,15 @@ VoiceOpt = Annotated[
 
 
 
-def choose(pace=None, hold_scale=None, breath=None, rate=None, voice=None, guidance=None, ambient=None,
-           engine=None, preset=None, cues=None, delivery=None, listen_sensitivity=None) -> Overrides:
-    """The command line's choices over the chosen preset over the user's config file."""
+def choose(*, preset: str | None = None, **given) -> Overrides:
+    """The command line's choices (`given`: any of the choosable settings, as typed) over the chosen
+    preset over the user's config file."""
     from .config import load_config
-    from ..routine.settings import merge, parse_value
+    from ..routine.settings import CHOOSABLE, merge, parse_value
 
-    given = {"pace": pace, "hold_scale": hold_scale, "breath": breath, "rate": rate, "voice": voice,
-             "guidance": guidance, "ambient": ambient, "engine": engine, "cues": cues, "delivery": delivery,
-             "listen_sensitivity": listen_sensitivity}
+    unknown = sorted(set(given) - set(CHOOSABLE))
+    if unknown:
+        raise TypeError(f"choose() got settings that cannot be chosen: {', '.join(unknown)}")
     parsed = {}
     for key, value in given.items():
         if value is None:

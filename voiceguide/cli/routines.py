@@ -82,7 +82,8 @@ def check(
     from ..routine.lookup import UnknownRoutine, find_routine
     from ..text import format_length
 
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
+    ov = choose(preset=preset, pace=pace, hold_scale=hold_scale, breath=breath, rate=rate, voice=voice, guidance=guidance,
+                ambient=ambient, engine=engine, cues=cues, delivery=delivery)
     out, err = _console(), _console(stderr=True)
     failed = 0
     for arg in scripts:
@@ -140,7 +141,8 @@ def plan_cmd(
     """Show the timeline: every event with its clock time, and the total."""
     from .report import pace_line, pace_totals, plan_table
 
-    ov = choose(pace, hold_scale, breath, rate, voice, guidance, ambient, engine, preset, cues, delivery)
+    ov = choose(preset=preset, pace=pace, hold_scale=hold_scale, breath=breath, rate=rate, voice=voice, guidance=guidance,
+                ambient=ambient, engine=engine, cues=cues, delivery=delivery)
     routine, timeline = _plan_file(routine_paths([script])[0], ov, estimate)
     if svg is not None:
         from ..plan.svg import write_svg

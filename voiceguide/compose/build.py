@@ -92,7 +92,7 @@ def _sequence(request: Request, pool: tuple[Move, ...], estimate: Estimate, rng:
     main move left out where that saves a change and the others' holds can still fill the length."""
     best: tuple[int, Selection, tuple[Move, ...]] | None = None
     for _ in range(ATTEMPTS):
-        selection = choose(request, pool, estimate, rng, avoid)
+        selection = choose(request, pool, estimate, rng=rng, avoid=avoid)
         session = arrange(selection, openings(pool), closings(pool), rng, avoid)
         if best is None or _extra(session) < best[0]:
             best = (_extra(session), selection, session)

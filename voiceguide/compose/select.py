@@ -215,6 +215,7 @@ def choose(
     request: Request,
     pool: tuple[Move, ...],
     estimate: Estimate,
+    *,
     rng: random.Random,
     avoid: frozenset[str] = frozenset(),
 ) -> Selection:
@@ -307,7 +308,7 @@ def _fits(estimate: Estimate, pool: tuple[Move, ...]) -> bool:
     """Whether the estimate's length can be chosen with the margin to spare below the target as above it:
     a length named as one that would do must compose once measured, not only just reach the tolerance."""
     try:
-        selection = choose(estimate.request, pool, estimate, random.Random(estimate.request.seed))
+        selection = choose(estimate.request, pool, estimate, rng=random.Random(estimate.request.seed))
     except ComposeError:
         return False
     longest = estimate.total([*selection.main, selection.cooldown], 1.0)

@@ -147,10 +147,10 @@ def _work(index: int, job: RenderJob) -> RenderOutcome:
 
 
 def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+    """One render process a core this process may use."""
+    from ..voice.sentences import cores
+
+    return cores()
 
 
 def render_batch(jobs: list[RenderJob], workers: int, report: Report | None = None) -> list[RenderOutcome]:

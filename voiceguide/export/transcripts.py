@@ -11,7 +11,7 @@ from .formats import FileMeta, Tags, get_format, names
 from .formats.base import DEFAULT_BITRATE, write_stream
 from .formats.mp3 import MP3_RATE, Mp3Encoder, id3_tag, prepend_tag
 from .formats.wav import WavEncoder
-from ..text import normalise_space
+from ..text import normalise_space, timestamp
 from ..plan.timeline import Timeline
 
 FORMATS = names()
@@ -28,19 +28,11 @@ def encoder_loss_db(fmt: str, bitrate: int) -> float:
 # ------------------------------------------------------------------ transcripts
 
 
-def _clock(t: float, separator: str) -> str:
-    ms = int(round(t * 1000))
-    h, ms = divmod(ms, 3600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{separator}{ms:03d}"
-
-
 def srt(timeline: Timeline) -> str:
     """SubRip: one cue per utterance, timed exactly as spoken."""
     lines = []
     for i, ev in enumerate(timeline.speech(), 1):
-        lines += [str(i), f"{_clock(ev.start, ',')} --> {_clock(ev.end, ',')}", normalise_space(ev.text), ""]
+        lines += [str(i), f"{timestamp(ev.start, ',')} --> {timestamp(ev.end, ',')}", normalise_space(ev.text), ""]
     return "\n".join(lines)
 
 
@@ -54,7 +46,7 @@ def vtt(timeline: Timeline) -> str:
     '.' before the milliseconds and the cue text escaped."""
     lines = ["WEBVTT", ""]
     for i, ev in enumerate(timeline.speech(), 1):
-        lines += [str(i), f"{_clock(ev.start, '.')} --> {_clock(ev.end, '.')}", _vtt_text(ev.text), ""]
+        lines += [str(i), f"{timestamp(ev.start, '.')} --> {timestamp(ev.end, '.')}", _vtt_text(ev.text), ""]
     return "\n".join(lines)
 
 

@@ -11,7 +11,6 @@ true-peak limiter keeps every block under the ceiling.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -21,6 +20,7 @@ import numpy as np
 from .. import dsp
 from ..audiofile import decode
 from ..plan.timeline import Event, Timeline
+from ..recent import RecentArrays
 
 TARGET_LUFS = -16.0
 CEILING_DBTP = -4.0  # the limiter's ceiling: 64 kbit/s MP3 adds up to 2.6 dB to Piper's speech (1.2 dB to espeak-ng's); the file stays under -1 dBTP
@@ -77,8 +77,7 @@ class Mixer:
         self.longest_speech = max((b - a for a, b in self.speech_spans), default=0)
         self._sounds: dict[Path, np.ndarray] = {}
         self._loops: dict[Path, np.ndarray] = {}
-        self._clips: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._clip_bytes = 0
+        self._clips = RecentArrays(CLIP_MEMORY)  # memory stays flat: recent clips only
 
     # ---------------------------------------------------------- sources
 
@@ -93,13 +92,7 @@ class Mixer:
         clip = self._clips.get(key)
         if clip is None:
             clip = self.speech(text, role)
-            self._clips[key] = clip
-            self._clip_bytes += clip.nbytes
-            while self._clip_bytes > CLIP_MEMORY and len(self._clips) > 1:  # memory stays flat: recent clips only
-                _, old = self._clips.popitem(last=False)
-                self._clip_bytes -= old.nbytes
-        else:
-            self._clips.move_to_end(key)
+            self._clips.put(key, clip)
         return clip
 
     def audio_of(self, p: _Placed) -> np.ndarray:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from ..text import countdown_clock
+
 # Colours on a dark ground (the page and the file look the same).
 BACKGROUND = "#0d1117"
 STRIP = "#1c2230"
@@ -69,13 +71,6 @@ def _num(x: float) -> str:
     """A short, stable number for coordinates."""
     s = f"{x:.2f}".rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
-
-
-def _clock(seconds: float) -> str:
-    s = int(round(seconds))
-    h, rest = divmod(s, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def _length(seconds: float) -> str:
@@ -197,13 +192,13 @@ def timeline_svg(timeline: Any, width: int = 960, standalone: bool = True) -> st
             f'<g class="vg-step" data-chapter="{i}" data-start="{_num(start)}" data-end="{_num(end)}" '
             f'transform="translate(0 {y})">\n'
         )
-        add(f'<title>{escape(str(ch.get("title", "")))} ({_clock(start)} to {_clock(end)})</title>')
+        add(f'<title>{escape(str(ch.get("title", "")))} ({countdown_clock(int(round(start)))} to {countdown_clock(int(round(end)))})</title>')
         add(f'<rect class="vg-row" x="0" y="-2" width="{width}" height="{ROW}" fill="transparent"/>')
         label = f"{i + 1}. {ch.get('title', '')}"
         add(f'<text x="{x0}" y="{TITLE_H - 4}" font-size="13" fill="{TEXT}">{escape(_fit(label, width - 170, 13))}</text>')
         add(
             f'<text x="{x1}" y="{TITLE_H - 4}" font-size="12" fill="{MUTED}" text-anchor="end">'
-            f"{_clock(start)} \u00b7 {escape(_length(length))}</text>\n"
+            f"{countdown_clock(int(round(start)))} \u00b7 {escape(_length(length))}</text>\n"
         )
         add(f'<rect class="vg-strip" x="{x0}" y="{TITLE_H + 4}" width="{_num(w)}" height="{STRIP_H}" rx="3" fill="{STRIP}"/>')
         for k in range(step, int(length) + 1, step):  # faint grid, the axis's ticks
@@ -258,7 +253,7 @@ def _legend_rows(room: float) -> int:
 
 
 def _tip(ev: dict, chapter_start: float) -> str:
-    at = f"{_clock(float(ev['start']))}"
+    at = f"{countdown_clock(int(round(float(ev['start']))))}"
     length = float(ev["end"]) - float(ev["start"])
     if ev["kind"] == "speech":
         return f"{at} {ev.get('role') or 'speech'}: {ev.get('text', '')}"

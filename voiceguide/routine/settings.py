@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from .shipped import sounds_dir
@@ -145,11 +145,6 @@ class Settings:
         return range_position(self.pace)
 
 
-# The settings a user can choose (on the command line, in the config file, in a preset).
-CHOOSABLE = ("pace", "hold_scale", "breath", "rate", "voice", "guidance", "ambient", "engine", "cues", "delivery",
-             "listen_sensitivity")
-
-
 @dataclass(frozen=True)
 class Overrides:
     """Chosen values above the routine's own (command line, preset, config file); None = not chosen.
@@ -171,6 +166,11 @@ class Overrides:
 
     def source(self, key: str) -> str | None:
         return dict(self.sources).get(key)
+
+
+# The settings a user can choose (on the command line, in the config file, in a preset): the fields of
+# Overrides, in their order, but for where each came from.
+CHOOSABLE = tuple(f.name for f in fields(Overrides) if f.name != "sources")
 
 
 def parse_value(key: str, value, base: Path | None = None):

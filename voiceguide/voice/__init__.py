@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .. import dsp
-from ..audiofile import audio_length
+from ..audiofile import audio_length, write_wav
 from .cache import ClipCache, clip_key
 from ..routine.delivery import Delivery, delivery_for
 from .base import Engine, VoiceError, VoiceInfo
@@ -176,7 +176,6 @@ class Voice:
 def voice_samples(engine: Engine, voices: list[VoiceInfo], text: str, out_dir: Path, wpm: float):
     """Render `text` with each voice into out_dir/<voice>.wav (atomic); yields (voice, path)."""
     import re
-    import wave
 
     from ..fsutil import atomic_path
 
@@ -186,9 +185,5 @@ def voice_samples(engine: Engine, voices: list[VoiceInfo], text: str, out_dir: P
         clip = process_clip(raw, rate)
         path = out_dir / (re.sub(r"[^A-Za-z0-9._+-]+", "_", v.id).strip("._") + ".wav")
         with atomic_path(path, suffix=".wav.part") as tmp:
-            with wave.open(str(tmp), "wb") as w:
-                w.setnchannels(1)
-                w.setsampwidth(2)
-                w.setframerate(dsp.RATE)
-                w.writeframes(clip.astype("<i2").tobytes())
+            write_wav(tmp, clip, dsp.RATE)
         yield v, path

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audiofile import write_wav
+
 CLIP_FORMAT = 5  # bump when clip processing changes, so old entries are not reused
 
 
@@ -80,11 +82,7 @@ class ClipCache:
         fd, tmp = tempfile.mkstemp(prefix=f".{key[:8]}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                with wave.open(f, "wb") as w:
-                    w.setnchannels(1)
-                    w.setsampwidth(2)
-                    w.setframerate(rate)
-                    w.writeframes(samples.astype("<i2").tobytes())
+                write_wav(f, samples, rate)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -22,13 +22,13 @@ import hashlib
 import json
 import mmap
 import threading
-from collections import OrderedDict
 from functools import partial
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from ..recent import RecentArrays
 from .base import GENDERS, Engine, VoiceError, VoiceInfo, unknown_voice
 from .filefacts import file_hash
 from .onnxpatch import NOISE_TAG, ModelPieces, deterministic_pieces
@@ -36,7 +36,7 @@ from .onnxsession import open_session, return_freed_memory
 from .onnxsplit import decode_in_windows, split_at
 from .sentences import CALIBRATION, cores, full_scale_pcm, guarded, sentence_pieces, spoken_wpm
 from .piperfiles import (
-    VoiceFile, _config_for, _looks_like_path, _read_voice, best_voice, find_voices, piper_available,
+    VoiceFile, best_voice, config_for, find_voices, looks_like_path, piper_available, read_voice,
 )
 
 INSTALL_HINT = "install with pip install 'voiceguide[neural]'"
@@ -95,9 +95,7 @@ class _Model:
         finally:
             del pieces
         self.voice = PiperVoice(session=session, config=config)
-        self._memo: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self._memo_bytes = 0
-        self._memo_lock = threading.Lock()
+        self._memo = RecentArrays(SENTENCE_MEMORY)
         if hashing.ident is not None:
             hashing.join()
         with contextlib.suppress(BufferError):
@@ -180,19 +178,12 @@ class _Model:
     def _sentence(self, phonemes: tuple[str, ...], length_scale: float) -> np.ndarray:
         """One sentence as Piper's own `synthesize` makes it (normalised to full scale, int16)."""
         key = (phonemes, length_scale)
-        with self._memo_lock:
-            hit = self._memo.get(key)
-            if hit is not None:
-                self._memo.move_to_end(key)
-                return hit
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
         audio = self._audio(self.voice.phonemes_to_ids(list(phonemes)), length_scale)
         pcm = full_scale_pcm(audio)
-        with self._memo_lock:
-            self._memo[key] = pcm
-            self._memo_bytes += pcm.nbytes
-            while self._memo_bytes > SENTENCE_MEMORY and len(self._memo) > 1:
-                _, old = self._memo.popitem(last=False)
-                self._memo_bytes -= old.nbytes
+        self._memo.put(key, pcm)
         return pcm
 
 
@@ -276,18 +267,18 @@ class Piper(Engine):
         path = Path(wanted).expanduser()
         if not path.is_file():
             raise VoiceError(f"Piper voice file {wanted!r} not found")
-        if not _config_for(path).is_file():
+        if not config_for(path).is_file():
             raise VoiceError(
                 f"{wanted}: its config {path.name}.json is missing (download both the .onnx and the .onnx.json)"
             )
-        vf = _read_voice(path.resolve(), "path")
+        vf = read_voice(path.resolve(), "path")
         if vf is None:
-            raise VoiceError(f"{_config_for(path)}: not a Piper voice config")
+            raise VoiceError(f"{config_for(path)}: not a Piper voice config")
         return vf
 
     def resolve_voice(self, wanted: str | None, language: str) -> str:
         """A voice id: a bundled or user voice's id, or the absolute path of a .onnx file."""
-        if wanted and _looks_like_path(wanted.strip()):
+        if wanted and looks_like_path(wanted.strip()):
             vf = self._from_path(wanted.strip())
             self._paths[str(vf.path)] = vf
             return str(vf.path)
@@ -308,7 +299,7 @@ class Piper(Engine):
     def voice_file(self, voice: str) -> VoiceFile:
         if voice in self._paths:
             return self._paths[voice]
-        if _looks_like_path(voice):
+        if looks_like_path(voice):
             vf = self._from_path(voice)
             self._paths[voice] = vf
             return vf

@@ -47,12 +47,14 @@ class VoiceFile:
         return VoiceInfo(self.id, self.name, self.language, self.gender, "piper")
 
 
-def _config_for(model: Path) -> Path:
+def config_for(model: Path) -> Path:
+    """Where a Piper model's config lives: beside it, NAME.onnx.json."""
     return model.with_name(model.name + ".json")
 
 
-def _read_voice(model: Path, source: str) -> VoiceFile | None:
-    config = _config_for(model)
+def read_voice(model: Path, source: str) -> VoiceFile | None:
+    """The voice a model and its config describe, or None when either is missing or unreadable."""
+    config = config_for(model)
     try:
         data = json.loads(config.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -85,7 +87,7 @@ def bundled_voices() -> list[VoiceFile]:
             continue
         for base in spec.submodule_search_locations:
             for model in sorted(Path(base).glob("**/*.onnx")):
-                v = _read_voice(model, "bundled")
+                v = read_voice(model, "bundled")
                 if v:
                     found.append(v)
     return found
@@ -97,7 +99,7 @@ def user_voices(folder: Path | None = None) -> list[VoiceFile]:
         return []
     found = []
     for model in sorted(folder.glob("**/*.onnx")):
-        v = _read_voice(model, "user")
+        v = read_voice(model, "user")
         if v:
             found.append(v)
     return found
@@ -113,7 +115,8 @@ def find_voices(folder: Path | None = None) -> list[VoiceFile]:
     return out
 
 
-def _looks_like_path(wanted: str) -> bool:
+def looks_like_path(wanted: str) -> bool:
+    """Whether --voice names a file rather than a voice."""
     return wanted.lower().endswith(".onnx") or "/" in wanted or os.sep in wanted
 
 
@@ -123,7 +126,7 @@ def is_piper_voice(wanted: str | None, folder: Path | None = None) -> bool:
     if not wanted:
         return False
     w = wanted.strip()
-    if _looks_like_path(w):
+    if looks_like_path(w):
         return w.lower().endswith(".onnx")
     return any(w.lower() == v.id.lower() for v in find_voices(folder))
 

@@ -23,7 +23,11 @@ T = TypeVar("T")
 
 
 def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
+    """The cores this process may use (its affinity, not the machine's count): at least one."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 _POOL: ThreadPoolExecutor | None = None

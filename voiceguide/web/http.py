@@ -132,7 +132,7 @@ def request_base(host_header: str | None, fallback: str) -> str:
 # ------------------------------------------------------------------ files: validators and ranges
 
 
-def parse_range(header: str, size: int) -> tuple[int, int] | str | None:
+def parse_byte_range(header: str, size: int) -> tuple[int, int] | str | None:
     """One byte range of a `size`-byte file: (first, last) inclusive, 'unsatisfiable', or None to
     ignore the header and send the whole file (malformed, or several ranges, as RFC 9110 allows)."""
     m = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header or "")
@@ -179,7 +179,7 @@ def answer_file(st: os.stat_result, ctype: str, headers: Message) -> FileAnswer:
         rng = None  # the client's copy is of another version: send the whole file
     first, last, status = 0, size - 1, HTTPStatus.OK
     if rng:
-        r = parse_range(rng, size)
+        r = parse_byte_range(rng, size)
         if r == "unsatisfiable":
             unsatisfiable = (("Content-Range", f"bytes */{size}"), ("Content-Length", "0"))
             return FileAnswer(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, unsatisfiable + validators)

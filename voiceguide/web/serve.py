@@ -38,7 +38,7 @@ from .feed import (  # noqa: F401 (NS_* and FEED_TITLE are part of this module's
     feed_xml,
 )
 from .banner import qr_banner, qr_lines, reach_note  # noqa: F401 (qr_lines is part of this module's names)
-from .http import (  # noqa: F401 (parse_range is part of this module's names)
+from .http import (  # noqa: F401 (parse_byte_range is part of this module's names)
     TEXT_TYPE,
     Answer,
     FileReply,
@@ -48,7 +48,7 @@ from .http import (  # noqa: F401 (parse_range is part of this module's names)
     json_reply,
     listen,
     not_found,
-    parse_range,
+    parse_byte_range,
 )
 from .library import AUDIO_TYPES, NAME_PATTERN, Library, SessionInfo, id3_chapters, read_session  # noqa: F401
 from .page import PAGE_FILES, page_file, sessions_json

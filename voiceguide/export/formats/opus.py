@@ -11,17 +11,10 @@ from __future__ import annotations
 
 import base64
 
+from ...text import timestamp
 from .base import FfmpegPipe, FileMeta, OutputFormat, cover_kind, write_stream
 
 OPUS_RATE = 48000
-
-
-def _clock(t: float) -> str:
-    ms = int(round(t * 1000))
-    h, ms = divmod(ms, 3600_000)
-    m, ms = divmod(ms, 60_000)
-    s, ms = divmod(ms, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
 def vorbis_comments(meta: FileMeta) -> list[tuple[str, str]]:
@@ -31,7 +24,7 @@ def vorbis_comments(meta: FileMeta) -> list[tuple[str, str]]:
              ("GENRE", meta.genre), ("LANGUAGE", t.language)]
     out = [(k, " ".join(str(v).split())) for k, v in pairs if v]
     for n, ch in enumerate(meta.chapters, 1):
-        out += [(f"CHAPTER{n:03d}", _clock(ch.start)), (f"CHAPTER{n:03d}NAME", " ".join(ch.title.split()))]
+        out += [(f"CHAPTER{n:03d}", timestamp(ch.start)), (f"CHAPTER{n:03d}NAME", " ".join(ch.title.split()))]
     return out
 
 
