@@ -20,7 +20,7 @@ import numpy as np
 from .. import dsp
 from ..errors import VoiceguideError
 from ..mix.mixer import Mixer
-from ..plan.timeline import Timeline
+from ..plan.timeline import EventKind, Timeline
 
 
 # ------------------------------------------------------------------ the player
@@ -92,7 +92,7 @@ class Player:
         self.mixer = mixer
         self.until = math.inf if until == math.inf else int(until * dsp.RATE)  # frames that may be mixed
         self._waits = [
-            (int(round(e.start * dsp.RATE)), int(round(e.end * dsp.RATE))) for e in timeline.events if e.kind == "wait"
+            (int(round(e.start * dsp.RATE)), int(round(e.end * dsp.RATE))) for e in timeline.events if e.kind is EventKind.WAIT
         ]
 
     # -- called from the render-ahead thread
@@ -298,7 +298,7 @@ class Player:
         nxt = tl.chapters[idx + 1].title if idx + 1 < len(tl.chapters) else None
         count = kind = None
         for ev in tl.events:
-            if ev.kind in ("hold", "rest", "wait") and ev.start <= t < ev.end:
+            if ev.kind.counted and ev.start <= t < ev.end:
                 count, kind = ev.end - t, ev.kind
         return Status(
             position=t, duration=tl.duration, chapter=idx, chapter_title=chapter.title if chapter else "",

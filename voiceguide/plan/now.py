@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Callable
 
-from .timeline import Event, Timeline
+from .timeline import Event, EventKind, Timeline
 
-COUNTED = ("hold", "rest", "wait")
 _SIDE = re.compile(r"^(?P<title>.*\S) \((?P<side>[^()]+)\)$")
 
 
@@ -62,14 +62,14 @@ def floor_state(timeline: Timeline, position: float, paused: bool = False, waiti
     idx = timeline.chapter_at(t)
     label = chapters[idx].title if chapters else timeline.title
     step, side = split_side(label)
-    counted = _under(timeline.events, t, COUNTED)
+    counted = _under(timeline.events, t, lambda kind: kind.counted)
     countdown = kind = progress = None
     if counted is not None:
         countdown, kind = counted.end - t, counted.kind
         progress = _fraction(t, counted)
-    spoken = _under(timeline.events, t, ("speech",))
+    spoken = _under(timeline.events, t, lambda kind: kind is EventKind.SPEECH)
     breath = breath_progress = None
-    if counted is not None and counted.kind == "hold" and _is_breath_hold(timeline.events, counted):
+    if counted is not None and counted.kind is EventKind.HOLD and _is_breath_hold(timeline.events, counted):
         breath, breath_progress = _breath_phase(timeline, t - counted.start)
     return FloorState(
         routine=timeline.title,
@@ -91,11 +91,11 @@ def floor_state(timeline: Timeline, position: float, paused: bool = False, waiti
     )
 
 
-def _under(events: tuple[Event, ...], t: float, kinds: tuple[str, ...]) -> Event | None:
+def _under(events: tuple[Event, ...], t: float, kinds: Callable[[EventKind], bool]) -> Event | None:
     """The latest-starting event of these kinds that is going on at `t` (a cue inside a hold wins)."""
     found = None
     for ev in events:
-        if ev.kind in kinds and ev.start <= t < ev.end:
+        if kinds(ev.kind) and ev.start <= t < ev.end:
             found = ev
     return found
 

@@ -29,7 +29,7 @@ from ..routine import (
 )
 from .instances import StepInstance, expand
 from ..routine.settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, DEFAULT_SETUP, Settings
-from .timeline import Chapter, EstimatedLengths, Event, Extensions, Lengths, Timeline
+from .timeline import Chapter, EstimatedLengths, Event, EventKind, Extensions, Lengths, Timeline
 from ..text import (
     Literal,
     Pause,
@@ -45,6 +45,8 @@ from ..text import (
 )
 
 INTRO_CHAPTER = "Introduction"
+# Events starting at the same moment: the span first, then the sound, then the words over them.
+_ORDER = {EventKind.HOLD: 0, EventKind.REST: 0, EventKind.WAIT: 0, EventKind.SOUND: 1, EventKind.SPEECH: 2}
 
 
 # ------------------------------------------------------------------ the planner
@@ -76,7 +78,7 @@ class _Planner:
         if d not in self.problems:
             self.problems.append(d)
 
-    def add(self, start: float, end: float, kind: str, step: str, **kw) -> Event:
+    def add(self, start: float, end: float, kind: EventKind, step: str, **kw) -> Event:
         ev = Event(start, end, kind, step, chapter=len(self.chapters) - 1, **kw)
         self.events.append(ev)
         return ev
@@ -114,11 +116,11 @@ class _Planner:
                 self.t += piece
             else:
                 length = self.lengths.speech(piece, role)
-                self.add(self.t, self.t + length, "speech", step, text=piece, role=role)
+                self.add(self.t, self.t + length, EventKind.SPEECH, step, text=piece, role=role)
                 self.t += length
 
     def speak_at(self, start: float, text: str, step: str, role: str) -> Event:
-        return self.add(start, start + self.lengths.speech(text, role), "speech", step, text=text, role=role)
+        return self.add(start, start + self.lengths.speech(text, role), EventKind.SPEECH, step, text=text, role=role)
 
     def sound_at(self, start: float, ref: SoundRef | Path, step: str, role: str, limit: float | None = None) -> Event:
         path = ref.path if isinstance(ref, SoundRef) else ref
@@ -126,7 +128,7 @@ class _Planner:
         length = self.lengths.sound(path)
         if limit is not None:
             length = min(length, limit)
-        return self.add(start, start + length, "sound", step, sound=name, role=role, path=path)
+        return self.add(start, start + length, EventKind.SOUND, step, sound=name, role=role, path=path)
 
     def builtin(self, name: str) -> Path:
         return sounds_dir() / f"{name}.wav"
@@ -166,7 +168,7 @@ class _Planner:
             self.speak(self.fill(r.outro, {}), "outro", "narration")
         duration = max((e.end for e in self.events), default=0.0)
         if s.ambient is not None and duration > 0:
-            self.add(0.0, duration, "sound", "ambient", sound=s.ambient.name, role="ambient", path=s.ambient.path)
+            self.add(0.0, duration, EventKind.SOUND, "ambient", sound=s.ambient.name, role="ambient", path=s.ambient.path)
             self.events[-1] = replace(self.events[-1], chapter=0)
         if duration > MAX_ROUTINE:
             self.err(
@@ -175,8 +177,7 @@ class _Planner:
             )
         if self.problems:
             raise ScriptError(self.problems)
-        order = {"hold": 0, "rest": 0, "wait": 0, "sound": 1, "speech": 2}
-        events = sorted(self.events, key=lambda e: (round(e.start, 6), order[e.kind]))
+        events = sorted(self.events, key=lambda e: (round(e.start, 6), _ORDER[e.kind]))
         chapters = tuple(
             Chapter(start, title, self.chapters[i + 1][0] if i + 1 < len(self.chapters) else duration)
             for i, (start, title) in enumerate(self.chapters)
@@ -252,7 +253,7 @@ class _Planner:
             ev = self.sound_at(self.t, step.sound, label, "step")
             self.t = ev.end
         elif isinstance(step, Wait):
-            self.add(self.t, self.t + self.s.wait_fallback, "wait", label, role="wait")
+            self.add(self.t, self.t + self.s.wait_fallback, EventKind.WAIT, label, role="wait")
             self.t += self.s.wait_fallback
             return
         self.t += self.s.gap(DEFAULT_GAP)
@@ -276,7 +277,7 @@ class _Planner:
 
     def lay_rest(self, step: Rest, label: str, narration: list[str | float], length: float) -> None:
         start = self.t
-        self.add(start, start + length + self.extra(), "rest", label, role="rest")
+        self.add(start, start + length + self.extra(), EventKind.REST, label, role="rest")
         if narration:
             self.speak(narration, label, "narration")
             if self.t > start + length + 1e-9:
@@ -289,7 +290,7 @@ class _Planner:
 
     def lay_hold(self, step: Hold, label: str, values: dict, length: float) -> None:
         h0, h1 = self.t, self.t + length + self.extra()
-        self.add(h0, h1, "hold", label, role="hold")
+        self.add(h0, h1, EventKind.HOLD, label, role="hold")
         self.sound_at(h0, self.builtin("bell"), label, "hold-start")
         moved = h1 - h0 - length  # cues counted from the end (and countdowns) move with it; the others stay
         fixed: list[tuple[Event, object]] = []
@@ -351,7 +352,7 @@ class _Planner:
             count += max(1, int(self.extra() / b.cycle + 0.5))
         h0 = self.t
         h1 = h0 + count * b.cycle
-        self.add(h0, h1, "hold", label, role="hold")
+        self.add(h0, h1, EventKind.HOLD, label, role="hold")
         phases = [("in", b.inhale), ("hold", b.hold), ("out", b.exhale)]
         for i in range(count):
             start = h0 + i * b.cycle
@@ -375,5 +376,5 @@ class _Planner:
 
 
 def _describe(ev: Event) -> str:
-    what = f"the cue '{ev.text}'" if ev.kind == "speech" else f"the sound '{ev.sound}'"
+    what = f"the cue '{ev.text}'" if ev.kind is EventKind.SPEECH else f"the sound '{ev.sound}'"
     return f"{what} ({ev.length:.2f}s long)"

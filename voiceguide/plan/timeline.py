@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -16,14 +17,39 @@ from ..routine.settings import Settings
 
 # ------------------------------------------------------------------ the timeline
 
-EXTENDABLE = ("hold", "rest")  # the events "more time" lengthens (a breath hold is laid out as a hold)
+
+class EventKind(StrEnum):
+    """What an event is. A `StrEnum`, so that an event's kind is still the very string it always
+    was wherever it is written out (`plan --json`, the plan table, the export's digest), and a
+    misspelt kind fails where it is named instead of silently matching nothing."""
+
+    SPEECH = "speech"  # words spoken (`text`)
+    SOUND = "sound"  # a sound file played (`sound`, `path`)
+    HOLD = "hold"  # a held position, or a breath hold: time the person spends, not sound
+    REST = "rest"
+    WAIT = "wait"  # until the person presses a key (or `wait_fallback` seconds in a file)
+
+    @property
+    def audible(self) -> bool:
+        """Speech and sounds make sound; holds, rests and waits are spans of time under them."""
+        return self in (EventKind.SPEECH, EventKind.SOUND)
+
+    @property
+    def counted(self) -> bool:
+        """The spans the floor view and the phone count down, and "how long" answers for."""
+        return self in (EventKind.HOLD, EventKind.REST, EventKind.WAIT)
+
+    @property
+    def extendable(self) -> bool:
+        """The spans "more time" lengthens (a breath hold is laid out as a hold)."""
+        return self in (EventKind.HOLD, EventKind.REST)
 
 
 @dataclass(frozen=True)
 class Event:
     start: float
     end: float
-    kind: str  # speech | sound | hold | rest | wait
+    kind: EventKind  # a plain string naming a kind is taken too (and made the kind)
     step: str  # the step's title with side and round, or intro / safety / outro
     text: str | None = None  # speech: exactly what is spoken
     sound: str | None = None  # sound: its name
@@ -31,12 +57,16 @@ class Event:
     chapter: int = -1  # index into Timeline.chapters; -1 before the first chapter
     path: Path | None = field(default=None, compare=False)  # sound file to play
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, EventKind):
+            object.__setattr__(self, "kind", EventKind(self.kind))
+
     @property
     def length(self) -> float:
         return self.end - self.start
 
     def to_json(self) -> dict:
-        d: dict = {"start": _r(self.start), "end": _r(self.end), "kind": self.kind, "step": self.step}
+        d: dict = {"start": _r(self.start), "end": _r(self.end), "kind": str(self.kind), "step": self.step}
         if self.text is not None:
             d["text"] = self.text
         if self.sound is not None:
@@ -99,7 +129,7 @@ class Timeline:
         return len(self.chapters)
 
     def speech(self) -> list[Event]:
-        return [e for e in self.events if e.kind == "speech"]
+        return [e for e in self.events if e.kind is EventKind.SPEECH]
 
     def chapter_at(self, t: float) -> int:
         """The index of the chapter playing at second `t` (0 before the first one begins)."""
@@ -110,11 +140,11 @@ class Timeline:
         else the one still to come in this step (asked during its narration, that is the one meant).
         None after it, in a step without one, and in a wait (it waits for you already)."""
         chapter = self.chapter_at(t)
-        return next((e for e in self.events if e.kind in EXTENDABLE and e.chapter == chapter and e.end > t), None)
+        return next((e for e in self.events if e.kind.extendable and e.chapter == chapter and e.end > t), None)
 
     def utterances(self) -> list[Utterance]:
         """Every distinct utterance (text and role) spoken, in order of first use."""
-        return list(dict.fromkeys(Utterance(e.text, e.role) for e in self.events if e.kind == "speech"))
+        return list(dict.fromkeys(Utterance(e.text, e.role) for e in self.events if e.kind is EventKind.SPEECH))
 
 
 def _r(x: float) -> float:
