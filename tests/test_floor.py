@@ -24,9 +24,10 @@ from voiceguide.live.floor import font
 from voiceguide.live.floor.digits import BLOCK, big_digits
 from voiceguide.text import countdown_clock as clock
 from voiceguide.live.floor.letters import big_letters, wrap_large
-from voiceguide.plan.now import floor_state, split_side
+from voiceguide.plan.now import floor_state
 from voiceguide.live.floor.view import layout
 from voiceguide.plan.planner import plan
+from voiceguide.plan.timeline import ChapterKind
 from voiceguide.routine import load_routine
 from voiceguide.routine.settings import resolve
 
@@ -157,11 +158,31 @@ def test_paused_waiting_and_a_wait_step():
     assert end.session_progress == 1.0 and end.left == 0.0 and end.next_step is None
 
 
-def test_side_and_round_come_off_the_chapter_title():
-    assert split_side("Seated figure four (right)") == ("Seated figure four", "right")
-    assert split_side("Cat cow (round 2 of 3)") == ("Cat cow", "round 2 of 3")
-    assert split_side("Lunge (left, round 1 of 2)") == ("Lunge", "left, round 1 of 2")
-    assert split_side("Shoulder rolls") == ("Shoulder rolls", None)
+def test_chapters_carry_their_step_side_and_kind():
+    tl = plan_text("""
+        title: Sides
+        intro: Hello.
+        steps:
+          - repeat: 2
+            steps:
+              - title: Lunge
+                say: Step forward.
+                sides: [left, right]
+                for: 10s
+          - title: Shoulder rolls (gently)
+            say: Roll.
+            for: 10s
+    """)
+    assert [(c.title, c.step, c.side, c.kind) for c in tl.chapters] == [
+        ("Introduction", "Introduction", None, ChapterKind.INTRO),
+        ("Lunge (left, round 1 of 2)", "Lunge", "left, round 1 of 2", ChapterKind.STEP),
+        ("Lunge (right, round 1 of 2)", "Lunge", "right, round 1 of 2", ChapterKind.STEP),
+        ("Lunge (left, round 2 of 2)", "Lunge", "left, round 2 of 2", ChapterKind.STEP),
+        ("Lunge (right, round 2 of 2)", "Lunge", "right, round 2 of 2", ChapterKind.STEP),
+        ("Shoulder rolls (gently)", "Shoulder rolls (gently)", None, ChapterKind.STEP),
+    ]
+    shown = floor_state(tl, tl.chapters[2].start + 0.1)
+    assert (shown.step, shown.side) == ("Lunge", "right, round 1 of 2")
 
 
 # ------------------------------------------------------------------ the drawing

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 from .library import Move, load_moves
-from ..plan.planner import INTRO_CHAPTER, plan
-from ..plan.timeline import EventKind, Timeline
+from ..plan.planner import plan
+from ..plan.timeline import ChapterKind, EventKind, Timeline
 from ..routine import Routine, parse_routine
 from ..routine.settings import Overrides, Settings, resolve
 from ..text import format_clock
@@ -118,7 +118,7 @@ def _sequence(request: Request, pool: tuple[Move, ...], estimate: Estimate, rng:
 def _per_move(timeline: Timeline, moves: tuple[Move, ...]) -> tuple[list[float], list[float]]:
     """Each move's hold seconds and whole seconds in the timeline (a move has a chapter per side)."""
     chapters = list(timeline.chapters)
-    index = 1 if chapters and chapters[0].title == INTRO_CHAPTER else 0
+    index = 1 if chapters and chapters[0].kind is ChapterKind.INTRO else 0
     firsts = []
     for m in moves:
         firsts.append(index)

@@ -20,7 +20,7 @@ import numpy as np
 from .. import dsp
 from ..errors import VoiceguideError
 from ..mix.mixer import Mixer
-from ..plan.timeline import EventKind, Timeline
+from ..plan.timeline import ChapterKind, EventKind, Timeline
 
 
 # ------------------------------------------------------------------ the player
@@ -233,11 +233,11 @@ class Player:
 
     def skip(self) -> None:
         with self.lock:
-            now = self.position / dsp.RATE
-            later = [c.start for c in self.timeline.chapters if c.start > now + 1e-6]
+            chapters = self.timeline.chapters
+            following = self.timeline.chapter_at(self.position / dsp.RATE) + 1
             self.waiting = False
-            if later:
-                self.position = int(round(later[0] * dsp.RATE))
+            if following < len(chapters):
+                self.position = int(round(chapters[following].start * dsp.RATE))
             else:
                 self.position = self.mixer.length
 
@@ -255,11 +255,12 @@ class Player:
     def _to_step_start(self, previous_within: float) -> None:
         with self.lock:
             now = self.position / dsp.RATE
-            starts = [c.start for c in self.timeline.chapters if c.start <= now + 1e-6] or [0.0]
-            if len(starts) > 1 and now - starts[-1] < previous_within:
-                starts.pop()
+            chapters = self.timeline.chapters
+            at = self.timeline.chapter_at(now)
+            if at > 0 and now - chapters[at].start < previous_within:
+                at -= 1
             self.waiting = False
-            self.position = int(round(starts[-1] * dsp.RATE))
+            self.position = int(round(chapters[at].start * dsp.RATE)) if chapters else 0
 
     def extend(self, seconds: float) -> float:
         """"More time": the hold, rest or breath hold under the position (or still to come in this
@@ -296,10 +297,8 @@ class Player:
         idx = tl.chapter_at(t)
         chapter = tl.chapters[idx] if tl.chapters else None
         nxt = tl.chapters[idx + 1].title if idx + 1 < len(tl.chapters) else None
-        count = kind = None
-        for ev in tl.events:
-            if ev.kind.counted and ev.start <= t < ev.end:
-                count, kind = ev.end - t, ev.kind
+        counting = tl.counting_at(t)
+        count, kind = (counting.end - t, counting.kind) if counting is not None else (None, None)
         return Status(
             position=t, duration=tl.duration, chapter=idx, chapter_title=chapter.title if chapter else "",
             next_title=nxt, countdown=count, countdown_kind=kind, paused=paused, waiting=waiting,
@@ -312,7 +311,7 @@ class Player:
 
 def find_chapter(timeline: Timeline, wanted: str) -> float:
     """`--from`: a step by number (1 = the first step) or by (part of) its title."""
-    chapters = [c for c in timeline.chapters if c.title != "Introduction"]
+    chapters = [c for c in timeline.chapters if c.kind is ChapterKind.STEP]
     if wanted.strip().isdigit():
         n = int(wanted)
         if not 1 <= n <= len(chapters):

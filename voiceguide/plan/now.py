@@ -8,13 +8,10 @@ noticing, and every field can be tested on a planned timeline without sound or a
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from typing import Callable
 
 from .timeline import Event, EventKind, Timeline
 
-_SIDE = re.compile(r"^(?P<title>.*\S) \((?P<side>[^()]+)\)$")
 
 
 @dataclass(frozen=True)
@@ -50,24 +47,17 @@ class FloorState:
         return None if self.countdown is None else max(0, math.ceil(self.countdown - 1e-6))
 
 
-def split_side(label: str) -> tuple[str, str | None]:
-    """'Seated figure four (right)' -> ('Seated figure four', 'right'); the planner adds that suffix."""
-    m = _SIDE.match(label)
-    return (m["title"], m["side"]) if m else (label, None)
-
-
 def floor_state(timeline: Timeline, position: float, paused: bool = False, waiting: bool = False) -> FloorState:
     t = position
     chapters = timeline.chapters
     idx = timeline.chapter_at(t)
-    label = chapters[idx].title if chapters else timeline.title
-    step, side = split_side(label)
-    counted = _under(timeline.events, t, lambda kind: kind.counted)
+    step, side = (chapters[idx].step, chapters[idx].side) if chapters else (timeline.title, None)
+    counted = timeline.counting_at(t)
     countdown = kind = progress = None
     if counted is not None:
         countdown, kind = counted.end - t, counted.kind
         progress = _fraction(t, counted)
-    spoken = _under(timeline.events, t, lambda kind: kind is EventKind.SPEECH)
+    spoken = timeline.speech_at(t)
     breath = breath_progress = None
     if counted is not None and counted.kind is EventKind.HOLD and _is_breath_hold(timeline.events, counted):
         breath, breath_progress = _breath_phase(timeline, t - counted.start)
@@ -89,15 +79,6 @@ def floor_state(timeline: Timeline, position: float, paused: bool = False, waiti
         paused=paused,
         waiting=waiting,
     )
-
-
-def _under(events: tuple[Event, ...], t: float, kinds: Callable[[EventKind], bool]) -> Event | None:
-    """The latest-starting event of these kinds that is going on at `t` (a cue inside a hold wins)."""
-    found = None
-    for ev in events:
-        if kinds(ev.kind) and ev.start <= t < ev.end:
-            found = ev
-    return found
 
 
 def _fraction(t: float, ev: Event) -> float:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
+
 from ..errors import Diagnostic, Pos, ScriptError
 from ..routine import (
     MAX_ROUTINE,
@@ -29,7 +31,7 @@ from ..routine import (
 )
 from .instances import StepInstance, expand
 from ..routine.settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, DEFAULT_SETUP, Settings
-from .timeline import Chapter, EstimatedLengths, Event, EventKind, Extensions, Lengths, Timeline
+from .timeline import Chapter, ChapterKind, EstimatedLengths, Event, EventKind, Extensions, Lengths, Timeline
 from ..text import (
     Literal,
     Pause,
@@ -52,6 +54,18 @@ _ORDER = {EventKind.HOLD: 0, EventKind.REST: 0, EventKind.WAIT: 0, EventKind.SOU
 # ------------------------------------------------------------------ the planner
 
 
+class StepTitle(NamedTuple):
+    """A step's title as heard in this instance: its own title, and the side and round it adds."""
+
+    step: str  # "Figure four"
+    side: str | None = None  # "right, round 1 of 2"
+
+    @property
+    def label(self) -> str:
+        """The chapter's title: "Figure four (right, round 1 of 2)"."""
+        return f"{self.step} ({self.side})" if self.side else self.step
+
+
 def plan(routine: Routine, settings: Settings, lengths: Lengths | None = None,
          extensions: Extensions = Extensions()) -> Timeline:
     """Lay the routine out in time, with any time added to holds while it plays ("more time").
@@ -67,7 +81,7 @@ class _Planner:
         self.extensions = extensions
         self.t = 0.0
         self.events: list[Event] = []
-        self.chapters: list[tuple[float, str]] = []
+        self.chapters: list[Chapter] = []  # their ends are filled in when the whole is laid out
         self.problems: list[Diagnostic] = []
         self.language = settings.language or "en"
 
@@ -83,8 +97,8 @@ class _Planner:
         self.events.append(ev)
         return ev
 
-    def chapter(self, title: str) -> None:
-        self.chapters.append((self.t, title))
+    def chapter(self, title: StepTitle, kind: ChapterKind = ChapterKind.STEP) -> None:
+        self.chapters.append(Chapter(self.t, title.label, step=title.step, side=title.side, kind=kind))
 
     def fill(self, narr: Narration, values: dict[str, str]) -> list[str | float]:
         """Narration with placeholders filled: spoken strings and pause lengths, in order."""
@@ -148,8 +162,8 @@ class _Planner:
         notes = () if s.guidance == "minimal" else r.safety[:1] if s.guidance == "brief" else r.safety
         intro = r.intro if s.guidance != "minimal" else None
         if intro or notes:
-            self.chapter(INTRO_CHAPTER)
-            first_title = titles[0][0] if titles else ""
+            self.chapter(StepTitle(INTRO_CHAPTER), ChapterKind.INTRO)
+            first_title = titles[0].step if titles else ""
             if intro:
                 self.speak(self.fill(intro, {"next": first_title}), "intro", "narration")
             for i, note in enumerate(notes):
@@ -161,7 +175,7 @@ class _Planner:
         following: list[str | None] = [None] * len(instances)
         for i in range(len(instances) - 2, -1, -1):
             same = instances[i + 1].step is instances[i].step
-            following[i] = following[i + 1] if same else titles[i + 1][0]
+            following[i] = following[i + 1] if same else titles[i + 1].step
         for i, inst in enumerate(instances):
             self.lay(inst, titles[i], following[i])
         if r.outro and s.guidance != "minimal":
@@ -178,10 +192,8 @@ class _Planner:
         if self.problems:
             raise ScriptError(self.problems)
         events = sorted(self.events, key=lambda e: (round(e.start, 6), _ORDER[e.kind]))
-        chapters = tuple(
-            Chapter(start, title, self.chapters[i + 1][0] if i + 1 < len(self.chapters) else duration)
-            for i, (start, title) in enumerate(self.chapters)
-        )
+        ends = [c.start for c in self.chapters[1:]] + [duration]
+        chapters = tuple(replace(c, end=end) for c, end in zip(self.chapters, ends))
         return Timeline(
             title=r.title,
             duration=duration,
@@ -192,8 +204,9 @@ class _Planner:
             safety=tuple(normalise_space(n.source) for n in r.safety),
         )
 
-    def title_of(self, inst: StepInstance) -> tuple[str, str]:
-        """(the step's own title with placeholders filled, the chapter title with side and round)."""
+    def title_of(self, inst: StepInstance) -> StepTitle:
+        """The step's own title with placeholders filled, and the side and round its chapter adds
+        (unless the title says them itself, with {side} or {round})."""
         step = inst.step
         values = inst.values()
         used: frozenset[str] = frozenset()
@@ -212,12 +225,12 @@ class _Planner:
         if inst.rounds and "round" not in used:
             r, of = inst.rounds[-1]
             extra.append(f"round {r} of {of}")
-        return base, f"{base} ({', '.join(extra)})" if extra else base
+        return StepTitle(base, ", ".join(extra) or None)
 
     # ---------------------------------------------------------- one step
 
-    def lay(self, inst: StepInstance, titles: tuple[str, str], nxt: str | None) -> None:
-        step, label = inst.step, titles[1]
+    def lay(self, inst: StepInstance, title: StepTitle, nxt: str | None) -> None:
+        step, label = inst.step, title.label
         values = inst.values()
         if nxt is not None:
             values["next"] = nxt
@@ -232,7 +245,7 @@ class _Planner:
             breaths = max(1, int(step.breaths.pick(self.s.range_position) * self.s.hold_scale + 0.5))
             values["breaths"] = count_words(breaths, self.language)
 
-        self.chapter(label)
+        self.chapter(title)
         if inst.side == 1:
             self.sound_at(self.t, self.builtin("chime"), label, "transition")
             self.t = self.events[-1].end

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import Callable, NamedTuple, Protocol
 
 from ..audiofile import audio_length
 from ..routine.delivery import delivery_for
@@ -77,11 +77,27 @@ class Event:
         return d
 
 
+class ChapterKind(StrEnum):
+    """Whether a chapter is the introduction (the intro and safety notes) or one of the routine's
+    steps: `--from 1` counts steps, and `compose` finds its moves' chapters after the introduction."""
+
+    INTRO = "intro"
+    STEP = "step"
+
+
 @dataclass(frozen=True)
 class Chapter:
+    """A chapter as the planner made it: `title` is what files, the page and the plan table show;
+    `step` and `side` are its parts, kept so that the floor view and the phone can show them apart
+    without reading them back out of the title. A chapter read back from a file (the library of
+    rendered sessions) has only its title."""
+
     start: float
-    title: str
+    title: str  # "Figure four (right, round 1 of 2)"
     end: float = 0.0
+    step: str = ""  # "Figure four": the step's own title
+    side: str | None = None  # "right, round 1 of 2": the side and round the title adds in parentheses
+    kind: ChapterKind = ChapterKind.STEP
 
     def to_json(self) -> dict:
         return {"start": _r(self.start), "end": _r(self.end), "title": self.title}
@@ -132,8 +148,25 @@ class Timeline:
         return [e for e in self.events if e.kind is EventKind.SPEECH]
 
     def chapter_at(self, t: float) -> int:
-        """The index of the chapter playing at second `t` (0 before the first one begins)."""
+        """The index of the chapter playing at second `t` (0 before the first one begins). A chapter
+        begins a microsecond early, so that a position set to its start lands in it."""
         return max((i for i, c in enumerate(self.chapters) if c.start <= t + 1e-6), default=0)
+
+    def counting_at(self, t: float) -> Event | None:
+        """The hold, rest or wait going on at second `t`: what the floor view counts down."""
+        return self._latest_at(t, lambda kind: kind.counted)
+
+    def speech_at(self, t: float) -> Event | None:
+        """The words being spoken at second `t`: the floor view's caption."""
+        return self._latest_at(t, lambda kind: kind is EventKind.SPEECH)
+
+    def _latest_at(self, t: float, wanted: Callable[[EventKind], bool]) -> Event | None:
+        """The latest-starting event of the wanted kind going on at `t` (a cue inside a hold wins)."""
+        found = None
+        for ev in self.events:
+            if wanted(ev.kind) and ev.start <= t < ev.end:
+                found = ev
+        return found
 
     def extendable_at(self, t: float) -> Event | None:
         """The hold, rest or breath hold that "more time" lengthens at second `t`: the one going on,
