@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Protocol
 
@@ -20,26 +19,11 @@ import numpy as np
 from .. import dsp
 from ..errors import VoiceguideError
 from ..mix.mixer import Mixer
+from ..plan.now import Now
 from ..plan.timeline import ChapterKind, EventKind, Timeline
 
 
 # ------------------------------------------------------------------ the player
-
-
-@dataclass(frozen=True)
-class Status:
-    position: float
-    duration: float
-    chapter: int
-    chapter_title: str
-    next_title: str | None
-    countdown: float | None  # seconds left in the current hold, rest or wait
-    countdown_kind: str | None
-    paused: bool
-    waiting: bool
-    finished: bool
-    title: str
-    note: str | None = None  # a short answer to a command ("more time: +15 s"), shown for a few seconds
 
 
 class Planner(Protocol):
@@ -288,22 +272,13 @@ class Player:
     def quit(self) -> None:
         self.finished.set()
 
-    def status(self) -> Status:
+    def status(self) -> Now:
+        """What is happening now, as one consistent reading (the timeline and the position taken
+        together): the floor view, the phone remote, "how long" and the listener all read this."""
         with self.lock:
-            t = self.position / dsp.RATE
-            tl = self.timeline
-            paused, waiting = self.paused, self.waiting
             note = self._note[0] if self._note is not None and time.monotonic() < self._note[1] else None
-        idx = tl.chapter_at(t)
-        chapter = tl.chapters[idx] if tl.chapters else None
-        nxt = tl.chapters[idx + 1].title if idx + 1 < len(tl.chapters) else None
-        counting = tl.counting_at(t)
-        count, kind = (counting.end - t, counting.kind) if counting is not None else (None, None)
-        return Status(
-            position=t, duration=tl.duration, chapter=idx, chapter_title=chapter.title if chapter else "",
-            next_title=nxt, countdown=count, countdown_kind=kind, paused=paused, waiting=waiting,
-            finished=self.finished.is_set(), title=tl.title, note=note,
-        )
+            return Now(self.timeline, self.position / dsp.RATE, paused=self.paused, waiting=self.waiting,
+                       finished=self.finished.is_set(), note=note)
 
 
 # ------------------------------------------------------------------ a live session
