@@ -24,9 +24,10 @@ from voiceguide.live.floor import font
 from voiceguide.live.floor.digits import BLOCK, big_digits
 from voiceguide.text import countdown_clock as clock
 from voiceguide.live.floor.letters import big_letters, wrap_large
-from voiceguide.plan.now import floor_state, split_side
+from voiceguide.plan.now import Now
 from voiceguide.live.floor.view import layout
 from voiceguide.plan.planner import plan
+from voiceguide.plan.timeline import ChapterKind
 from voiceguide.routine import load_routine
 from voiceguide.routine.settings import resolve
 
@@ -55,7 +56,7 @@ def test_state_during_a_hold_with_sides():
     tl = planned(SHIPPED)
     hold = event(tl, "hold", "Seated figure four (right)")
     t = hold.start + 3.0
-    s = floor_state(tl, t)
+    s = Now(tl, t)
     assert (s.step, s.side) == ("Seated figure four", "right")
     assert (s.chapter, s.chapters) == (2, 5)
     assert s.countdown_kind == "hold"
@@ -79,7 +80,7 @@ def test_more_time_shows_in_the_countdown_the_note_and_the_keys():
     tl = plan(routine, s)
     hold = event(tl, "hold", "Knee hug")
     longer = plan(routine, s, extensions=Extensions().plus(hold.chapter, 15.0))
-    before, after = floor_state(tl, hold.start + 3.0), floor_state(longer, hold.start + 3.0)
+    before, after = Now(tl, hold.start + 3.0), Now(longer, hold.start + 3.0)
     assert after.countdown == pytest.approx(before.countdown + 15.0) and after.countdown_seconds == 22
     assert after.hold_progress == pytest.approx(3.0 / 25.0)
     assert after.duration == pytest.approx(before.duration + 15.0)
@@ -92,20 +93,20 @@ def test_more_time_shows_in_the_countdown_the_note_and_the_keys():
 def test_caption_is_the_speech_under_the_position():
     tl = planned(SHIPPED)
     cue = event(tl, "speech", "Seated figure four (right)", role="cue")
-    assert floor_state(tl, cue.start + 0.01).caption == cue.text
-    assert floor_state(tl, cue.end - 0.01).caption == cue.text
-    assert floor_state(tl, cue.end + 0.01).caption is None
-    assert floor_state(tl, cue.start + 0.5).countdown_kind == "hold"  # the cue is heard inside the hold
+    assert Now(tl, cue.start + 0.01).caption == cue.text
+    assert Now(tl, cue.end - 0.01).caption == cue.text
+    assert Now(tl, cue.end + 0.01).caption is None
+    assert Now(tl, cue.start + 0.5).countdown_kind == "hold"  # the cue is heard inside the hold
     first = tl.speech()[0]
-    assert floor_state(tl, 0.0).caption == first.text
-    assert floor_state(tl, 0.0).step == "Introduction"
+    assert Now(tl, 0.0).caption == first.text
+    assert Now(tl, 0.0).step == "Introduction"
 
 
 def test_countdown_rounds_up_so_it_reads_what_is_spoken():
     tl = planned(SHIPPED)
     for n in (3, 2, 1):
         spoken = event(tl, "speech", "Seated figure four (left)", role="countdown", text=str(n))
-        s = floor_state(tl, spoken.start + 0.2)
+        s = Now(tl, spoken.start + 0.2)
         assert s.countdown_seconds == n and s.caption == str(n)
 
 
@@ -117,14 +118,14 @@ def test_breath_phase_follows_the_spoken_breaths(pace):
     cues = [e for e in tl.events if e.role == "breath"]
     assert len(cues) == 6
     for cue in cues:
-        s = floor_state(tl, cue.start + 0.05)
+        s = Now(tl, cue.start + 0.05)
         assert s.breath == cue.text.split()[-1].lower(), (cue.text, s.breath)
         assert s.caption == cue.text
-    s = floor_state(tl, hold.start + b.inhale / 2)
+    s = Now(tl, hold.start + b.inhale / 2)
     assert s.breath == "in" and s.breath_progress == pytest.approx(0.5)
-    s = floor_state(tl, hold.start + b.inhale + b.exhale * 0.25)
+    s = Now(tl, hold.start + b.inhale + b.exhale * 0.25)
     assert s.breath == "out" and s.breath_progress == pytest.approx(0.25)
-    assert floor_state(tl, hold.end + 0.01).breath is None
+    assert Now(tl, hold.end + 0.01).breath is None
 
 
 def test_breath_phase_with_a_held_breath_and_sound_cues():
@@ -141,27 +142,47 @@ def test_breath_phase_with_a_held_breath_and_sound_cues():
     hold = event(tl, "hold", "Box breaths")
     assert any(e.kind == "sound" and e.role == "breath" for e in tl.events)  # later breaths are sounds
     later = hold.start + 2 * 10.0  # the third breath: no words, only the breath sounds
-    assert floor_state(tl, later + 1.0).breath == "in"
-    assert floor_state(tl, later + 5.0).breath == "hold"
-    assert floor_state(tl, later + 5.0).breath_progress == pytest.approx(0.5)
-    assert floor_state(tl, later + 9.0).breath == "out"
+    assert Now(tl, later + 1.0).breath == "in"
+    assert Now(tl, later + 5.0).breath == "hold"
+    assert Now(tl, later + 5.0).breath_progress == pytest.approx(0.5)
+    assert Now(tl, later + 9.0).breath == "out"
 
 
 def test_paused_waiting_and_a_wait_step():
     tl = planned(ROOT / "tests" / "live" / "wait.yaml")
     wait = next(e for e in tl.events if e.kind == "wait")
-    s = floor_state(tl, wait.start, waiting=True)
+    s = Now(tl, wait.start, waiting=True)
     assert s.waiting and s.countdown_kind == "wait" and s.step == "Wait for you" and s.next_step == "Begin"
-    assert floor_state(tl, 0.5, paused=True).paused
-    end = floor_state(tl, tl.duration)
+    assert Now(tl, 0.5, paused=True).paused
+    end = Now(tl, tl.duration)
     assert end.session_progress == 1.0 and end.left == 0.0 and end.next_step is None
 
 
-def test_side_and_round_come_off_the_chapter_title():
-    assert split_side("Seated figure four (right)") == ("Seated figure four", "right")
-    assert split_side("Cat cow (round 2 of 3)") == ("Cat cow", "round 2 of 3")
-    assert split_side("Lunge (left, round 1 of 2)") == ("Lunge", "left, round 1 of 2")
-    assert split_side("Shoulder rolls") == ("Shoulder rolls", None)
+def test_chapters_carry_their_step_side_and_kind():
+    tl = plan_text("""
+        title: Sides
+        intro: Hello.
+        steps:
+          - repeat: 2
+            steps:
+              - title: Lunge
+                say: Step forward.
+                sides: [left, right]
+                for: 10s
+          - title: Shoulder rolls (gently)
+            say: Roll.
+            for: 10s
+    """)
+    assert [(c.title, c.step, c.side, c.kind) for c in tl.chapters] == [
+        ("Introduction", "Introduction", None, ChapterKind.INTRO),
+        ("Lunge (left, round 1 of 2)", "Lunge", "left, round 1 of 2", ChapterKind.STEP),
+        ("Lunge (right, round 1 of 2)", "Lunge", "right, round 1 of 2", ChapterKind.STEP),
+        ("Lunge (left, round 2 of 2)", "Lunge", "left, round 2 of 2", ChapterKind.STEP),
+        ("Lunge (right, round 2 of 2)", "Lunge", "right, round 2 of 2", ChapterKind.STEP),
+        ("Shoulder rolls (gently)", "Shoulder rolls (gently)", None, ChapterKind.STEP),
+    ]
+    shown = Now(tl, tl.chapters[2].start + 0.1)
+    assert (shown.step, shown.side) == ("Lunge", "right, round 1 of 2")
 
 
 # ------------------------------------------------------------------ the drawing
@@ -198,7 +219,7 @@ def block_rows(lines: list[str]) -> list[str]:
 def test_layout_fits_every_size_and_keeps_step_and_countdown():
     tl = planned(SHIPPED)
     hold = event(tl, "hold", "Seated figure four (right)")
-    s = floor_state(tl, hold.start + 3.0)
+    s = Now(tl, hold.start + 3.0)
     for width in (20, 30, 40, 60, 80, 100, 140, 200):
         for height in (6, 8, 12, 18, 24, 40, 60):
             lines = [ln.plain for ln in layout(s, width, height)]
@@ -220,8 +241,8 @@ def test_layout_shows_pause_and_wait_unmistakably():
     tl = planned(ROOT / "tests" / "live" / "wait.yaml")
     wait = next(e for e in tl.events if e.kind == "wait")
     for size in ((80, 24), (40, 12)):
-        paused = "\n".join(ln.plain for ln in layout(floor_state(tl, 0.5, paused=True), *size))
-        waiting = "\n".join(ln.plain for ln in layout(floor_state(tl, wait.start, waiting=True), *size))
+        paused = "\n".join(ln.plain for ln in layout(Now(tl, 0.5, paused=True), *size))
+        waiting = "\n".join(ln.plain for ln in layout(Now(tl, wait.start, waiting=True), *size))
         assert "paused · space to resume" in paused
         assert "press any key to go on" in waiting and "wait:" not in waiting
 
@@ -366,7 +387,7 @@ def test_notices_stand_at_the_foot_of_the_full_view_only():
         """
     )
     notice = "phone remote: http://192.168.1.23:8766/"
-    state = floor_state(timeline, timeline.duration / 2)
+    state = Now(timeline, timeline.duration / 2)
     full = [line.plain for line in layout(state, 80, 24, True, (notice,))]
     assert full.index(next(l for l in full if "q quit" in l)) + 1 == full.index(next(l for l in full if notice in l))
     assert sum("█" in l for l in full) >= 5  # the big digits are still there

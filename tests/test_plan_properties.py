@@ -10,7 +10,7 @@ from voiceguide.errors import ScriptError
 from voiceguide.plan.planner import plan
 from voiceguide.routine import iter_steps
 from voiceguide.routine.settings import Breath, Settings
-from voiceguide.plan.timeline import EXTENDABLE, Extensions
+from voiceguide.plan.timeline import Extensions
 
 WORDS = st.sampled_from("slowly breathe roll the ball glute hip press lean into your left right knee and".split())
 SENTENCE = st.lists(WORDS, min_size=1, max_size=8).map(lambda ws: " ".join(ws).capitalize() + ".")
@@ -170,7 +170,7 @@ def test_more_time_moves_everything_after_the_hold_exactly(doc, s, data):
         before = plan(routine, s)
     except ScriptError:
         return
-    holds = [e for e in before.events if e.kind in EXTENDABLE]
+    holds = [e for e in before.events if e.kind.extendable]
     if not holds:
         return
     old = data.draw(st.sampled_from(holds))

@@ -507,7 +507,7 @@ def _drain(fd: int, into: bytearray) -> None:
 def test_the_page_state_is_the_floor_state():
     """The phone shows what the floor view shows: the same step, side, countdown and caption."""
     from conftest import plan_text
-    from voiceguide.plan.now import floor_state
+    from voiceguide.plan.now import Now
     from voiceguide.web.remote import remote_state
 
     tl = plan_text("""
@@ -519,14 +519,14 @@ def test_the_page_state_is_the_floor_state():
             for: 20s
     """)
     for t in np.arange(0.0, tl.duration, 0.5):
-        fs = floor_state(tl, float(t), paused=t > 30)
+        fs = Now(tl, float(t), paused=t > 30)
         state = remote_state(fs)
         assert (state["step"], state["side"], state["countdown"], state["caption"], state["paused"]) == (
             fs.step, fs.side, fs.countdown_seconds, fs.caption, fs.paused)
         if fs.countdown_seconds is not None:  # the digits read as the floor view's: 0:15
             assert state["countdown_text"] == f"0:{fs.countdown_seconds:02d}"
         assert state["chapter"] == fs.chapter + 1 and state["next_step"] == fs.next_step
-    assert {remote_state(floor_state(tl, c.start + 0.1))["side"] for c in tl.chapters} >= {"right", "left"}
+    assert {remote_state(Now(tl, c.start + 0.1))["side"] for c in tl.chapters} >= {"right", "left"}
 
 
 def test_the_event_stream_sends_changes_and_ends_with_the_session():

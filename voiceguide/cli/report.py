@@ -11,15 +11,15 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import ScriptError, VoiceguideError
-from ..plan.timeline import EstimatedLengths, Timeline
+from ..plan.timeline import EstimatedLengths, Event, EventKind, Timeline
 from ..routine.settings import PACES, pace_label
 from ..text import format_clock, format_length
 
 
-def _what(ev) -> str:
-    if ev.kind == "speech":
+def _what(ev: Event) -> str:
+    if ev.kind is EventKind.SPEECH:
         return ev.text
-    if ev.kind == "sound":
+    if ev.kind is EventKind.SOUND:
         return f"[{ev.sound}]"
     return f"{ev.kind} {format_length(ev.length)}"
 

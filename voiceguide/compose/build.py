@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Callable
 
 from .library import Move, load_moves
-from ..plan.planner import INTRO_CHAPTER, plan
-from ..plan.timeline import Timeline
+from ..plan.planner import plan
+from ..plan.timeline import ChapterKind, EventKind, Timeline
 from ..routine import Routine, parse_routine
 from ..routine.settings import Overrides, Settings, resolve
 from ..text import format_clock
@@ -118,7 +118,7 @@ def _sequence(request: Request, pool: tuple[Move, ...], estimate: Estimate, rng:
 def _per_move(timeline: Timeline, moves: tuple[Move, ...]) -> tuple[list[float], list[float]]:
     """Each move's hold seconds and whole seconds in the timeline (a move has a chapter per side)."""
     chapters = list(timeline.chapters)
-    index = 1 if chapters and chapters[0].title == INTRO_CHAPTER else 0
+    index = 1 if chapters and chapters[0].kind is ChapterKind.INTRO else 0
     firsts = []
     for m in moves:
         firsts.append(index)
@@ -128,7 +128,7 @@ def _per_move(timeline: Timeline, moves: tuple[Move, ...]) -> tuple[list[float],
     holds = [0.0] * len(moves)
     owner = {c: i for i, first in enumerate(firsts) for c in range(first, first + (2 if moves[i].sides else 1))}
     for e in timeline.events:
-        if e.kind == "hold" and e.chapter in owner:
+        if e.kind is EventKind.HOLD and e.chapter in owner:
             holds[owner[e.chapter]] += e.length
     return holds, [b - a for a, b in zip(starts, starts[1:])]
 

@@ -59,7 +59,7 @@ def _gain_key(sess: Session, fmt: str, bitrate: int) -> str:
             stamp, fmt, bitrate, TARGET_LUFS, cues, sess.timeline.duration]
     digest.update(json.dumps(head, sort_keys=True).encode("utf-8"))
     for e in sess.timeline.events:  # event by event: no copy of a long timeline is built
-        digest.update(repr((round(e.start, 6), round(e.end, 6), e.kind, e.text, e.sound, e.role)).encode("utf-8"))
+        digest.update(repr((round(e.start, 6), round(e.end, 6), str(e.kind), e.text, e.sound, e.role)).encode("utf-8"))
     return digest.hexdigest()
 
 

@@ -24,7 +24,7 @@ from ..plan.planner import plan
 from ..session.build import utterances, voiced
 from ..routine import Routine, load_routine
 from ..routine.settings import Overrides, Settings
-from ..plan.timeline import EstimatedLengths, Extensions, Timeline, Utterance
+from ..plan.timeline import EstimatedLengths, EventKind, Extensions, Timeline, Utterance
 from ..voice import ClipCache, Voice
 
 
@@ -111,9 +111,9 @@ class Ahead:
         part_length = part.size / dsp.RATE
         self.lengths.provisional[said] = max(self.lengths.estimate.speech(*said), part_length + 1.0)
         timeline = self._plan()
-        start = next((e.start for e in timeline.events if e.kind == "speech" and (e.text, e.role) == said), 0.0)
+        start = next((e.start for e in timeline.events if e.kind is EventKind.SPEECH and (e.text, e.role) == said), 0.0)
         later = (e.start for e in timeline.events
-                 if e.start > start and e.role != "ambient" and e.kind in ("speech", "sound"))
+                 if e.start > start and e.role != "ambient" and e.kind.audible)
         limit = min(start + part_length - dsp.LIMIT_MARGIN / dsp.RATE, min(later, default=math.inf))
         with self.lock:
             self._partial = (said, part)
@@ -154,7 +154,7 @@ class Ahead:
             timeline = self._plan()
             pending = set(self.texts[self._next :])
             final = next(
-                (e.start for e in timeline.events if e.kind == "speech" and (e.text, e.role) in pending), timeline.duration
+                (e.start for e in timeline.events if e.kind is EventKind.SPEECH and (e.text, e.role) in pending), timeline.duration
             )
             if on_update is not None:
                 on_update(timeline)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Protocol
 
@@ -20,26 +19,11 @@ import numpy as np
 from .. import dsp
 from ..errors import VoiceguideError
 from ..mix.mixer import Mixer
-from ..plan.timeline import Timeline
+from ..plan.now import Now
+from ..plan.timeline import ChapterKind, EventKind, Timeline
 
 
 # ------------------------------------------------------------------ the player
-
-
-@dataclass(frozen=True)
-class Status:
-    position: float
-    duration: float
-    chapter: int
-    chapter_title: str
-    next_title: str | None
-    countdown: float | None  # seconds left in the current hold, rest or wait
-    countdown_kind: str | None
-    paused: bool
-    waiting: bool
-    finished: bool
-    title: str
-    note: str | None = None  # a short answer to a command ("more time: +15 s"), shown for a few seconds
 
 
 class Planner(Protocol):
@@ -92,7 +76,7 @@ class Player:
         self.mixer = mixer
         self.until = math.inf if until == math.inf else int(until * dsp.RATE)  # frames that may be mixed
         self._waits = [
-            (int(round(e.start * dsp.RATE)), int(round(e.end * dsp.RATE))) for e in timeline.events if e.kind == "wait"
+            (int(round(e.start * dsp.RATE)), int(round(e.end * dsp.RATE))) for e in timeline.events if e.kind is EventKind.WAIT
         ]
 
     # -- called from the render-ahead thread
@@ -233,11 +217,11 @@ class Player:
 
     def skip(self) -> None:
         with self.lock:
-            now = self.position / dsp.RATE
-            later = [c.start for c in self.timeline.chapters if c.start > now + 1e-6]
+            chapters = self.timeline.chapters
+            following = self.timeline.chapter_at(self.position / dsp.RATE) + 1
             self.waiting = False
-            if later:
-                self.position = int(round(later[0] * dsp.RATE))
+            if following < len(chapters):
+                self.position = int(round(chapters[following].start * dsp.RATE))
             else:
                 self.position = self.mixer.length
 
@@ -255,11 +239,12 @@ class Player:
     def _to_step_start(self, previous_within: float) -> None:
         with self.lock:
             now = self.position / dsp.RATE
-            starts = [c.start for c in self.timeline.chapters if c.start <= now + 1e-6] or [0.0]
-            if len(starts) > 1 and now - starts[-1] < previous_within:
-                starts.pop()
+            chapters = self.timeline.chapters
+            at = self.timeline.chapter_at(now)
+            if at > 0 and now - chapters[at].start < previous_within:
+                at -= 1
             self.waiting = False
-            self.position = int(round(starts[-1] * dsp.RATE))
+            self.position = int(round(chapters[at].start * dsp.RATE)) if chapters else 0
 
     def extend(self, seconds: float) -> float:
         """"More time": the hold, rest or breath hold under the position (or still to come in this
@@ -287,24 +272,13 @@ class Player:
     def quit(self) -> None:
         self.finished.set()
 
-    def status(self) -> Status:
+    def status(self) -> Now:
+        """What is happening now, as one consistent reading (the timeline and the position taken
+        together): the floor view, the phone remote, "how long" and the listener all read this."""
         with self.lock:
-            t = self.position / dsp.RATE
-            tl = self.timeline
-            paused, waiting = self.paused, self.waiting
             note = self._note[0] if self._note is not None and time.monotonic() < self._note[1] else None
-        idx = tl.chapter_at(t)
-        chapter = tl.chapters[idx] if tl.chapters else None
-        nxt = tl.chapters[idx + 1].title if idx + 1 < len(tl.chapters) else None
-        count = kind = None
-        for ev in tl.events:
-            if ev.kind in ("hold", "rest", "wait") and ev.start <= t < ev.end:
-                count, kind = ev.end - t, ev.kind
-        return Status(
-            position=t, duration=tl.duration, chapter=idx, chapter_title=chapter.title if chapter else "",
-            next_title=nxt, countdown=count, countdown_kind=kind, paused=paused, waiting=waiting,
-            finished=self.finished.is_set(), title=tl.title, note=note,
-        )
+            return Now(self.timeline, self.position / dsp.RATE, paused=self.paused, waiting=self.waiting,
+                       finished=self.finished.is_set(), note=note)
 
 
 # ------------------------------------------------------------------ a live session
@@ -312,7 +286,7 @@ class Player:
 
 def find_chapter(timeline: Timeline, wanted: str) -> float:
     """`--from`: a step by number (1 = the first step) or by (part of) its title."""
-    chapters = [c for c in timeline.chapters if c.title != "Introduction"]
+    chapters = [c for c in timeline.chapters if c.kind is ChapterKind.STEP]
     if wanted.strip().isdigit():
         n = int(wanted)
         if not 1 <= n <= len(chapters):

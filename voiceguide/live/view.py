@@ -14,11 +14,11 @@ from rich.console import Console
 from rich.live import Live
 
 from .. import dsp
-from ..plan.now import floor_state
+from ..plan.now import Now
 from .floor.view import FloorView
 from .ahead import Ahead
 from .output import AudioError, Output
-from .player import Player, Status, find_chapter
+from .player import Player, find_chapter
 from .steer import Controller, command_for_key, steer
 from ..text import format_clock
 
@@ -78,10 +78,10 @@ def wait_to_begin(ready: threading.Event, console: Console, message: str) -> boo
     return True
 
 
-def _floor(player: Player, s: Status, interactive: bool, notices: tuple[str, ...] = ()) -> FloorView:
+def _floor(now: Now, interactive: bool, notices: tuple[str, ...] = ()) -> FloorView:
     """The view of this moment; a command's note ("more time: +15 s") goes above the standing notices."""
-    lines = ((s.note,) if s.note else ()) + notices
-    return FloorView(floor_state(player.timeline, s.position, s.paused, s.waiting), interactive, lines)
+    lines = ((now.note,) if now.note else ()) + notices
+    return FloorView(now, interactive, lines)
 
 
 def play_session(
@@ -121,11 +121,11 @@ def play_session(
                 # Full screen on the alternate screen, redrawn by the loop itself (about 10 Hz) so each
                 # frame shows the position just read; leaving restores the screen and the cursor.
                 notices = tuple(n for n in (getattr(c, "notice", None) for c in started_controllers) if n)
-                first = _floor(player, player.status(), interactive, notices)
+                first = _floor(player.status(), interactive, notices)
                 with Live(first, console=console, screen=True, auto_refresh=False, redirect_stderr=False) as live:
 
-                    def show(status: Status) -> None:
-                        live.update(_floor(player, status, interactive, notices), refresh=True)
+                    def show(now: Now) -> None:
+                        live.update(_floor(now, interactive, notices), refresh=True)
 
                     _loop(player, ahead, read_key, show, started, console, False)
             else:
@@ -165,7 +165,7 @@ def _loop(player: Player, ahead: Ahead, read_key, show, started: float, console:
                 console.print(f"first sound after {player.first_sound - started:.2f}s", markup=False)
             if status.chapter != last_chapter:
                 last_chapter = status.chapter
-                nxt = f"  (next: {status.next_title})" if status.next_title else ""
+                nxt = f"  (next: {status.next_step})" if status.next_step else ""
                 console.print(f"{format_clock(status.position)}  {status.chapter_title}{nxt}", markup=False)
             if status.note != last_note:
                 last_note = status.note

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import dsp
 from ..audiofile import decode
-from ..plan.timeline import Event, Timeline
+from ..plan.timeline import Event, EventKind, Timeline
 from ..recent import RecentArrays
 
 TARGET_LUFS = -16.0
@@ -65,14 +65,14 @@ class Mixer:
         placed = []
         self.ambient = [ev for ev in timeline.events if ev.role == "ambient"]
         for ev in timeline.events:
-            if ev.kind in ("speech", "sound") and ev.role != "ambient":
+            if ev.kind.audible and ev.role != "ambient":
                 s = int(round(ev.start * dsp.RATE))
                 placed.append(_Placed(s, s + max(1, int(round(ev.length * dsp.RATE))), ev))
         placed.sort(key=lambda p: p.start)
         self.placed = placed
         self.starts = np.array([p.start for p in placed], dtype=np.int64)
         self.longest = max((p.end - p.start for p in placed), default=0)
-        self.speech_spans = [(p.start, p.end) for p in placed if p.event.kind == "speech"]
+        self.speech_spans = [(p.start, p.end) for p in placed if p.event.kind is EventKind.SPEECH]
         self.speech_starts = np.array([a for a, _ in self.speech_spans], dtype=np.int64)
         self.longest_speech = max((b - a for a, b in self.speech_spans), default=0)
         self._sounds: dict[Path, np.ndarray] = {}
@@ -98,7 +98,7 @@ class Mixer:
     def audio_of(self, p: _Placed) -> np.ndarray:
         ev = p.event
         n = p.end - p.start
-        if ev.kind == "speech":
+        if ev.kind is EventKind.SPEECH:
             return dsp.from_int16(self._clip(ev.text, ev.role)[:n])
         data = self._sound(ev.path)
         level = SOUND_LEVELS.get(ev.role, 0.6)

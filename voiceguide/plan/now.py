@@ -1,40 +1,79 @@
-"""What the floor view shows at a moment of the session, worked out from the timeline alone.
+"""What is happening at one moment of a session: the one model of "now".
 
-A pure function of (timeline, position): the view never asks the player anything but its
-position and its paused/waiting flags, so the player can change inside without the view
-noticing, and every field can be tested on a planned timeline without sound or a terminal.
+The player's `status()` returns a `Now`, and every reader takes it from there: the floor view and
+the plain lines of the terminal, the phone remote's page, "how long", and the listener, which
+gates the microphone on it. It lives here, below the live side and the web, so that the remote
+(which must not know the terminal view) and the player read the same thing.
+
+Its fields are what only the player knows: the timeline it plays, its audio clock, its flags and
+a command's note. Everything else (the step, its side, the countdown, the caption, the breath
+phase) is worked out from the timeline at that position, so every reader shows the same thing and
+each fact can be tested on a planned timeline without sound or a terminal. Those are worked out
+when first asked and then kept: the listener reads a status for every block the microphone
+captures and asks only for the position and the flags.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
+from functools import cached_property
 
-from .timeline import Event, Timeline
-
-COUNTED = ("hold", "rest", "wait")
-_SIDE = re.compile(r"^(?P<title>.*\S) \((?P<side>[^()]+)\)$")
+from .timeline import Chapter, Event, EventKind, Timeline
 
 
 @dataclass(frozen=True)
-class FloorState:
-    routine: str
-    step: str  # the step's title without its side or round
-    side: str | None  # "right", "left, round 2 of 3", ...: the planner's parenthesised suffix
-    chapter: int  # 0-based index into the timeline's chapters
-    chapters: int
-    countdown: float | None  # seconds left in the hold, rest or wait under the position
-    countdown_kind: str | None  # hold | rest | wait
-    hold_progress: float | None  # 0-1 through that hold, rest or wait
-    position: float
-    duration: float
-    caption: str | None  # the words being spoken now
-    breath: str | None  # in | hold | out, during a breath hold
-    breath_progress: float | None  # 0-1 through that phase
-    next_step: str | None
+class Now:
+    timeline: Timeline
+    position: float  # seconds into the timeline: the player's audio clock
     paused: bool = False
-    waiting: bool = False
+    waiting: bool = False  # at an interactive wait, until a key
+    finished: bool = False
+    note: str | None = None  # a short answer to a command ("more time: +15 s"), shown for a few seconds
+
+    # ---------------------------------------------------------- the session and the step
+
+    @property
+    def routine(self) -> str:
+        return self.timeline.title
+
+    @property
+    def duration(self) -> float:
+        return self.timeline.duration
+
+    @property
+    def chapters(self) -> int:
+        return len(self.timeline.chapters)
+
+    @cached_property
+    def chapter(self) -> int:
+        """The 0-based index of the chapter playing (0 when the timeline has none)."""
+        return self.timeline.chapter_at(self.position)
+
+    @property
+    def _current(self) -> Chapter | None:
+        return self.timeline.chapters[self.chapter] if self.timeline.chapters else None
+
+    @property
+    def chapter_title(self) -> str:
+        """The chapter's whole title, as files and the plain lines show it ("" without chapters)."""
+        return self._current.title if self._current is not None else ""
+
+    @property
+    def step(self) -> str:
+        """The step's own title, without its side or round (the routine's title without chapters)."""
+        return self._current.step if self._current is not None else self.routine
+
+    @property
+    def side(self) -> str | None:
+        """"right", "left, round 2 of 3": what the chapter's title adds to the step's."""
+        return self._current.side if self._current is not None else None
+
+    @property
+    def next_step(self) -> str | None:
+        """The next chapter's whole title; None in the last one."""
+        following = self.chapter + 1
+        return self.timeline.chapters[following].title if following < self.chapters else None
 
     @property
     def session_progress(self) -> float:
@@ -44,60 +83,54 @@ class FloorState:
     def left(self) -> float:
         return max(0.0, self.duration - self.position)
 
+    # ---------------------------------------------------------- what is counted and what is said
+
+    @cached_property
+    def counting(self) -> Event | None:
+        """The hold, rest or wait under the position."""
+        return self.timeline.counting_at(self.position)
+
+    @property
+    def countdown(self) -> float | None:
+        """Seconds left in the hold, rest or wait under the position."""
+        return None if self.counting is None else self.counting.end - self.position
+
+    @property
+    def countdown_kind(self) -> EventKind | None:
+        return None if self.counting is None else self.counting.kind
+
     @property
     def countdown_seconds(self) -> int | None:
         """Whole seconds left, rounded up: it shows 3 while "three" is spoken and never 0 during a hold."""
         return None if self.countdown is None else max(0, math.ceil(self.countdown - 1e-6))
 
+    @property
+    def hold_progress(self) -> float | None:
+        """0-1 through the hold, rest or wait."""
+        return None if self.counting is None else _fraction(self.position, self.counting)
 
-def split_side(label: str) -> tuple[str, str | None]:
-    """'Seated figure four (right)' -> ('Seated figure four', 'right'); the planner adds that suffix."""
-    m = _SIDE.match(label)
-    return (m["title"], m["side"]) if m else (label, None)
+    @cached_property
+    def caption(self) -> str | None:
+        """The words being spoken now."""
+        spoken = self.timeline.speech_at(self.position)
+        return spoken.text if spoken is not None else None
 
+    @cached_property
+    def _breathing(self) -> tuple[str, float] | tuple[None, None]:
+        held = self.counting
+        if held is None or held.kind is not EventKind.HOLD or not _is_breath_hold(self.timeline.events, held):
+            return None, None
+        return _breath_phase(self.timeline, self.position - held.start)
 
-def floor_state(timeline: Timeline, position: float, paused: bool = False, waiting: bool = False) -> FloorState:
-    t = position
-    chapters = timeline.chapters
-    idx = timeline.chapter_at(t)
-    label = chapters[idx].title if chapters else timeline.title
-    step, side = split_side(label)
-    counted = _under(timeline.events, t, COUNTED)
-    countdown = kind = progress = None
-    if counted is not None:
-        countdown, kind = counted.end - t, counted.kind
-        progress = _fraction(t, counted)
-    spoken = _under(timeline.events, t, ("speech",))
-    breath = breath_progress = None
-    if counted is not None and counted.kind == "hold" and _is_breath_hold(timeline.events, counted):
-        breath, breath_progress = _breath_phase(timeline, t - counted.start)
-    return FloorState(
-        routine=timeline.title,
-        step=step,
-        side=side,
-        chapter=idx,
-        chapters=len(chapters),
-        countdown=countdown,
-        countdown_kind=kind,
-        hold_progress=progress,
-        position=t,
-        duration=timeline.duration,
-        caption=spoken.text if spoken is not None else None,
-        breath=breath,
-        breath_progress=breath_progress,
-        next_step=chapters[idx + 1].title if idx + 1 < len(chapters) else None,
-        paused=paused,
-        waiting=waiting,
-    )
+    @property
+    def breath(self) -> str | None:
+        """in | hold | out, during a breath hold."""
+        return self._breathing[0]
 
-
-def _under(events: tuple[Event, ...], t: float, kinds: tuple[str, ...]) -> Event | None:
-    """The latest-starting event of these kinds that is going on at `t` (a cue inside a hold wins)."""
-    found = None
-    for ev in events:
-        if ev.kind in kinds and ev.start <= t < ev.end:
-            found = ev
-    return found
+    @property
+    def breath_progress(self) -> float | None:
+        """0-1 through that phase."""
+        return self._breathing[1]
 
 
 def _fraction(t: float, ev: Event) -> float:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
+
 from ..errors import Diagnostic, Pos, ScriptError
 from ..routine import (
     MAX_ROUTINE,
@@ -29,7 +31,7 @@ from ..routine import (
 )
 from .instances import StepInstance, expand
 from ..routine.settings import DEFAULT_GAP, DEFAULT_NOTE_GAP, DEFAULT_SETUP, Settings
-from .timeline import Chapter, EstimatedLengths, Event, Extensions, Lengths, Timeline
+from .timeline import Chapter, ChapterKind, EstimatedLengths, Event, EventKind, Extensions, Lengths, Timeline
 from ..text import (
     Literal,
     Pause,
@@ -45,9 +47,23 @@ from ..text import (
 )
 
 INTRO_CHAPTER = "Introduction"
+# Events starting at the same moment: the span first, then the sound, then the words over them.
+_ORDER = {EventKind.HOLD: 0, EventKind.REST: 0, EventKind.WAIT: 0, EventKind.SOUND: 1, EventKind.SPEECH: 2}
 
 
 # ------------------------------------------------------------------ the planner
+
+
+class StepTitle(NamedTuple):
+    """A step's title as heard in this instance: its own title, and the side and round it adds."""
+
+    step: str  # "Figure four"
+    side: str | None = None  # "right, round 1 of 2"
+
+    @property
+    def label(self) -> str:
+        """The chapter's title: "Figure four (right, round 1 of 2)"."""
+        return f"{self.step} ({self.side})" if self.side else self.step
 
 
 def plan(routine: Routine, settings: Settings, lengths: Lengths | None = None,
@@ -65,7 +81,7 @@ class _Planner:
         self.extensions = extensions
         self.t = 0.0
         self.events: list[Event] = []
-        self.chapters: list[tuple[float, str]] = []
+        self.chapters: list[Chapter] = []  # their ends are filled in when the whole is laid out
         self.problems: list[Diagnostic] = []
         self.language = settings.language or "en"
 
@@ -76,13 +92,13 @@ class _Planner:
         if d not in self.problems:
             self.problems.append(d)
 
-    def add(self, start: float, end: float, kind: str, step: str, **kw) -> Event:
+    def add(self, start: float, end: float, kind: EventKind, step: str, **kw) -> Event:
         ev = Event(start, end, kind, step, chapter=len(self.chapters) - 1, **kw)
         self.events.append(ev)
         return ev
 
-    def chapter(self, title: str) -> None:
-        self.chapters.append((self.t, title))
+    def chapter(self, title: StepTitle, kind: ChapterKind = ChapterKind.STEP) -> None:
+        self.chapters.append(Chapter(self.t, title.label, step=title.step, side=title.side, kind=kind))
 
     def fill(self, narr: Narration, values: dict[str, str]) -> list[str | float]:
         """Narration with placeholders filled: spoken strings and pause lengths, in order."""
@@ -114,11 +130,11 @@ class _Planner:
                 self.t += piece
             else:
                 length = self.lengths.speech(piece, role)
-                self.add(self.t, self.t + length, "speech", step, text=piece, role=role)
+                self.add(self.t, self.t + length, EventKind.SPEECH, step, text=piece, role=role)
                 self.t += length
 
     def speak_at(self, start: float, text: str, step: str, role: str) -> Event:
-        return self.add(start, start + self.lengths.speech(text, role), "speech", step, text=text, role=role)
+        return self.add(start, start + self.lengths.speech(text, role), EventKind.SPEECH, step, text=text, role=role)
 
     def sound_at(self, start: float, ref: SoundRef | Path, step: str, role: str, limit: float | None = None) -> Event:
         path = ref.path if isinstance(ref, SoundRef) else ref
@@ -126,7 +142,7 @@ class _Planner:
         length = self.lengths.sound(path)
         if limit is not None:
             length = min(length, limit)
-        return self.add(start, start + length, "sound", step, sound=name, role=role, path=path)
+        return self.add(start, start + length, EventKind.SOUND, step, sound=name, role=role, path=path)
 
     def builtin(self, name: str) -> Path:
         return sounds_dir() / f"{name}.wav"
@@ -146,8 +162,8 @@ class _Planner:
         notes = () if s.guidance == "minimal" else r.safety[:1] if s.guidance == "brief" else r.safety
         intro = r.intro if s.guidance != "minimal" else None
         if intro or notes:
-            self.chapter(INTRO_CHAPTER)
-            first_title = titles[0][0] if titles else ""
+            self.chapter(StepTitle(INTRO_CHAPTER), ChapterKind.INTRO)
+            first_title = titles[0].step if titles else ""
             if intro:
                 self.speak(self.fill(intro, {"next": first_title}), "intro", "narration")
             for i, note in enumerate(notes):
@@ -159,14 +175,14 @@ class _Planner:
         following: list[str | None] = [None] * len(instances)
         for i in range(len(instances) - 2, -1, -1):
             same = instances[i + 1].step is instances[i].step
-            following[i] = following[i + 1] if same else titles[i + 1][0]
+            following[i] = following[i + 1] if same else titles[i + 1].step
         for i, inst in enumerate(instances):
             self.lay(inst, titles[i], following[i])
         if r.outro and s.guidance != "minimal":
             self.speak(self.fill(r.outro, {}), "outro", "narration")
         duration = max((e.end for e in self.events), default=0.0)
         if s.ambient is not None and duration > 0:
-            self.add(0.0, duration, "sound", "ambient", sound=s.ambient.name, role="ambient", path=s.ambient.path)
+            self.add(0.0, duration, EventKind.SOUND, "ambient", sound=s.ambient.name, role="ambient", path=s.ambient.path)
             self.events[-1] = replace(self.events[-1], chapter=0)
         if duration > MAX_ROUTINE:
             self.err(
@@ -175,12 +191,9 @@ class _Planner:
             )
         if self.problems:
             raise ScriptError(self.problems)
-        order = {"hold": 0, "rest": 0, "wait": 0, "sound": 1, "speech": 2}
-        events = sorted(self.events, key=lambda e: (round(e.start, 6), order[e.kind]))
-        chapters = tuple(
-            Chapter(start, title, self.chapters[i + 1][0] if i + 1 < len(self.chapters) else duration)
-            for i, (start, title) in enumerate(self.chapters)
-        )
+        events = sorted(self.events, key=lambda e: (round(e.start, 6), _ORDER[e.kind]))
+        ends = [c.start for c in self.chapters[1:]] + [duration]
+        chapters = tuple(replace(c, end=end) for c, end in zip(self.chapters, ends))
         return Timeline(
             title=r.title,
             duration=duration,
@@ -191,8 +204,9 @@ class _Planner:
             safety=tuple(normalise_space(n.source) for n in r.safety),
         )
 
-    def title_of(self, inst: StepInstance) -> tuple[str, str]:
-        """(the step's own title with placeholders filled, the chapter title with side and round)."""
+    def title_of(self, inst: StepInstance) -> StepTitle:
+        """The step's own title with placeholders filled, and the side and round its chapter adds
+        (unless the title says them itself, with {side} or {round})."""
         step = inst.step
         values = inst.values()
         used: frozenset[str] = frozenset()
@@ -211,12 +225,12 @@ class _Planner:
         if inst.rounds and "round" not in used:
             r, of = inst.rounds[-1]
             extra.append(f"round {r} of {of}")
-        return base, f"{base} ({', '.join(extra)})" if extra else base
+        return StepTitle(base, ", ".join(extra) or None)
 
     # ---------------------------------------------------------- one step
 
-    def lay(self, inst: StepInstance, titles: tuple[str, str], nxt: str | None) -> None:
-        step, label = inst.step, titles[1]
+    def lay(self, inst: StepInstance, title: StepTitle, nxt: str | None) -> None:
+        step, label = inst.step, title.label
         values = inst.values()
         if nxt is not None:
             values["next"] = nxt
@@ -231,7 +245,7 @@ class _Planner:
             breaths = max(1, int(step.breaths.pick(self.s.range_position) * self.s.hold_scale + 0.5))
             values["breaths"] = count_words(breaths, self.language)
 
-        self.chapter(label)
+        self.chapter(title)
         if inst.side == 1:
             self.sound_at(self.t, self.builtin("chime"), label, "transition")
             self.t = self.events[-1].end
@@ -252,7 +266,7 @@ class _Planner:
             ev = self.sound_at(self.t, step.sound, label, "step")
             self.t = ev.end
         elif isinstance(step, Wait):
-            self.add(self.t, self.t + self.s.wait_fallback, "wait", label, role="wait")
+            self.add(self.t, self.t + self.s.wait_fallback, EventKind.WAIT, label, role="wait")
             self.t += self.s.wait_fallback
             return
         self.t += self.s.gap(DEFAULT_GAP)
@@ -276,7 +290,7 @@ class _Planner:
 
     def lay_rest(self, step: Rest, label: str, narration: list[str | float], length: float) -> None:
         start = self.t
-        self.add(start, start + length + self.extra(), "rest", label, role="rest")
+        self.add(start, start + length + self.extra(), EventKind.REST, label, role="rest")
         if narration:
             self.speak(narration, label, "narration")
             if self.t > start + length + 1e-9:
@@ -289,7 +303,7 @@ class _Planner:
 
     def lay_hold(self, step: Hold, label: str, values: dict, length: float) -> None:
         h0, h1 = self.t, self.t + length + self.extra()
-        self.add(h0, h1, "hold", label, role="hold")
+        self.add(h0, h1, EventKind.HOLD, label, role="hold")
         self.sound_at(h0, self.builtin("bell"), label, "hold-start")
         moved = h1 - h0 - length  # cues counted from the end (and countdowns) move with it; the others stay
         fixed: list[tuple[Event, object]] = []
@@ -351,7 +365,7 @@ class _Planner:
             count += max(1, int(self.extra() / b.cycle + 0.5))
         h0 = self.t
         h1 = h0 + count * b.cycle
-        self.add(h0, h1, "hold", label, role="hold")
+        self.add(h0, h1, EventKind.HOLD, label, role="hold")
         phases = [("in", b.inhale), ("hold", b.hold), ("out", b.exhale)]
         for i in range(count):
             start = h0 + i * b.cycle
@@ -375,5 +389,5 @@ class _Planner:
 
 
 def _describe(ev: Event) -> str:
-    what = f"the cue '{ev.text}'" if ev.kind == "speech" else f"the sound '{ev.sound}'"
+    what = f"the cue '{ev.text}'" if ev.kind is EventKind.SPEECH else f"the sound '{ev.sound}'"
     return f"{what} ({ev.length:.2f}s long)"

@@ -3,8 +3,8 @@
 A small server on the local network with nothing but the remote: its page (`static/remote.*` and the
 shared stylesheet), the session's state as server-sent events (`/events`, and once as
 `/state.json`), and one POST endpoint per command (`/command/pause`, ...). Every command goes
-through `steer()`, as keys and spoken commands do; every state comes from the floor view's own
-`floor_state()`, so the terminal and the phone always show the same thing.
+through `steer()`, as keys and spoken commands do; every state is the player's own `status()`
+(plan.now's `Now`), the one the floor view draws, so the terminal and the phone always show the same thing.
 
 `Remote` is the session's `Controller`: bound (and its address printed) before the session is
 prepared, so a busy port fails at once; it serves the page from then on, steers once
@@ -23,7 +23,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Callable, Iterator
 from urllib.parse import urlsplit
 
-from ..plan.now import FloorState, floor_state
+from ..plan.now import Now
 from ..text import countdown_clock
 from ..live.steer import COMMANDS as STEER_COMMANDS, steer
 from .banner import qr_banner, reach_note
@@ -64,16 +64,17 @@ COMMAND_PREFIX = "/command/"
 # ------------------------------------------------------------------ what the page shows
 
 
-def remote_state(fs: FloorState | None, finished: bool = False, note: str | None = None) -> dict:
-    """The floor state as the page gets it: what it shows, rounded to what it can show, so that an
-    event is sent when something visible changes and not for every millisecond of the position.
-    `note`: a command's short answer ("more time: +15 s"), as the floor view shows it."""
+def remote_state(fs: Now | None) -> dict:
+    """The player's status as the page gets it: what it shows, rounded to what it can show, so that
+    an event is sent when something visible changes and not for every millisecond of the position.
+    None: the session has not started. Its note is a command's short answer ("more time: +15 s"),
+    as the floor view shows it."""
     if fs is None:
-        return {"started": False, "finished": finished}
+        return {"started": False, "finished": False}
     return {
-        "note": note,
+        "note": fs.note,
         "started": True,
-        "finished": finished,
+        "finished": fs.finished,
         "routine": fs.routine,
         "step": fs.step,
         "side": fs.side,
@@ -95,9 +96,7 @@ def remote_state(fs: FloorState | None, finished: bool = False, note: str | None
 
 
 def player_state(player: Player) -> dict:
-    status = player.status()
-    fs = floor_state(player.timeline, status.position, status.paused, status.waiting)
-    return remote_state(fs, finished=status.finished, note=status.note)
+    return remote_state(player.status())
 
 
 def event(data: dict, name: str | None = None) -> bytes:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from ...plan.now import FloorState
+from ...plan.now import Now
 from ...text import countdown_clock
 from .bars import bar, breath_bar
 from .digits import big_digits, digits_width
@@ -48,7 +48,7 @@ LEVELS = (
 )
 
 
-def layout(state: FloorState, width: int, height: int, interactive: bool = True,
+def layout(state: Now, width: int, height: int, interactive: bool = True,
            notices: tuple[str, ...] = ()) -> list[Text]:
     """Exactly `height` lines, none wider than `width`: the largest level that fits. `notices` (the
     remote's address, the words the microphone listens for) go at the foot of the decorated levels."""
@@ -66,7 +66,7 @@ def layout(state: FloorState, width: int, height: int, interactive: bool = True,
 class FloorView:
     """The layout as a rich renderable: it measures the screen each time it is drawn."""
 
-    def __init__(self, state: FloorState, interactive: bool = True, notices: tuple[str, ...] = ()):
+    def __init__(self, state: Now, interactive: bool = True, notices: tuple[str, ...] = ()):
         self.state = state
         self.interactive = interactive
         self.notices = notices
@@ -79,7 +79,7 @@ class FloorView:
 # ------------------------------------------------------------------ the blocks, top to bottom
 
 
-def _blocks(s: FloorState, level: Level, width: int, interactive: bool,
+def _blocks(s: Now, level: Level, width: int, interactive: bool,
             notices: tuple[str, ...] = ()) -> list[list[Text]]:
     out = []
     if level.decorated:
@@ -106,13 +106,13 @@ def _blocks(s: FloorState, level: Level, width: int, interactive: bool,
     return out
 
 
-def _header(s: FloorState, width: int) -> Text:
+def _header(s: Now, width: int) -> Text:
     right = f"step {s.chapter + 1} of {s.chapters}" if s.chapters else ""
     left = s.routine[: max(0, width - len(right) - 3)]
     return Text.assemble((left, "dim"), " " * (width - len(left) - len(right)), (right, "dim"))
 
 
-def _title(s: FloorState, level: Level, width: int) -> list[Text]:
+def _title(s: Now, level: Level, width: int) -> list[Text]:
     if level.large_title:
         big = _large(s.step, width, "bold white", 2)
         if big:
@@ -129,14 +129,14 @@ def _large(text: str, width: int, style: str, max_lines: int) -> list[Text] | No
     return [_centred(Text(row, style=style), width) for piece in pieces for row in big_letters(piece)]
 
 
-def _band(s: FloorState, level: Level, width: int) -> list[Text]:
+def _band(s: Now, level: Level, width: int) -> list[Text]:
     word, hint = ("PAUSED", "paused · space to resume") if s.paused else ("PRESS ANY KEY", "press any key to go on")
     band = _large(word, width, BAND, 1) if level.decorated else None
     lines = [Text(row.center(width), style=BAND) for row in (big_letters(word) if band else [])]
     return lines + [Text(hint.center(width), style=BAND)]
 
 
-def _countdown(s: FloorState, level: Level, width: int) -> list[Text]:
+def _countdown(s: Now, level: Level, width: int) -> list[Text]:
     shown = countdown_clock(s.countdown_seconds or 0)
     style = "yellow" if s.paused else _kind_style(s)
     label = _text(f"{s.countdown_kind}: {shown} left", style, width)
@@ -183,5 +183,5 @@ def _inner(width: int) -> int:
     return max(1, min(width - 4, 100))
 
 
-def _kind_style(s: FloorState) -> str:
+def _kind_style(s: Now) -> str:
     return KIND_STYLE.get(s.countdown_kind or "", "bold")

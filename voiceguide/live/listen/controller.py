@@ -116,14 +116,14 @@ class Listener:
 
     def _block(self, pcm: bytes) -> None:
         """On the capture thread: is this block free of the session's own sound?"""
-        p = self.player
-        playing = not (p.paused or p.waiting or p.finished.is_set())
+        status = self.player.status()
+        playing = not (status.paused or status.waiting or status.finished)
         now = time.monotonic()
         with self._lock:
-            self.gate.follow(p.timeline)
-            if p.overlaying:  # an answer or an acknowledgement is being played over the session
+            self.gate.follow(status.timeline)
+            if self.player.overlaying:  # an answer or an acknowledgement is being played over the session
                 self.gate.sound_outside(now, 0.0)
-            quiet = self.gate.quiet(p.position / dsp.RATE, playing, now)
+            quiet = self.gate.quiet(status.position, playing, now)
         self.blocks.put((pcm, quiet))
 
     def _listen(self) -> None:

@@ -32,7 +32,7 @@ def audible_spans(timeline: Timeline, guard: float) -> tuple[Span, ...]:
     spans = sorted(
         (e.start, e.end + guard)
         for e in timeline.events
-        if e.kind in ("speech", "sound") and e.role != "ambient" and e.end > e.start
+        if e.kind.audible and e.role != "ambient" and e.end > e.start
     )
     merged: list[list[float]] = []
     for start, end in spans:
