@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from conftest import ROOT
-from livetools import BARE_PROGRAM, RATE, time_to_first_sound
+from testsupport import ROOT
+from testsupport.pulse import BARE_PROGRAM, RATE, time_to_first_sound
 
 if not os.environ.get("CI"):
     pytest.importorskip("piper", reason="the [neural] extra is not installed (pip install -e '.[neural]')")
