@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from testsupport import ROOT
-from testsupport.cli import interrupt_render, processes_mentioning, voiceguide
+from testsupport.cli import interrupt_render, processes_mentioning, start, voiceguide
 
 ENV = dict(os.environ)
 
@@ -51,9 +51,8 @@ def test_signal_mid_render_leaves_the_earlier_file_and_no_temporaries(tmp_path, 
 
 def test_two_renders_at_once_share_the_cache(tmp_path):
     env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path / "cold-cache"))
-    procs = [subprocess.Popen([sys.executable, "-m", "voiceguide", "render", "scripts/breathing-reset.yaml",
-                               "-o", str(tmp_path / name)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
+    procs = [start("render", "scripts/breathing-reset.yaml", "-o", str(tmp_path / name), env=env, stdin=None)
+             for name in ("a", "b")]
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err

@@ -9,8 +9,6 @@ import re
 import shutil
 import signal
 import struct
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -21,7 +19,7 @@ import pytest
 
 from testsupport import ROOT
 from testsupport.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_or_fail, page_wait_until, png_size
-from testsupport.cli import voiceguide
+from testsupport.cli import start, voiceguide
 from voiceguide.export.render import export, output_name
 from voiceguide.session.build import session
 from voiceguide.web.serve import (
@@ -530,8 +528,7 @@ def test_cli_serve_prints_the_address_and_a_qr_code_and_stops_on_ctrl_c(rendered
     if not _wired("serve"):
         pytest.skip("`serve` is not wired into cli.py yet")
     out, _ = rendered
-    proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "serve", str(out), "--host", "127.0.0.1", "--port", "0"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start("serve", str(out), "--host", "127.0.0.1", "--port", "0", stdin=None)
     try:
         lines = []
         deadline = time.monotonic() + 60
