@@ -35,10 +35,10 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path[:0] = [str(REPO), str(HERE), str(REPO / "tests")]
+sys.path[:0] = [str(REPO)]  # the source checkout: voiceguide and testsupport (benchmarks/ is already first)
 
-import bench  # noqa: E402  (child processes and their peak memory)
-from livetools import Pulse  # noqa: E402
+import harness  # noqa: E402  (child processes and their peak memory)
+from testsupport.pulse import Pulse  # noqa: E402
 
 ROUTINE = REPO / "tests" / "live" / "listen.yaml"
 BLOCK = 960  # bytes: the microphone's 30 ms blocks at 16 kHz
@@ -54,7 +54,7 @@ def room(folder: Path, cache: Path, *, loopback: bool = False) -> Iterator[dict]
         sink, mic = pulse.new_sink(), pulse.new_sink()
         if loopback:
             pulse.pactl("load-module", "module-loopback", f"source={sink}.monitor", f"sink={mic}")
-        yield dict(bench.child_env(cache), **{k: v for k, v in pulse.env.items() if k != "PYTHONPATH"},
+        yield dict(harness.child_env(cache), **{k: v for k, v in pulse.env.items() if k != "PYTHONPATH"},
                    PULSE_SINK=sink, PULSE_SOURCE=f"{mic}.monitor")
     finally:
         pulse.close()
@@ -63,12 +63,12 @@ def room(folder: Path, cache: Path, *, loopback: bool = False) -> Iterator[dict]
 def memory_rows(repeats: int, tmp: Path, log) -> dict:
     with room(tmp / "pulse", tmp / "cache") as env:
         argv = [sys.executable, "-m", "voiceguide", "play", str(ROUTINE), "--engine", "piper", "--hold-scale", "0.3"]
-        bench.run_child(argv, env, "warm-up")  # the clips reach the cache, and the listen model is joined once
-        bench.run_child(argv + ["--listen"], env, "warm-up --listen")
+        harness.run_child(argv, env, "warm-up")  # the clips reach the cache, and the listen model is joined once
+        harness.run_child(argv + ["--listen"], env, "warm-up --listen")
         plain, listening = [], []
         for i in range(repeats):
-            plain.append(bench.run_child(argv, env, "play")["rss_mb"])
-            listening.append(bench.run_child(argv + ["--listen"], env, "play --listen")["rss_mb"])
+            plain.append(harness.run_child(argv, env, "play")["rss_mb"])
+            listening.append(harness.run_child(argv + ["--listen"], env, "play --listen")["rss_mb"])
             log(f"memory run {i + 1}: play {plain[-1]:.0f} MB, play --listen {listening[-1]:.0f} MB")
     return {"play_mb": statistics.median(plain), "listen_mb": statistics.median(listening),
             "extra_mb": statistics.median(listening) - statistics.median(plain), "runs": [plain, listening]}
@@ -78,7 +78,7 @@ def loopback_row(routine: Path, tmp: Path, log) -> dict:
     import subprocess
 
     with room(tmp / "pulse-loop", tmp / "cache", loopback=True) as env:
-        planned = json.loads(bench.run_child([sys.executable, "-m", "voiceguide", "plan", str(routine), "--json",
+        planned = json.loads(harness.run_child([sys.executable, "-m", "voiceguide", "plan", str(routine), "--json",
                                               "--engine", "piper"], env, "plan")["stdout"])
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(routine), "--listen", "--engine", "piper"],

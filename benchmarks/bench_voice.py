@@ -3,11 +3,11 @@
 by side in one run. Read the ratios and differences: the machine may be shared.
 
 1. Cold render with the default voice: `python -m voiceguide render ROUTINE` (engine auto: Piper with
-   the bundled voice) with an empty clip cache, on bench.py's generated routine (30 minutes by
+   the bundled voice) with an empty clip cache, on bench.py's generated routine (generator.py) (30 minutes by
    default), against the floor: encoding the same session into voiceguide's MP3 with voiceguide's own
-   encoder command (bench.py's floor). Runs are interleaved, medians of --repeats. Also shown: the
+   encoder command (bench.py's floor, harness.py). Runs are interleaved, medians of --repeats. Also shown: the
    same render warm, and cold with espeak-ng. Target: cold natural <= 4x the floor.
-2. Cold live start: a private PulseAudio server (tests/livetools.py), each program on a fresh null
+2. Cold live start: a private PulseAudio server (testsupport/pulse.py), each program on a fresh null
    sink of its own; the time from launching it to its first sound, read off a recording of the sink's
    monitor (the recording's own clock, so every program is measured the same way). Programs: a bare
    audio program (Python + miniaudio playing a tone, the same 40 ms buffer as voiceguide), `voiceguide
@@ -15,7 +15,7 @@ by side in one run. Read the ratios and differences: the machine may be shared.
    that its first clips reach the cache), the same warm, and espeak-ng cold.
    Interleaved, medians of --repeats. Target: natural cold - bare <= 1.0 s.
 3. Memory of a cold render: peak RSS (os.wait4: the largest of the render and its children) of
-   `voiceguide render` with an empty clip cache, natural voice and espeak-ng, on bench.py's routines
+   `voiceguide render` with an empty clip cache, natural voice and espeak-ng, on bench.py's generated routines
    of --memory-minutes (60 and 120 by default). Targets: natural cold <= 300 MB at the shorter
    length, and the longer no more than 5% above it (memory must not grow with the session).
 
@@ -39,10 +39,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path[:0] = [str(REPO), str(HERE), str(REPO / "tests")]
+sys.path[:0] = [str(REPO)]  # the source checkout: voiceguide and testsupport (benchmarks/ is already first)
 
-import bench  # noqa: E402  (the generated routine, the floor, child processes)
-from livetools import BARE_PROGRAM, RATE, Pulse, time_to_first_sound  # noqa: E402
+import generator  # noqa: E402  (the generated routine)
+import harness  # noqa: E402  (the floor, child processes and their peak memory)
+from testsupport.pulse import BARE_PROGRAM, RATE, Pulse, time_to_first_sound  # noqa: E402
 
 LIVE_ROUTINE = REPO / "scripts" / "two-minute-reset.yaml"
 MEMORY_TARGET_MB = 300.0  # natural voice, cold, at the shorter --memory-minutes
@@ -52,14 +53,14 @@ PARTS = ("render", "starts", "memory")
 
 def render(routine: Path, out_dir: Path, cache: Path, engine: str | None) -> dict:
     argv = [sys.executable, "-m", "voiceguide", "render", str(routine), "-o", str(out_dir), "--bitrate",
-            str(bench.BITRATE), *(["--engine", engine] if engine else [])]
-    result = bench.run_child(argv, bench.child_env(cache), f"voiceguide render ({engine or 'default'})")
+            str(harness.BITRATE), *(["--engine", engine] if engine else [])]
+    result = harness.run_child(argv, harness.child_env(cache), f"voiceguide render ({engine or 'default'})")
     result["mp3"] = str(out_dir / f"{routine.stem}.mp3")
     return result
 
 
 def render_rows(minutes: float, repeats: int, tmp: Path, log) -> dict:
-    routine = Path(bench.make_routine(minutes, tmp)["path"])
+    routine = Path(generator.make_routine(minutes, tmp)["path"])
     cold, espeak, warm, floor = [], [], [], []
     raw, floor_argv = tmp / "main.s16", None
     for i in range(repeats):
@@ -68,9 +69,9 @@ def render_rows(minutes: float, repeats: int, tmp: Path, log) -> dict:
         warm.append(render(routine, tmp / "out-warm", cache, None))
         espeak.append(render(routine, tmp / "out-espeak", tmp / f"cache-espeak-{i}", "espeak"))
         if floor_argv is None:
-            seconds = bench.decode_to_raw(cold[-1]["mp3"], raw)
-            floor_argv = bench.floor_encode_argv(raw, tmp / "floor.mp3")
-        floor.append(bench.floor_encode(floor_argv))
+            seconds = harness.decode_to_raw(cold[-1]["mp3"], raw)
+            floor_argv = harness.floor_encode_argv(raw, tmp / "floor.mp3")
+        floor.append(harness.floor_encode(floor_argv))
         shutil.rmtree(cache)
         log(f"run {i + 1}/{repeats}: cold natural {cold[-1]['wall']:.2f} s, warm {warm[-1]['wall']:.2f} s, "
             f"cold espeak-ng {espeak[-1]['wall']:.2f} s, floor {floor[-1]['wall']:.2f} s")
@@ -87,7 +88,7 @@ def memory_rows(lengths: list[float], tmp: Path, log) -> dict:
     """Peak RSS of cold renders (an empty clip cache each) at each length, natural voice and espeak-ng."""
     rows = {}
     for minutes in lengths:
-        routine = Path(bench.make_routine(minutes, tmp)["path"])
+        routine = Path(generator.make_routine(minutes, tmp)["path"])
         for name, engine in (("natural cold", None), ("espeak-ng cold", "espeak")):
             cache = tmp / f"mem-cache-{minutes:g}-{engine or 'default'}"
             r = render(routine, tmp / "out-mem", cache, engine)
@@ -170,7 +171,7 @@ def main() -> None:
     checks = []
     if "render" in results:
         r = results["render"]["rows"]
-        print(f"\nrender, {bench.fmt_clock(results['render']['session_seconds'])} session "
+        print(f"\nrender, {harness.fmt_clock(results['render']['session_seconds'])} session "
               f"(medians of {args.repeats}, interleaved)")
         for name, row in r.items():
             print(f"  {name:<16} {row['seconds']:7.2f} s  {row['x_floor']:5.2f}x floor  "

@@ -22,11 +22,11 @@ from __future__ import annotations
 import random
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from testsupport.cli import voiceguide
 
 REPO = Path(__file__).resolve().parent.parent
 BAD = REPO / "tests" / "bad"
@@ -41,17 +41,9 @@ def run_check(*paths: str, timeout: float = TIMEOUT) -> tuple[subprocess.Complet
     """Run the real CLI on `paths` (as given) from the repository root; returns the result and wall time."""
     start = time.monotonic()
     try:
-        proc = subprocess.run(
-            # espeak-ng: the expected messages quote measured speech lengths, and the time limit is about
-            # refusing input, not about loading the natural voice's model (its own test: test_voice_start)
-            [sys.executable, "-m", "voiceguide", "check", "--engine", "espeak", *paths],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=timeout,
-        )
+        # espeak-ng: the expected messages quote measured speech lengths, and the time limit is about
+        # refusing input, not about loading the natural voice's model (its own test: test_voice_start)
+        proc = voiceguide("check", "--engine", "espeak", *paths, cwd=REPO, encoding="utf-8", timeout=timeout)
     except subprocess.TimeoutExpired:
         pytest.fail(f"`voiceguide check {' '.join(paths)[:200]}` hung: no answer within {timeout:g}s")
     return proc, time.monotonic() - start

@@ -3,18 +3,15 @@
 import os
 import re
 import signal
-import subprocess
-import sys
-import time
 
-from conftest import ROOT
+from testsupport import ROOT
+from testsupport.cli import interrupt_render, processes_mentioning, voiceguide
 
 GOOD = ["scripts/two-minute-reset.yaml", "scripts/daily-five.yaml"]
 
 
 def vg(*args, env, **kw):
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=ROOT, capture_output=True, text=True,
-                          env=env, timeout=900, **kw)
+    return voiceguide(*args, env=env, timeout=900, **kw)
 
 
 def cold_env(tmp_path, name):
@@ -80,19 +77,11 @@ def test_sigterm_stops_every_worker_and_leaves_nothing_half_written(tmp_path):
     routines = ["scripts/partner-hip-massage.yaml", "scripts/glute-release.yaml", "scripts/daily-five.yaml"]
     assert vg("render", routines[0], "-o", str(out), "--engine", "espeak", env=env).returncode == 0
     before = (out / "partner-hip-massage.mp3").read_bytes()
-    proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "render", *routines, "-o", str(out), "--engine",
-                             "espeak", "--jobs", "2", "--bitrate", "96"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not list(out.glob(".partner-hip-massage.mp3.*")) and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    assert proc.poll() is None, "the batch finished before it could be stopped"
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143, err
+    rc, err = interrupt_render(*routines, "-o", str(out), "--engine", "espeak", "--jobs", "2", "--bitrate", "96",
+                               out=out, name="partner-hip-massage.mp3", sig=signal.SIGTERM, env=env)
+    assert rc == 143, err
     assert "Traceback" not in err and "nothing half-written" in err
     assert (out / "partner-hip-massage.mp3").read_bytes() == before
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
     assert not (out / "daily-five.mp3").exists()  # queued, never started
-    assert not subprocess.run(["pgrep", "-f", str(out)], capture_output=True).stdout  # no worker or ffmpeg left
+    assert not processes_mentioning(out)  # no worker or ffmpeg left

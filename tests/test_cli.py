@@ -1,19 +1,18 @@
 """The command line as a user runs it: a real process, real files, no tracebacks."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 import yaml
 
-from conftest import ROOT
+from testsupport import ROOT
+from testsupport.cli import voiceguide
 
 SHIPPED = sorted((ROOT / "scripts").glob("*.yaml"))
 
 
 def run(*args, cwd=ROOT, **kw):
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=cwd, capture_output=True, text=True, timeout=300, **kw)
+    return voiceguide(*args, cwd=cwd, timeout=300, **kw)
 
 
 def test_check_accepts_every_shipped_routine_and_prints_safety_and_length():

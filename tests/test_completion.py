@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from testsupport import ROOT
+from testsupport.cli import voiceguide
 
 TINY = "title: {title}\nsteps:\n  - say: Hi.\n"
 
@@ -42,8 +43,7 @@ def complete(shell_env, shell: str, line: str, **extra) -> list[str]:
         env.update(COMP_WORDS=" ".join(words), COMP_CWORD=str(len(words) - 1))
     else:  # zsh and fish: the command line up to the cursor
         env.update(_TYPER_COMPLETE_ARGS=line)
-    proc = subprocess.run([sys.executable, "-m", "voiceguide"], cwd=here, env=env, capture_output=True, text=True,
-                          timeout=60)
+    proc = voiceguide(cwd=here, env=env, timeout=60)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     return [line for line in proc.stdout.splitlines() if line]  # bash: an empty answer is one empty line
 
@@ -101,8 +101,7 @@ def test_show_completion_prints_each_shells_script(shell_env, shell, marker):
 
 
 def test_help_offers_completion():
-    proc = subprocess.run([sys.executable, "-m", "voiceguide", "--help"], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    proc = voiceguide("--help", timeout=60)
     assert "--install-completion" in proc.stdout and "--show-completion" in proc.stdout
 
 

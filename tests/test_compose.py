@@ -6,10 +6,7 @@ through the real CLI with espeak measuring the real speech, from 5 to 90 minutes
 checked here from the written routine and the moves' metadata, not with the composer's own helpers."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +19,7 @@ from voiceguide.compose.fit import Span, fit
 from voiceguide.compose.history import Past, avoid, remember
 from voiceguide.compose.library import AREA_GROUPS, load_moves
 from voiceguide.routine import parse_routine
+from testsupport.cli import voiceguide
 
 ROOT = Path(__file__).resolve().parent.parent
 MOVES = load_moves()
@@ -237,10 +235,8 @@ def test_a_focus_no_move_serves_is_refused(tmp_path):
 
 
 def run(args, cwd: Path, data: Path, timeout=300):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), VOICEGUIDE_DATA_DIR=str(data),
-               VOICEGUIDE_CONFIG_DIR=str(data / "config"))
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return voiceguide(*args, cwd=cwd, timeout=timeout,
+                      extra_env={"VOICEGUIDE_DATA_DIR": str(data), "VOICEGUIDE_CONFIG_DIR": str(data / "config")})
 
 
 @pytest.mark.parametrize("minutes, focus, tools, level", [

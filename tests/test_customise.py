@@ -3,14 +3,15 @@
 import json
 import os
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, load_text, plan_text
+from testsupport import ROOT
+from testsupport.routines import load_text, plan_text
+from testsupport.cli import voiceguide
 from voiceguide import dsp
 from voiceguide.routine.settings import Overrides, find_ambient, resolve
 
@@ -18,8 +19,7 @@ RATE = dsp.RATE
 
 
 def vg(*args, env=None, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=cwd, capture_output=True, text=True,
-                          env=env, timeout=600)
+    return voiceguide(*args, cwd=cwd, env=env)
 
 
 @pytest.fixture

@@ -9,17 +9,16 @@ with a deadline, so a slow machine only makes them slower.
 from __future__ import annotations
 
 import re
-import shlex
 import shutil
-import subprocess
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, plan_text
+from testsupport import ROOT
+from testsupport.cli import command
+from testsupport.routines import plan_text
+from testsupport.terminal import TmuxScreen
 from voiceguide.live.floor import font
 from voiceguide.live.floor.digits import BLOCK, big_digits
 from voiceguide.text import countdown_clock as clock
@@ -250,70 +249,23 @@ def test_layout_shows_pause_and_wait_unmistakably():
 # ------------------------------------------------------------------ the real thing, in tmux
 
 
-class Tmux:
+def floor_play(pulse, cache: Path, tmp: Path, routine: Path, width: int, height: int) -> TmuxScreen:
     """`voiceguide play` in a detached tmux of its own (own socket), on its own null sink."""
-
-    def __init__(self, pulse, cache: Path, tmp: Path, routine: Path, width: int, height: int):
-        self.socket = tmp / "tmux.sock"
-        self.rc = tmp / "rc"
-        self.err = tmp / "stderr"
-        env = dict(pulse.env, PULSE_SINK=pulse.new_sink(), VOICEGUIDE_CACHE_DIR=str(cache), TERM="xterm-256color")
-        play = [sys.executable, "-m", "voiceguide", "play", str(routine), "--engine", "espeak"]
-        command = f"{shlex.join(play)} 2>{shlex.quote(str(self.err))}; echo $? >{shlex.quote(str(self.rc))}"
-        self.tmux("new-session", "-d", "-x", str(width), "-y", str(height), "-s", "floor", command, env=env)
-        self.captures: list[str] = []
-
-    def tmux(self, *args: str, env: dict | None = None) -> str:
-        proc = subprocess.run(
-            ["tmux", "-S", str(self.socket), "-f", "/dev/null", *args],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=20,
-        )
-        assert proc.returncode == 0 or self.ended(), f"tmux {args[0]}: {proc.stderr}"
-        return proc.stdout
-
-    def capture(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", "floor")
-
-    def until(self, what: str, check, timeout: float = 30.0) -> str:
-        """The first screen for which `check` holds, polled until the deadline."""
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.capture()
-            self.captures.append(screen)
-            if check(screen):
-                return screen
-            assert not self.ended(), f"play ended before {what}: {self.stderr()}\n{screen}"
-            assert time.monotonic() < deadline, f"never saw {what}; the screen:\n{screen}"
-            time.sleep(0.05)
-
-    def ended(self) -> bool:
-        return self.rc.exists() and self.rc.read_text().strip() != ""
-
-    def stderr(self) -> str:
-        return self.err.read_text() if self.err.exists() else ""
-
-    def quit(self, timeout: float = 10.0) -> int:
-        self.tmux("send-keys", "-t", "floor", "q")
-        deadline = time.monotonic() + timeout
-        while not self.ended():
-            assert time.monotonic() < deadline, "play did not end after q"
-            time.sleep(0.05)
-        return int(self.rc.read_text())
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-S", str(self.socket), "kill-server"], capture_output=True, timeout=20)
+    env = dict(pulse.env, PULSE_SINK=pulse.new_sink(), VOICEGUIDE_CACHE_DIR=str(cache), TERM="xterm-256color")
+    return TmuxScreen(command("play", str(routine), "--engine", "espeak"), env=env, tmp=tmp, width=width,
+                      height=height, name="floor")
 
 
 @pytest.fixture
 def tmux_play(pulse, cache, tmp_path):
     if shutil.which("tmux") is None:
         pytest.fail("the floor view tests need tmux: sudo apt-get install tmux (./dev test installs it)", pytrace=False)
-    sessions: list[Tmux] = []
+    sessions: list[TmuxScreen] = []
 
-    def start(routine: Path, width: int, height: int) -> Tmux:
+    def start(routine: Path, width: int, height: int) -> TmuxScreen:
         folder = tmp_path / f"tmux{len(sessions)}"
         folder.mkdir()
-        sessions.append(Tmux(pulse, cache, folder, routine, width, height))
+        sessions.append(floor_play(pulse, cache, folder, routine, width, height))
         return sessions[-1]
 
     yield start
@@ -368,7 +320,7 @@ def test_floor_view_at_40x12_and_on_resize(tmux_play):
     small = t.until("the step and big digits", lambda s: "KNEE HUG" in s and len(block_rows(s.splitlines())) >= 5)
     assert "next:" not in small and "q quit" not in small and "Floor test" not in small  # no decoration
     assert all(len(ln) <= 40 for ln in small.splitlines())
-    t.tmux("resize-window", "-t", "floor", "-x", "80", "-y", "24")
+    t.resize(80, 24)
     t.until("the full view after the resize", lambda s: "next: Slow breaths" in s and "q quit" in s)
     assert t.quit() == 0
     assert "Traceback" not in t.stderr()

@@ -5,17 +5,17 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from audiotools import decode, ffprobe, onset_lag
-from conftest import ROOT, plan_text
+from testsupport.audio import decode, ffprobe, onset_lag
+from testsupport import ROOT
+from testsupport.routines import plan_text
+from testsupport.cli import interrupt_render, processes_mentioning, voiceguide
 from voiceguide import dsp
 from voiceguide.voice import ClipCache, Voice
 
@@ -24,8 +24,7 @@ ROUTINE = "scripts/daily-five.yaml"
 
 
 def vg(*args, env, cwd=ROOT, **kw):
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=cwd, capture_output=True, text=True,
-                          env=env, timeout=600, **kw)
+    return voiceguide(*args, cwd=cwd, env=env, **kw)
 
 
 def loudness(path: Path) -> tuple[float, float]:
@@ -235,20 +234,12 @@ def test_sigterm_mid_m4a_leaves_the_earlier_file_and_no_temporaries(tmp_path, en
     assert vg("render", routine, "-o", str(out), "--engine", "espeak", "--format", "m4b", env=env).returncode == 0
     good = out / "partner-hip-massage.m4b"
     before = good.read_bytes()
-    proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "render", routine, "-o", str(out), "--engine", "espeak",
-                             "--format", "m4b", "--bitrate", "96"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not list(out.glob(".partner-hip-massage.m4b.*")) and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    assert proc.poll() is None, "the render finished before it could be interrupted"
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 143 and "Traceback" not in err
+    rc, err = interrupt_render(routine, "-o", str(out), "--engine", "espeak", "--format", "m4b", "--bitrate", "96",
+                               out=out, name="partner-hip-massage.m4b", sig=signal.SIGTERM, env=env)
+    assert rc == 143 and "Traceback" not in err
     assert good.read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == [f"partner-hip-massage.{x}" for x in ("json", "lrc", "m4b", "srt", "vtt")]
-    assert not subprocess.run(["pgrep", "-f", str(out)], capture_output=True).stdout  # no ffmpeg left behind
+    assert not processes_mentioning(out)  # no ffmpeg left behind
 
 
 def test_full_disk_m4a_is_a_clear_error_and_leaves_nothing(tmp_path, env):
@@ -354,11 +345,11 @@ def test_mp3_and_opus_carry_the_cover_too(tmp_path, cover, env, fmt):
 
 def test_page_gives_the_player_the_vtt_as_captions(renders):
     """In headless Chromium: opening a session puts a captions track on the <audio>, and its cues load."""
-    from test_serve import CHROMIUM, CHROMIUM_ARGS, _browser_or_fail, wait_until
+    from testsupport.browser import CHROMIUM, CHROMIUM_ARGS, browser_or_fail, page_wait_until
 
     from voiceguide.web.serve import make_server
 
-    sync_playwright = _browser_or_fail()
+    sync_playwright = browser_or_fail()
     folder = renders["m4b"].parent
     server = make_server(folder, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -376,7 +367,7 @@ def test_page_gives_the_player_the_vtt_as_captions(renders):
                 assert track == ["captions", "/media/daily-five.vtt", "en"]
                 page.evaluate("document.getElementById('audio').textTracks[0].mode = 'hidden'")
                 cues = (folder / "daily-five.vtt").read_text().count(" --> ")
-                wait_until(page, f"document.getElementById('audio').textTracks[0].cues?.length === {cues}",
+                page_wait_until(page, f"document.getElementById('audio').textTracks[0].cues?.length === {cues}",
                            what="the WebVTT cues")
                 first = page.evaluate("(() => { const c = document.getElementById('audio').textTracks[0].cues[0];"
                                       " return [c.startTime, c.endTime, c.text]; })()")

@@ -15,8 +15,8 @@ import sys
 import numpy as np
 import pytest
 
-from audiotools import ffprobe
-from conftest import ROOT
+from testsupport.audio import ffprobe
+from testsupport import ROOT
 
 pytestmark = pytest.mark.install
 
@@ -98,7 +98,7 @@ def test_render_by_name_from_an_empty_folder(installed, fmt):
 
 
 def test_play_by_name_to_a_null_sink(installed, pulse, tmp_path):
-    from livetools import RATE, Recorder
+    from testsupport.pulse import RATE, Recorder
 
     sink = pulse.new_sink()
     recorder = Recorder(pulse, sink, tmp_path / "play.wav")

@@ -8,14 +8,14 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from testsupport import ROOT
+from testsupport.cli import voiceguide
 
 if not os.environ.get("CI"):
     pytest.importorskip("piper", reason="the [neural] extra is not installed (pip install -e '.[neural]')")
@@ -48,8 +48,7 @@ def loaded():
 
 
 def cli(*args: str, env: dict | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=timeout)
+    return voiceguide(*args, extra_env=env, timeout=timeout)
 
 
 # ------------------------------------------------------------------ files and choices (no model run)

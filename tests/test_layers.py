@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from testsupport import ROOT
 
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 

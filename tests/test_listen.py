@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import plan_text
+from testsupport.routines import plan_text
 from voiceguide import dsp
 from voiceguide.live.listen.gate import Gate, Span, audible_spans, silent_spans
 from voiceguide.routine.settings import Settings

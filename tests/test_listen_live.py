@@ -9,18 +9,19 @@ session hears itself, as a microphone in the room would.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
 import time
-import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from testsupport import ROOT
+from testsupport.audio import write_wav
+from testsupport.cli import command, plan_json, voiceguide
+from testsupport.pulse import MonitorRecording
 from voiceguide import dsp
 
 RATE = dsp.RATE
@@ -29,21 +30,7 @@ LIVE = ROOT / "tests" / "live"
 
 
 def plan_of(pulse, routine: Path, cache: Path) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-m", "voiceguide", "plan", str(routine), "--json", "--engine", "piper"],
-        cwd=ROOT, env=dict(pulse.env, VOICEGUIDE_CACHE_DIR=str(cache)), capture_output=True, text=True, timeout=180,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
-
-
-def write_wav(path: Path, clip: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(clip.astype("<i2").tobytes())
-    return path
+    return plan_json(routine, "--engine", "piper", env=dict(pulse.env, VOICEGUIDE_CACHE_DIR=str(cache)))
 
 
 class Room:
@@ -69,14 +56,12 @@ class Listening:
     """`voiceguide play ROUTINE --listen` unattended on the room's sink, recorded from its monitor."""
 
     def __init__(self, room: Room, routine: Path, cache: Path, *args: str):
-        from livetools import MonitorRecording
-
         self.recording = MonitorRecording(room.pulse, room.sink, room.tmp / f"{room.sink}.raw")
         self.lines: list[tuple[float, str]] = []
         self.err = bytearray()
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "voiceguide", "play", str(routine), "--listen", "--engine", "piper", *args],
+            command("play", str(routine), "--listen", "--engine", "piper", *args),
             cwd=ROOT, env=dict(room.env, VOICEGUIDE_CACHE_DIR=str(cache)), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
@@ -318,11 +303,8 @@ def test_the_session_never_obeys_its_own_voice(pulse, natural, listen_cache, ses
 
 def test_no_microphone_is_one_line_and_playback_goes_on(pulse, listen_cache, tmp_path):
     env = dict(pulse.env, VOICEGUIDE_CACHE_DIR=str(listen_cache))
-    proc = subprocess.run(
-        [sys.executable, "-m", "voiceguide", "play", str(LIVE / "quit.yaml"), "--listen", "--engine", "espeak",
-         "--hold-scale", "0.25", "--audio-backend", "null"],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
-    )
+    proc = voiceguide("play", str(LIVE / "quit.yaml"), "--listen", "--engine", "espeak", "--hold-scale", "0.25",
+                      "--audio-backend", "null", env=env, stdin=subprocess.DEVNULL, timeout=120)
     assert proc.returncode == 0, proc.stderr
     notes = [line for line in proc.stderr.splitlines() if "--listen" in line]
     assert len(notes) == 1 and "no microphone" in notes[0], proc.stderr

@@ -1,6 +1,6 @@
 """Live playback (`voiceguide play`) on a real sound server.
 
-A private PulseAudio daemon (tests/livetools.py) runs for this module; every session plays to its own null sink and is
+A private PulseAudio daemon (testsupport/pulse.py) runs for this module; every session plays to its own null sink and is
 recorded from that sink's monitor. The sink adds latency, so recordings are compared by CONTENT and
 INTERVALS (speech found by cross-correlation with the real clips, ticks by a matched filter), not by
 wall-clock time. Keys are sent through a pseudo-terminal, as a person would type them.
@@ -11,16 +11,9 @@ module starts, on its own sink, while the other tests run; its test is the last 
 
 from __future__ import annotations
 
-import fcntl
-import json
-import os
-import pty
 import re
 import shutil
-import struct
 import subprocess
-import sys
-import termios
 import threading
 import time
 from pathlib import Path
@@ -28,20 +21,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from testsupport import ROOT
 from voiceguide import dsp
-from voiceguide.voice import ClipCache, Voice
-from audiotools import onset_lag  # noqa: E402
-from livetools import MISSING_TOOLS, TOOLS, Pulse, Recorder
+from voiceguide.voice import ClipCache
+from testsupport.audio import ANCHOR, RATE, best_match, clip_of, find_all, find_speech, onset_lag, speech, voice_of
+from testsupport.cli import command, plan_json as cli_plan_json, voiceguide
+from testsupport.pulse import MISSING_TOOLS, TOOLS, Pulse, Recorder
+from testsupport.terminal import Terminal
 
 LIVE = ROOT / "tests" / "live"
 SHIPPED = ROOT / "scripts" / "two-minute-reset.yaml"
-RATE = dsp.RATE
-ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 HOLD_LEFT = re.compile(r"hold: (\d+):(\d\d) left")
-# The null sink's monitor can lose the first moments of a new stream (up to ~0.2 s of a session's
-# first words), so the first clip of a recording is matched with a lower threshold.
-ANCHOR = 0.6
 
 
 # ------------------------------------------------------------------ a play session
@@ -49,28 +39,21 @@ ANCHOR = 0.6
 
 class Session:
     """`voiceguide play` on its own sink and recorder: unattended (stdin /dev/null, output to a pipe)
-    or in a pseudo-terminal (stdin and stdout a tty, keys sent as typed)."""
+    or in a pseudo-terminal (testsupport.terminal.Terminal: stdin and stdout a tty, keys sent as typed)."""
 
     def __init__(self, pulse: Pulse, routine: Path, *args: str, cache: Path, tty: bool, tmp: Path):
         self.sink = pulse.new_sink()
         self.recorder = Recorder(pulse, self.sink, tmp / f"{self.sink}.wav")
         self.env = dict(pulse.env, PULSE_SINK=self.sink, VOICEGUIDE_CACHE_DIR=str(cache))
-        cmd = [sys.executable, "-m", "voiceguide", "play", str(routine), *with_engine(args)]
+        cmd = command("play", str(routine), *with_engine(args))
         self.tty = tty
-        self.raw = bytearray()
         self.err = bytearray()
         self.stdout_lines: list[tuple[float, str]] = []
-        self._seen = 0
         self.started = time.monotonic()
+        self.term: Terminal | None = None
         if tty:
-            self.master, self.slave = pty.openpty()
-            fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-            self.termios_before = termios.tcgetattr(self.slave)
-            self.proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=self.env, stdin=self.slave, stdout=self.slave, stderr=self.slave,
-                start_new_session=True,
-            )
-            threading.Thread(target=self._read_pty, daemon=True).start()
+            self.term = Terminal(cmd, env=self.env, rows=30, cols=100)
+            self.proc = self.term.proc
         else:
             self.proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -81,92 +64,66 @@ class Session:
         self.ended: float | None = None
         self.audio: np.ndarray | None = None
 
-    def _read_pty(self) -> None:
-        while True:
-            try:
-                data = os.read(self.master, 4096)
-            except OSError:
-                return
-            if not data:
-                return
-            self.raw.extend(data)
-
     def _read_lines(self) -> None:
         for line in self.proc.stdout:
             self.stdout_lines.append((time.monotonic(), line.decode("utf-8", "replace").rstrip("\n")))
 
     # -- the terminal side
-    def text(self) -> str:
-        """Everything the session wrote to the terminal, without escape sequences."""
-        return ANSI.sub(b"", bytes(self.raw)).decode("utf-8", "replace")
-
     def wait_for(self, pattern: str | re.Pattern, timeout: float = 20.0, check=None) -> tuple[re.Match, float]:
         """The first match (after the previous one) of `pattern` on the screen for which `check` holds,
         and when it was seen."""
-        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
-        deadline = time.monotonic() + timeout
-        while True:
-            now = time.monotonic()
-            text = self.text()
-            for m in rx.finditer(text, self._seen):
-                if check is None or check(m):
-                    self._seen = m.end()
-                    return m, now
-            if self.proc.poll() is not None or now > deadline:
-                self.kill()
-                raise AssertionError(f"never saw {rx.pattern!r} on the screen; it shows:\n{text[-1500:]}")
-            time.sleep(0.01)
+        try:
+            return self.term.wait_for(pattern, timeout, check)
+        except AssertionError:
+            self.kill()
+            raise
 
     def send(self, key: str) -> float:
-        os.write(self.master, key.encode())
-        return time.monotonic()
+        return self.term.send(key)
 
     # -- the end
     def finish(self, timeout: float) -> np.ndarray:
         """Wait for the process to end; returns the recording."""
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(f"play did not end within {timeout:.0f}s")
-        self.ended = time.monotonic()
-        time.sleep(0.1)  # the readers catch up
-        if self.tty:
-            self.termios_after = termios.tcgetattr(self.slave)
-            self._close_tty()
+        if self.term is not None:
+            try:
+                self.term.wait(timeout)
+            except AssertionError:
+                self.kill()
+                raise AssertionError(f"play did not end within {timeout:.0f}s")
+            self.ended = self.term.ended
+        else:
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise AssertionError(f"play did not end within {timeout:.0f}s")
+            self.ended = time.monotonic()
+            time.sleep(0.1)  # the readers catch up
         self.audio = self.recorder.stop()
         return self.audio
 
-    def _close_tty(self) -> None:
-        for fd in (self.slave, self.master):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self.slave = self.master = -1
-
     def kill(self) -> None:
-        if self.proc.poll() is None:
+        if self.term is not None:
+            self.term.kill()
+        elif self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
         if self.recorder.proc.poll() is None:
             self.recorder.proc.kill()
             self.recorder.proc.wait(10)
-        if self.tty:
-            self._close_tty()
 
     @property
     def output(self) -> str:
-        if self.tty:
-            return self.text()
+        if self.term is not None:
+            return self.term.text()
         return "\n".join(line for _, line in self.stdout_lines) + "\n" + self.err.decode("utf-8", "replace")
 
     def assert_clean_exit(self) -> None:
         assert self.proc.returncode == 0, self.output[-2000:]
         assert "Traceback" not in self.output and "internal error" not in self.output, self.output[-2000:]
-        if self.tty:  # the terminal is restored: line editing and echo back on, the cursor shown again
-            assert self.termios_after == self.termios_before
-            assert self.raw.rfind(b"\x1b[?25h") > self.raw.rfind(b"\x1b[?25l")
+        if self.term is not None:  # the terminal is restored: line editing and echo back on, the cursor shown again
+            assert self.term.termios_after == self.term.termios_before
+            assert self.term.raw.rfind(b"\x1b[?25h") > self.term.raw.rfind(b"\x1b[?25l")
 
 
 @pytest.fixture
@@ -187,13 +144,7 @@ def play(pulse, cache, tmp_path):
 
 
 def plan_json(pulse: Pulse, routine: Path, clips: Path, *args: str) -> dict:
-    env = dict(pulse.env, VOICEGUIDE_CACHE_DIR=str(clips))
-    proc = subprocess.run(
-        [sys.executable, "-m", "voiceguide", "plan", str(routine), "--json", *with_engine(args)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    return cli_plan_json(routine, *with_engine(args), env=dict(pulse.env, VOICEGUIDE_CACHE_DIR=str(clips)), timeout=120)
 
 
 def with_engine(args: tuple[str, ...]) -> tuple[str, ...]:
@@ -202,60 +153,8 @@ def with_engine(args: tuple[str, ...]) -> tuple[str, ...]:
     return args if "--engine" in args else (*args, "--engine", "espeak")
 
 
-def voice_of(plan: dict, clips: Path) -> Voice:
-    s = plan["settings"]
-    return Voice.create(s["engine"], s["voice"], s["language"], s["speech_rate"], ClipCache(clips))
-
-
-def clip_of(voice: Voice, event: dict) -> np.ndarray:
-    """The clip a planned speech event plays (its text in its role's delivery)."""
-    return dsp.from_int16(voice.clip(event["text"], event.get("role", "narration")))
-
-
-def speech(plan: dict) -> list[dict]:
-    return [e for e in plan["events"] if e["kind"] == "speech"]
-
-
 def chapter_start(plan: dict, title: str) -> float:
     return next(c["start"] for c in plan["chapters"] if c["title"] == title)
-
-
-def correlate(audio: np.ndarray, tpl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised cross-correlation of `tpl` at every offset in `audio` (1.0 = the very same sound),
-    and the gain it would have there."""
-    L = tpl.size
-    if audio.size < L:
-        audio = np.concatenate([audio, np.zeros(L - audio.size, np.float32)])
-    n = 1 << int(np.ceil(np.log2(audio.size + L)))
-    c = np.fft.irfft(np.fft.rfft(audio, n) * np.conj(np.fft.rfft(tpl, n)), n)[: audio.size - L + 1]
-    sq = np.concatenate([[0.0], np.cumsum(audio.astype(np.float64) ** 2)])
-    window = sq[L:] - sq[:-L]
-    t2 = float(np.dot(tpl, tpl))
-    ncc = c / np.sqrt(np.maximum(window, 1e-6 * t2) * t2)
-    return ncc, c / t2
-
-
-def find_all(audio: np.ndarray, tpl: np.ndarray, threshold: float = 0.8, spacing: float = 0.3) -> list[tuple[float, float]]:
-    """Where `tpl` occurs in `audio`: (seconds, match) for every peak of the correlation above `threshold`."""
-    ncc, gain = correlate(audio, tpl)
-    hits: list[int] = []
-    for i in np.flatnonzero((ncc > threshold) & (gain > 0.5) & (gain < 2.0)):
-        if hits and i - hits[-1] < spacing * RATE:
-            if ncc[i] > ncc[hits[-1]]:
-                hits[-1] = int(i)
-        else:
-            hits.append(int(i))
-    return [(i / RATE, float(ncc[i])) for i in hits]
-
-
-def find_speech(audio: np.ndarray, clip: np.ndarray, threshold: float = 0.8) -> list[float]:
-    return [t for t, _ in find_all(audio, clip[: int(1.5 * RATE)], threshold, spacing=0.5)]
-
-
-def best_match(audio: np.ndarray, clip: np.ndarray) -> float:
-    return float(correlate(audio, clip[: int(1.5 * RATE)])[0].max())
-
-
 
 
 def first_sound(audio: np.ndarray, level: float = 0.01) -> float:
@@ -567,10 +466,8 @@ def test_from_starts_at_that_step(play, pulse, cache, start_at, title):
 
 def test_no_sound_server_is_a_clear_error(pulse, tmp_path):
     env = dict(pulse.env, PULSE_SERVER=f"unix:{tmp_path}/no-such-socket", VOICEGUIDE_CACHE_DIR=str(tmp_path))
-    proc = subprocess.run(
-        [sys.executable, "-m", "voiceguide", "play", str(LIVE / "quit.yaml"), "--audio-backend", "pulseaudio"],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
-    )
+    proc = voiceguide("play", str(LIVE / "quit.yaml"), "--audio-backend", "pulseaudio", env=env,
+                      stdin=subprocess.DEVNULL, timeout=60)
     assert proc.returncode != 0
     assert "voiceguide render" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout

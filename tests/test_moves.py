@@ -7,8 +7,6 @@ These tests hold the library to that, with the real loader, planner and CLI.
 """
 
 import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from voiceguide.compose.library import (
 from voiceguide.plan.planner import plan
 from voiceguide.routine import parse_routine
 from voiceguide.routine.settings import resolve
+from testsupport.cli import voiceguide
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"
@@ -193,10 +192,7 @@ def test_every_move_passes_check_on_its_own(tmp_path):
         path = tmp_path / f"{m.id}.yaml"
         path.write_text(routine_text(m), encoding="utf-8")
         files.append(path)
-    result = subprocess.run(
-        [sys.executable, "-m", "voiceguide", "check", "--estimate", *map(str, files)],
-        check=False, cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
+    result = voiceguide("check", "--estimate", *map(str, files), timeout=300)
     assert result.returncode == 0, result.stderr
     ok = [line for line in result.stdout.splitlines() if ": ok: " in line]
     assert len(ok) == len(MOVES)

@@ -3,13 +3,11 @@ among the shipped routines; the same in check, plan, render, play and config; `l
 Real processes, real files, a routines folder of the test's own."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from testsupport.cli import voiceguide
 from voiceguide.routine import lookup
 from voiceguide.routine.lookup import UnknownRoutine, display_name, every_routine, find_routine, is_name
 
@@ -40,10 +38,7 @@ def places(tmp_path, monkeypatch):
 
 
 def run(*args, cwd, env_extra=None, stdin=None):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="200")
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300, stdin=stdin)
+    return voiceguide(*args, cwd=cwd, extra_env={"COLUMNS": "200", **(env_extra or {})}, timeout=300, stdin=stdin)
 
 
 # ------------------------------------------------------------------ the lookup (library)

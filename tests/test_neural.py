@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from testsupport import ROOT
 
 if not os.environ.get("CI"):
     pytest.importorskip("piper", reason="the [neural] extra is not installed (pip install -e '.[neural]')")
@@ -34,7 +34,7 @@ from voiceguide.voice.onnxpatch import deterministic_model  # noqa: E402
 from voiceguide.voice.piper import Piper  # noqa: E402
 from voiceguide.voice.piperfiles import DEFAULT_VOICE, find_voices, is_piper_voice  # noqa: E402
 from voiceguide.voice.recorded import CuedEngine, RecordedCues, phrase_key  # noqa: E402
-from audiotools import decode, onset_lag  # noqa: E402
+from testsupport.audio import decode, onset_lag
 
 TOLERANCE = 0.050  # seconds, as in test_render
 ROUTINE = ROOT / "scripts" / "two-minute-reset.yaml"

@@ -5,7 +5,7 @@ import math
 import yaml
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from conftest import load_text
+from testsupport.routines import load_text
 from voiceguide.errors import ScriptError
 from voiceguide.plan.planner import plan
 from voiceguide.routine import iter_steps

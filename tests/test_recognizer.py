@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from conftest import ROOT
-from listentools import at_16k, feed
+from testsupport import ROOT
+from testsupport.listen import at_16k, feed
 
 LIVE = ROOT / "tests" / "live"
 

@@ -4,21 +4,20 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from conftest import ROOT
+from testsupport import ROOT
+from testsupport.cli import interrupt_render, processes_mentioning, start, voiceguide
 
 ENV = dict(os.environ)
 
 
 def vg(*args, env=None, cwd=ROOT, **kw):
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=cwd, capture_output=True, text=True,
-                          env=env or ENV, timeout=600, **kw)
+    return voiceguide(*args, cwd=cwd, env=env or ENV, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -33,16 +32,9 @@ def _interrupt_render(tmp_path, env, sig):
     assert vg("render", routine, "-o", str(out), env=env).returncode == 0
     good = out / "partner-hip-massage.mp3"
     before = good.read_bytes()
-    proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "render", routine, "-o", str(out), "--bitrate", "96"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not list(out.glob(".partner-hip-massage.mp3.*")) and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    assert proc.poll() is None, "the render finished before it could be interrupted"
-    time.sleep(0.3)  # well into encoding
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=30)
-    return proc.returncode, err, out, good, before
+    rc, err = interrupt_render(routine, "-o", str(out), "--bitrate", "96", out=out, name="partner-hip-massage.mp3",
+                               sig=sig, env=env)
+    return rc, err, out, good, before
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -54,14 +46,13 @@ def test_signal_mid_render_leaves_the_earlier_file_and_no_temporaries(tmp_path, 
     assert sorted(p.name for p in out.iterdir()) == [
         "partner-hip-massage.json", "partner-hip-massage.lrc", "partner-hip-massage.mp3", "partner-hip-massage.srt",
         "partner-hip-massage.vtt"]
-    assert not subprocess.run(["pgrep", "-f", str(out)], capture_output=True).stdout  # no ffmpeg left behind
+    assert not processes_mentioning(out)  # no ffmpeg left behind
 
 
 def test_two_renders_at_once_share_the_cache(tmp_path):
     env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path / "cold-cache"))
-    procs = [subprocess.Popen([sys.executable, "-m", "voiceguide", "render", "scripts/breathing-reset.yaml",
-                               "-o", str(tmp_path / name)], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
+    procs = [start("render", "scripts/breathing-reset.yaml", "-o", str(tmp_path / name), env=env, stdin=None)
+             for name in ("a", "b")]
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err

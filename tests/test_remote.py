@@ -1,5 +1,5 @@
 """`voiceguide play --remote`: the phone remote in a real headless Chromium, steering a real session that
-plays to a PulseAudio null sink, whose monitor is recorded (tests/livetools.py).
+plays to a PulseAudio null sink, whose monitor is recorded (testsupport/pulse.py).
 
 Times are compared on one clock, the recording's: the number of samples recorded when the button is
 clicked, against where the sound stops (or starts) in that same recording. The recording lags the
@@ -11,12 +11,10 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import pty
 import re
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,10 +22,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT
-from livetools import RATE, MonitorRecording
-from test_live import ANCHOR, best_match, clip_of, find_speech, plan_json, speech, voice_of
-from test_serve import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _browser_or_fail, png_size, wait_until
+from testsupport import ROOT
+from testsupport.audio import ANCHOR, best_match, clip_of, find_speech, speech, voice_of
+from testsupport.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_or_fail, page_wait_until, png_size
+from testsupport.cli import command, plan_json, voiceguide
+from testsupport.pulse import RATE, MonitorRecording
+from testsupport.terminal import ALT_SCREEN, Terminal
 
 LIVE = ROOT / "tests" / "live"
 WINDOW = RATE // 100  # 10 ms
@@ -47,8 +47,7 @@ class RemoteSession:
         self.sink = pulse.new_sink()
         self.rec = MonitorRecording(pulse, self.sink, tmp / f"{self.sink}.raw")
         env = dict(pulse.env, PULSE_SINK=self.sink, VOICEGUIDE_CACHE_DIR=str(cache))
-        cmd = [sys.executable, "-m", "voiceguide", "play", str(routine), "--engine", "espeak", *args,
-               "--remote", "--host", "127.0.0.1", "--port", "0"]
+        cmd = command("play", str(routine), "--engine", "espeak", *args, "--remote", "--host", "127.0.0.1", "--port", "0")
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, start_new_session=True)
         self.lines: list[str] = []
@@ -117,7 +116,7 @@ def remote_play(pulse, cache, tmp_path):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_playwright = _browser_or_fail()
+    sync_playwright = browser_or_fail()
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
@@ -179,8 +178,8 @@ def test_pause_resume_and_stop_from_the_phone(remote_play, browser):
     page = phone_page(browser, problems)
     try:
         page.goto(s.url)
-        wait_until(page, "document.getElementById('r-step').textContent === 'Tick hold'", what="the step")
-        wait_until(page, countdown_at_most(15), timeout=30,
+        page_wait_until(page, "document.getElementById('r-step').textContent === 'Tick hold'", what="the step")
+        page_wait_until(page, countdown_at_most(15), timeout=30,
                    what="five seconds into the hold")
         assert page.inner_text("#r-kind").lower() == "hold"
         assert page.inner_text("#r-count") == "Step 1 of 1"
@@ -193,7 +192,7 @@ def test_pause_resume_and_stop_from_the_phone(remote_play, browser):
 
         clicked = s.rec.now()
         button(page, "Pause").click()
-        wait_until(page, "document.body.classList.contains('paused')", timeout=2, what="the paused state")
+        page_wait_until(page, "document.body.classList.contains('paused')", timeout=2, what="the paused state")
         assert button(page, "Resume").count() == 1 and button(page, "Pause").count() == 0
         assert page.inner_text("#r-banner").strip().lower() == "paused"
         assert s.state()["paused"] is True
@@ -205,7 +204,7 @@ def test_pause_resume_and_stop_from_the_phone(remote_play, browser):
 
         resumed = s.rec.now()
         button(page, "Resume").click()
-        wait_until(page, "!document.body.classList.contains('paused')", timeout=2, what="resumed")
+        page_wait_until(page, "!document.body.classList.contains('paused')", timeout=2, what="resumed")
         assert button(page, "Pause").count() == 1
         time.sleep(1.0)
         page.screenshot(path=str(ARTIFACTS / "remote-phone.png"))
@@ -214,7 +213,7 @@ def test_pause_resume_and_stop_from_the_phone(remote_play, browser):
         button(page, "Stop").click()
         assert s.wait(10) == 0, s.output[-2000:]
         took = time.monotonic() - stopped
-        wait_until(page, "document.getElementById('r-banner').textContent.includes('ended')", timeout=5,
+        page_wait_until(page, "document.getElementById('r-banner').textContent.includes('ended')", timeout=5,
                    what="the page saying the session ended")
     finally:
         page.close()
@@ -241,7 +240,7 @@ def test_next_events_and_a_get_that_changes_nothing(remote_play, browser, pulse,
     """GET (and foreign or unknown commands) never steer; the event stream delivers the step change at
     once; Next goes straight to the next step's first words; Stop ends the stream and the process."""
     routine = LIVE / "skip.yaml"
-    plan = plan_json(pulse, routine, cache)
+    plan = plan_json(routine, "--engine", "espeak", env=dict(pulse.env, VOICEGUIDE_CACHE_DIR=str(cache)))
     voice = voice_of(plan, cache)
     after = next(e for e in speech(plan) if e["text"].startswith("Now something"))
     s = remote_play(routine)
@@ -267,8 +266,8 @@ def test_next_events_and_a_get_that_changes_nothing(remote_play, browser, pulse,
     page = phone_page(browser, problems)
     try:
         page.goto(s.url)
-        wait_until(page, "document.getElementById('r-step').textContent === 'Long hold'", what="the step")
-        wait_until(page, countdown_at_most(57), timeout=30,
+        page_wait_until(page, "document.getElementById('r-step').textContent === 'Long hold'", what="the step")
+        page_wait_until(page, countdown_at_most(57), timeout=30,
                    what="the hold under way")
         assert page.inner_text("#r-next") == "After the skip"
 
@@ -290,7 +289,7 @@ def test_next_events_and_a_get_that_changes_nothing(remote_play, browser, pulse,
 
         clicked, clicked_at = s.rec.now(), time.monotonic()
         button(page, "Next").click()
-        wait_until(page, "document.getElementById('r-step').textContent === 'After the skip'", timeout=2,
+        page_wait_until(page, "document.getElementById('r-step').textContent === 'After the skip'", timeout=2,
                    what="the next step on the page")
         time.sleep(1.5)
         changed = next((t for t, _, d in events if d.get("step") == "After the skip"), None)
@@ -325,11 +324,8 @@ def test_busy_port_is_one_line_and_exit_1(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = subprocess.run(
-            [sys.executable, "-m", "voiceguide", "play", str(LIVE / "skip.yaml"), "--engine", "espeak", "--remote",
-             "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, capture_output=True, text=True, timeout=60, env=dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path)),
-        )
+        proc = voiceguide("play", str(LIVE / "skip.yaml"), "--engine", "espeak", "--remote", "--host", "127.0.0.1",
+                          "--port", str(port), timeout=60, extra_env={"VOICEGUIDE_CACHE_DIR": str(tmp_path)})
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.strip() == f"voiceguide: port {port} is already in use; choose another with --port"
     assert proc.stdout == ""
@@ -338,67 +334,37 @@ def test_busy_port_is_one_line_and_exit_1(tmp_path):
 def test_a_bad_routine_is_reported_before_any_remote(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("title: Bad\nsteps: 3\n")
-    proc = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(bad), "--remote", "--host", "127.0.0.1",
-                           "--port", "0"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = voiceguide("play", str(bad), "--remote", "--host", "127.0.0.1", "--port", "0", timeout=60)
     assert proc.returncode == 1 and proc.stdout == "", proc.stdout
     assert proc.stderr.strip().endswith("bad.yaml:2:8: steps must be a list of steps (each starting with '- '), not a number")
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
 def test_host_without_remote_is_a_usage_error():
-    proc = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(LIVE / "skip.yaml"), "--port", "9000"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = voiceguide("play", str(LIVE / "skip.yaml"), "--port", "9000", timeout=60)
     assert proc.returncode == 2 and "--host and --port go with --remote" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
 
 
-class TerminalSession:
+class TerminalSession(Terminal):
     """`voiceguide play ROUTINE --remote` in a pseudo-terminal: the floor view, keys as typed."""
 
     def __init__(self, pulse, cache: Path, routine: Path):
         env = dict(pulse.env, PULSE_SINK=pulse.new_sink(), VOICEGUIDE_CACHE_DIR=str(cache))
-        self.master, self.slave = pty.openpty()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "voiceguide", "play", str(routine), "--engine", "espeak", "--remote",
-             "--host", "127.0.0.1", "--port", "0"],
-            cwd=ROOT, env=env, stdin=self.slave, stdout=self.slave, stderr=self.slave, start_new_session=True,
-        )
-        self.raw = bytearray()
-        threading.Thread(target=lambda: _drain(self.master, self.raw), daemon=True).start()
-
-    def screen_after(self, marker: bytes) -> bytes:
-        """What was drawn after `marker` (b'' until it appears)."""
-        raw = bytes(self.raw)
-        return raw[raw.index(marker):] if marker in raw else b""
+        super().__init__(command("play", str(routine), "--engine", "espeak", "--remote", "--host", "127.0.0.1",
+                                 "--port", "0"), env=env)
 
     def port(self, timeout: float = 60) -> int:
         """The remote's port, once the session waits for the phone to open the page (or a key)."""
-        deadline = time.monotonic() + timeout
-        while b"begins when your phone opens the page" not in self.raw:
-            assert time.monotonic() < deadline and self.proc.poll() is None, self.text[-1500:]
-            time.sleep(0.05)
-        assert b"\x1b[?1049h" not in self.raw  # nothing covers the QR code yet
+        self.wait_bytes(b"begins when your phone opens the page", timeout)
+        assert ALT_SCREEN not in self.raw  # nothing covers the QR code yet
         return int(re.search(rb"Remote: http://127\.0\.0\.1:(\d+)/", self.raw).group(1))
 
     def floor_view(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.screen_after(b"\x1b[?1049h"):
-            assert time.monotonic() < deadline and self.proc.poll() is None, self.text[-1500:]
-            time.sleep(0.05)
-
-    @property
-    def text(self) -> str:
-        return self.raw.decode("utf-8", "replace")
+        self.wait_bytes(ALT_SCREEN, timeout)
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-        for fd in (self.slave, self.master):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        self.kill()
 
 
 def test_in_a_terminal_the_address_comes_before_the_floor_view(pulse, cache):
@@ -412,14 +378,14 @@ def test_in_a_terminal_the_address_comes_before_the_floor_view(pulse, cache):
         assert b"\x1b[?1049h" not in t.raw and t.proc.poll() is None  # it waits for the phone or a key
         os.write(t.master, b"\r")  # any key begins without the phone
         t.floor_view()
-        assert b"phone remote: http://127.0.0.1:" in t.screen_after(b"\x1b[?1049h")  # the address stays in view
+        assert b"phone remote: http://127.0.0.1:" in t.after(b"\x1b[?1049h")  # the address stays in view
         deadline = time.monotonic() + 30
-        while b" left" not in t.screen_after(b"\x1b[?1049h"):  # the hold's countdown is drawn
-            assert time.monotonic() < deadline, t.text[-1500:]
+        while b" left" not in t.after(b"\x1b[?1049h"):  # the hold's countdown is drawn
+            assert time.monotonic() < deadline, t.text()[-1500:]
             time.sleep(0.05)
         assert _post(port, "/command/pause")["paused"] is True
         while b"space to resume" not in t.raw:  # the floor view's paused state
-            assert time.monotonic() < deadline, t.text[-1500:]
+            assert time.monotonic() < deadline, t.text()[-1500:]
             time.sleep(0.05)
         text = bytes(t.raw)
         assert text.index(b"Remote: http://127.0.0.1:") < text.index(b"\x1b[?1049h")  # before the alternate screen
@@ -431,7 +397,7 @@ def test_in_a_terminal_the_address_comes_before_the_floor_view(pulse, cache):
         assert json.loads(conn.getresponse().read())["paused"] is False
         conn.close()
         os.write(t.master, b"q")
-        assert t.proc.wait(15) == 0, t.text[-1500:]
+        assert t.proc.wait(15) == 0, t.text()[-1500:]
     finally:
         t.close()
 
@@ -441,7 +407,7 @@ def test_q_before_the_session_begins_quits_cleanly(pulse, cache):
     try:
         port = t.port()
         os.write(t.master, b"q")
-        assert t.proc.wait(15) == 0, t.text[-1500:]
+        assert t.proc.wait(15) == 0, t.text()[-1500:]
         assert b"\x1b[?1049h" not in t.raw and b"Traceback" not in t.raw
         with pytest.raises(OSError):  # the remote is closed too
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
@@ -457,21 +423,21 @@ def test_a_wait_shows_on_the_phone_and_next_goes_on(pulse, cache, browser):
     try:
         page.goto(f"http://127.0.0.1:{t.port()}/")  # the phone opening the page begins the session
         t.floor_view()
-        wait_until(page, "document.body.classList.contains('waiting')", timeout=30, what="the waiting state")
+        page_wait_until(page, "document.body.classList.contains('waiting')", timeout=30, what="the waiting state")
         assert page.inner_text("#r-step") == "Wait for you"
         assert "tap next" in page.inner_text("#r-banner").lower()
         assert page.inner_text("#r-countdown") == ""  # as the floor view: no count while it waits for you
         deadline = time.monotonic() + 1.0  # the terminal agrees by its next redraw (10 a second)
         while b"press any key to go on" not in t.raw:
-            assert time.monotonic() < deadline, t.text[-1500:]
+            assert time.monotonic() < deadline, t.text()[-1500:]
             time.sleep(0.02)
         page.wait_for_timeout(300)
         page.screenshot(path=str(ARTIFACTS / "remote-phone-waiting.png"))
         button(page, "Next").click()
-        wait_until(page, "document.getElementById('r-step').textContent === 'Begin'", timeout=3, what="the next step")
+        page_wait_until(page, "document.getElementById('r-step').textContent === 'Begin'", timeout=3, what="the next step")
         assert not page.evaluate("document.body.classList.contains('waiting')")
-        assert t.proc.wait(30) == 0, t.text[-1500:]  # it went on to the end by itself
-        wait_until(page, "document.getElementById('r-banner').textContent.includes('ended')", timeout=5,
+        assert t.proc.wait(30) == 0, t.text()[-1500:]  # it went on to the end by itself
+        page_wait_until(page, "document.getElementById('r-banner').textContent.includes('ended')", timeout=5,
                    what="the page saying the session ended")
     finally:
         page.close()
@@ -490,23 +456,9 @@ def _post(port: int, path: str) -> dict:
         conn.close()
 
 
-def _drain(fd: int, into: bytearray) -> None:
-    while True:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            return
-        if not data:
-            return
-        into.extend(data)
-
-
-# ------------------------------------------------------------------ the state, without sound
-
-
 def test_the_page_state_is_the_floor_state():
     """The phone shows what the floor view shows: the same step, side, countdown and caption."""
-    from conftest import plan_text
+    from testsupport.routines import plan_text
     from voiceguide.plan.now import Now
     from voiceguide.web.remote import remote_state
 
@@ -556,7 +508,7 @@ def test_more_time_and_how_long_from_the_phone(tmp_path):
     process, by the player's clock: no sound, no browser)."""
     from email.message import Message
 
-    from test_steer import hold_of, play_to, rendered
+    from testsupport.player import hold_of, play_to, rendered
     from voiceguide.live.player import Player
     from voiceguide.voice import ClipCache
     from voiceguide.web.http import Request

@@ -4,27 +4,25 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from testsupport import ROOT
 from voiceguide import dsp
 from voiceguide.export.render import export
 from voiceguide.session.build import session
 from voiceguide.voice import ClipCache
-from audiotools import decode, ffprobe, onset_lag  # noqa: E402
+from testsupport.audio import decode, ffprobe, onset_lag
+from testsupport.cli import voiceguide
 
 SHIPPED = sorted((ROOT / "scripts").glob("*.yaml"))
 TOLERANCE = 0.050  # seconds: how closely the file must follow `plan --json`
 
 
 def run_cli(*args, env=None, **kw):
-    return subprocess.run(
-        [sys.executable, "-m", "voiceguide", *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600, **kw
-    )
+    return voiceguide(*args, env=env, **kw)
 
 
 @pytest.fixture(scope="session")

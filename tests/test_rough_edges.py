@@ -2,16 +2,15 @@
 name in `config`, and the message for a `{side}` whose `sides` is invalid."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 from dataclasses import replace
 
 import pytest
 
-from audiotools import ffprobe
-from conftest import ROOT, load_text
+from testsupport.audio import ffprobe
+from testsupport import ROOT
+from testsupport.routines import load_text
+from testsupport.cli import voiceguide
 from voiceguide.plan.planner import plan
 from voiceguide.cli.report import PaceTotal, _ScaledLengths, pace_line, pace_totals
 from voiceguide.routine.settings import PACES, pace_label, resolve
@@ -32,10 +31,7 @@ outro: Done.
 
 
 def run(*args, cwd, env_extra=None):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="200")
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return voiceguide(*args, cwd=cwd, extra_env={"COLUMNS": "200", **(env_extra or {})}, timeout=300)
 
 
 def test_check_plan_render_and_the_mp3_count_the_same_chapters(tmp_path):

@@ -5,7 +5,8 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, load_text, plan_text
+from testsupport import ROOT
+from testsupport.routines import load_text, plan_text
 from voiceguide.errors import ScriptError
 from voiceguide.plan.planner import plan
 from voiceguide.routine import BreathHold, Hold, Repeat, Rest, parse_routine

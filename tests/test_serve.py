@@ -9,18 +9,17 @@ import re
 import shutil
 import signal
 import struct
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
 import zlib
-from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
 
-from conftest import ROOT
+from testsupport import ROOT
+from testsupport.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_or_fail, page_wait_until, png_size
+from testsupport.cli import start, voiceguide
 from voiceguide.export.render import export, output_name
 from voiceguide.session.build import session
 from voiceguide.web.serve import (
@@ -37,12 +36,6 @@ from voiceguide.web.serve import (
 )
 from voiceguide.plan.svg import timeline_svg, write_svg
 
-ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots are kept here (ignored by git)
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required",
-]
 SECRET = "top-secret-marker-7f3a"
 IT, PC = f"{{{NS_ITUNES}}}", f"{{{NS_PODCAST}}}"
 
@@ -122,12 +115,6 @@ def request(srv, method, path, headers=None, body=None):
 
 def get(srv, path, headers=None):
     return request(srv, "GET", path, headers)
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
 
 
 # ------------------------------------------------------------------ the feed
@@ -517,8 +504,7 @@ def test_missing_folder_and_busy_port_are_clear_errors(tmp_path, server):
 
 
 def _cli(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "voiceguide", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, **kw)
+    return voiceguide(*args, timeout=300, **kw)
 
 
 def _wired(command: str, flag: str | None = None) -> bool:
@@ -542,8 +528,7 @@ def test_cli_serve_prints_the_address_and_a_qr_code_and_stops_on_ctrl_c(rendered
     if not _wired("serve"):
         pytest.skip("`serve` is not wired into cli.py yet")
     out, _ = rendered
-    proc = subprocess.Popen([sys.executable, "-m", "voiceguide", "serve", str(out), "--host", "127.0.0.1", "--port", "0"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = start("serve", str(out), "--host", "127.0.0.1", "--port", "0", stdin=None)
     try:
         lines = []
         deadline = time.monotonic() + 60
@@ -576,28 +561,6 @@ def test_cli_serve_prints_the_address_and_a_qr_code_and_stops_on_ctrl_c(rendered
 # ------------------------------------------------------------------ the page in a real browser
 
 
-def _browser_or_fail():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("Playwright is not installed: `./dev test` installs it (pip install -e '.[test,web-test]')")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `./dev test` installs it (apt-get install -y chromium chromium-driver)")
-    return sync_playwright
-
-
-def wait_until(page, expression, timeout=20.0, what=""):
-    """Poll a JavaScript expression (page.wait_for_function would need eval, which the page's CSP forbids)."""
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or expression} (last value {value!r})")
-
-
 def current_step(page):
     return page.evaluate(
         "(() => { const b = document.querySelector('#steps .step.current');"
@@ -608,7 +571,7 @@ def current_step(page):
 
 
 def test_page_in_headless_chromium(server, rendered):
-    sync_playwright = _browser_or_fail()
+    sync_playwright = browser_or_fail()
     _, timelines = rendered
     chapters = timelines["daily-five"].chapters
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -632,7 +595,7 @@ def test_page_in_headless_chromium(server, rendered):
             card = page.locator('a.session[data-name="daily-five"]')
             assert "Daily five" in card.inner_text() and timelines["daily-five"].summary in card.inner_text()
             assert "6 min" in card.inner_text() and "10 steps" in card.inner_text()
-            wait_until(page, "[...document.querySelectorAll('a.session img')].every(i => i.complete && i.naturalWidth === 1400)",
+            page_wait_until(page, "[...document.querySelectorAll('a.session img')].every(i => i.complete && i.naturalWidth === 1400)",
                        what="the covers")
 
             # open a session: the steps beside the player, and the timeline picture
@@ -641,7 +604,7 @@ def test_page_in_headless_chromium(server, rendered):
             assert page.evaluate("location.hash") == "#/daily-five"
             titles = page.locator("#steps .step .name").all_inner_texts()
             assert titles == [c.title for c in chapters]
-            wait_until(page, f"document.querySelectorAll('#timeline g.vg-step').length === {len(chapters)}", what="the SVG")
+            page_wait_until(page, f"document.querySelectorAll('#timeline g.vg-step').length === {len(chapters)}", what="the SVG")
             big = page.evaluate("Math.min(...[...document.querySelectorAll('#steps .step, .controls button')]"
                                 ".map(b => b.getBoundingClientRect().height))")
             assert big >= 56  # large touch targets
@@ -651,37 +614,37 @@ def test_page_in_headless_chromium(server, rendered):
             # play it, muted
             page.evaluate("document.getElementById('audio').muted = true")
             page.click("#play")
-            wait_until(page, "(() => { const a = document.getElementById('audio'); return !a.paused && a.currentTime > 0.5; })()",
+            page_wait_until(page, "(() => { const a = document.getElementById('audio'); return !a.paused && a.currentTime > 0.5; })()",
                        what="playback")
             assert page.evaluate("document.getElementById('audio').muted") is True
             assert current_step(page) == [0, 0, "step"]
 
             # tap a step: it seeks there, keeps playing, and that step is highlighted
             page.click('#steps .step[data-index="4"]')
-            wait_until(page, f"document.getElementById('audio').currentTime >= {chapters[4].start - 0.05}", what="the seek")
+            page_wait_until(page, f"document.getElementById('audio').currentTime >= {chapters[4].start - 0.05}", what="the seek")
             assert current_step(page) == [4, 4, "step"]
             t = page.evaluate("document.getElementById('audio').currentTime")
             assert chapters[4].start - 0.05 <= t < chapters[4].start + 3
             assert page.inner_text("#now-step") == chapters[4].title
             assert page.inner_text("#now-label") == f"Step 5 of {len(chapters)}"
-            wait_until(page, "!document.getElementById('audio').paused", what="playing on after the tap")
+            page_wait_until(page, "!document.getElementById('audio').paused", what="playing on after the tap")
 
             # a seek from the slider (or the lock screen) highlights the step it lands in
             for index in (7, 2, 8):
                 target = (chapters[index].start + chapters[index].end) / 2
                 page.evaluate(f"(() => {{ const a = document.getElementById('audio'); a.currentTime = {target}; }})()")
-                wait_until(page, f"document.querySelector('#steps .step.current')?.dataset.index === '{index}'",
+                page_wait_until(page, f"document.querySelector('#steps .step.current')?.dataset.index === '{index}'",
                            what=f"step {index + 1} highlighted")
                 assert current_step(page) == [index, index, "step"]
             # just before a step's start is still the step before
             page.evaluate(f"document.getElementById('audio').currentTime = {chapters[6].start - 0.4}")
-            wait_until(page, "document.querySelector('#steps .step.current')?.dataset.index === '5'", what="step 6")
+            page_wait_until(page, "document.querySelector('#steps .step.current')?.dataset.index === '5'", what="step 6")
 
             # the next-step button
             page.click("#next")
-            wait_until(page, "document.querySelector('#steps .step.current')?.dataset.index === '6'", what="next step")
+            page_wait_until(page, "document.querySelector('#steps .step.current')?.dataset.index === '6'", what="next step")
             page.evaluate(f"document.getElementById('audio').currentTime = {chapters[3].start + 2}")
-            wait_until(page, "document.querySelector('#steps .step.current')?.dataset.index === '3'", what="step 4")
+            page_wait_until(page, "document.querySelector('#steps .step.current')?.dataset.index === '3'", what="step 4")
             assert page.locator("#timeline .vg-playhead").count() == 1
             page.wait_for_timeout(400)
             page.screenshot(path=str(shot), full_page=True)
@@ -696,9 +659,9 @@ def test_page_in_headless_chromium(server, rendered):
             phone.goto(server.page_url + "#/two-minute-reset")
             phone.wait_for_selector("#steps .step")
             assert phone.locator("#steps .step").count() == len(timelines["two-minute-reset"].chapters)
-            wait_until(phone, "document.querySelectorAll('#timeline g.vg-step').length > 0", what="the phone's SVG")
+            page_wait_until(phone, "document.querySelectorAll('#timeline g.vg-step').length > 0", what="the phone's SVG")
             phone.tap('#steps .step[data-index="2"]')
-            wait_until(phone, "document.querySelector('#steps .step.current')?.dataset.index === '2'", what="tap on phone")
+            page_wait_until(phone, "document.querySelector('#steps .step.current')?.dataset.index === '2'", what="tap on phone")
             phone.evaluate("document.getElementById('audio').pause(); window.scrollTo(0, 0)")
             phone.wait_for_timeout(300)
             phone.screenshot(path=str(phone_shot))

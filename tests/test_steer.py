@@ -6,50 +6,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from testsupport import ROOT
+from testsupport.player import (BLOCK, chapter_starts, frames, hold_of, play_for, play_to, play_until_waiting,
+                                 player_for, rendered)
 from voiceguide import dsp
 from voiceguide.live.ahead import Ahead, prepare_live
 from voiceguide.live.player import Player
 from voiceguide.plan.planner import plan
 from voiceguide.live.steer import COMMANDS, KEYS, MORE_TIME, command_for_key, steer
-from voiceguide.plan.timeline import Timeline
 from voiceguide.voice import ClipCache
 
 LIVE = ROOT / "tests" / "live"
-BLOCK = dsp.RATE // 100  # 10 ms
 
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory):
     return ClipCache(tmp_path_factory.mktemp("steer-clips"))
-
-
-def rendered(routine: str, clips: ClipCache) -> Ahead:
-    ahead = prepare_live(LIVE / routine, engine="espeak", cache=clips)
-    while ahead._next < len(ahead.texts):
-        ahead.render_some(10)
-    return ahead
-
-
-def player_for(routine: str, clips: ClipCache, interactive_waits: bool = False) -> Player:
-    ahead = rendered(routine, clips)
-    return Player(ahead.timeline, ahead.voice.clip, interactive_waits=interactive_waits, planner=ahead)
-
-
-def play_for(player: Player, seconds: float) -> np.ndarray:
-    return np.concatenate([np.frombuffer(player.pull(BLOCK), "<i2") for _ in range(int(seconds * 100))])
-
-
-def play_until_waiting(player: Player) -> None:
-    """Pull blocks until the player waits for a key (30 s of session at most)."""
-    for _ in range(3000):
-        player.pull(BLOCK)
-        if player.waiting:
-            return
-
-
-def chapter_starts(player: Player) -> list[float]:
-    return [c.start for c in player.timeline.chapters]
 
 
 def test_every_key_maps_to_a_known_command():
@@ -125,22 +97,6 @@ def test_overlay_is_heard_even_while_paused_and_keeps_the_clock(clips):
 
 
 # ------------------------------------------------------------------ more time, how long
-
-
-def hold_of(timeline: Timeline, chapter: int):
-    return next(e for e in timeline.events if e.kind in ("hold", "rest") and e.chapter == chapter)
-
-
-def frames(seconds: float) -> int:
-    return int(round(seconds * dsp.RATE))
-
-
-def play_to(player: Player, seconds: float) -> np.ndarray:
-    """Pull blocks until the position reaches `seconds` (to the block), as the device would."""
-    blocks = []
-    while player.position < frames(seconds) and not player.finished.is_set():
-        blocks.append(np.frombuffer(player.pull(BLOCK), "<i2"))
-    return np.concatenate(blocks) if blocks else np.zeros(0, np.int16)
 
 
 def test_more_time_in_a_hold_moves_all_that_follows_15_s_later_to_the_sample(clips):

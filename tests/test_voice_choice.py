@@ -8,14 +8,14 @@ changes the clips of exactly the roles it names."""
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from testsupport import ROOT
+from testsupport.cli import run, voiceguide
 
 if not os.environ.get("CI"):
     pytest.importorskip("piper", reason="the [neural] extra is not installed (pip install -e '.[neural]')")
@@ -37,8 +37,9 @@ def env(tmp_path_factory):
 
 
 def vg(*args, env, without_piper=False):
-    head = [sys.executable, "-c", WITHOUT_PIPER] if without_piper else [sys.executable, "-m", "voiceguide"]
-    return subprocess.run([*head, *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    if without_piper:
+        return run([sys.executable, "-c", WITHOUT_PIPER, *args], env=env)
+    return voiceguide(*args, env=env)
 
 
 def planned(*args, env, without_piper=False) -> tuple[dict, str]:

@@ -7,11 +7,9 @@ read the result share it. The failure tests each get their own empty voices fold
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from voiceserver import bundled_joe, layout, md5_of, serve_voices, voice_tree
 
 from voiceguide.voice.catalogue import shipped_catalogue
 from voiceguide.voice.listing import available_rows, available_summary, licence_label, licence_of_key
+from testsupport.cli import voiceguide
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUTINE = "scripts/two-minute-reset.yaml"
@@ -30,10 +29,7 @@ ROW = re.compile(r"^(?P<key>[a-z]{2,3}_[A-Z]{2}-\S+)\s+(?P<language>[a-z]{2,3}-[
 
 
 def run(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
-    full = {**os.environ, "PYTHONPATH": str(ROOT), "VOICEGUIDE_DEBUG": "", **env}
-    return subprocess.run(
-        [sys.executable, "-m", "voiceguide", *args], check=False, cwd=ROOT, env=full, capture_output=True, text=True, timeout=timeout
-    )
+    return voiceguide(*args, extra_env={"VOICEGUIDE_DEBUG": "", **env}, timeout=timeout)
 
 
 def closed_port_url() -> str:

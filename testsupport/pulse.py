@@ -1,8 +1,8 @@
 """A private PulseAudio server for the tests that play live: null sinks to play to and record from,
 and when a program's first sound reached its sink, on the recording's own clock.
 
-Shared by the live tests (the `pulse` and `cache` fixtures in conftest.py start one server and one
-clip cache per test module) and benchmarks/bench_voice.py, so that "when did the first sound reach
+Shared by the live tests (the `pulse` fixture in tests/conftest.py starts one server per test
+module) and benchmarks/bench_voice.py and bench_listen.py, so that "when did the first sound reach
 the device" is measured the same way for every program.
 """
 
@@ -29,6 +29,13 @@ MISSING_TOOLS = (
 
 
 # ------------------------------------------------------------------ the sound server
+
+
+def missing_tools() -> list[str]:
+    """The PulseAudio programs this module needs that are not installed."""
+    import shutil
+
+    return [t for t in TOOLS if shutil.which(t) is None]
 
 
 class Pulse:

@@ -1,5 +1,6 @@
 """What the listening tests share: the voices that speak the commands, a clip at the recogniser's
-rate, and feeding it as the microphone does."""
+rate, and feeding it as the microphone does. Its fixtures are a pytest plugin (tests/conftest.py:
+`pytest_plugins`)."""
 
 from __future__ import annotations
 
