@@ -238,6 +238,6 @@ def test_play_and_render_plan_the_same_timeline(tmp_path):
     routine = rendered.routine
     settings = rendered.settings
     ahead = Ahead(routine, settings, Voice.create("espeak", settings.voice, settings.language, settings.speech_rate, cache))
-    while ahead._next < len(ahead.texts):
+    while not ahead.all_rendered:
         ahead.render_some(20)
     assert ahead.timeline.to_json() == rendered.timeline.to_json()

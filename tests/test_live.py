@@ -278,7 +278,7 @@ def test_mixing_ahead_gives_the_same_samples_and_follows_pause_and_skip(tmp_path
     from voiceguide.live.player import Player
 
     ahead = prepare_live(LIVE / "pause-ticks.yaml", cache=ClipCache(tmp_path))
-    while ahead._next < len(ahead.texts):
+    while not ahead.all_rendered:
         ahead.render_some(10)
     block = 882
 

@@ -140,7 +140,7 @@ def test_more_time_survives_the_render_aheads_re_plans(clips):
     shown = p.status()  # what the floor view, the phone and "how long" all read
     assert shown.countdown == pytest.approx(countdown + 2 * MORE_TIME) and shown.countdown_kind == "hold"
     assert shown.hold_progress < 0.1  # 3 s into 60
-    while ahead._next < len(ahead.texts):
+    while not ahead.all_rendered:
         ahead.render_some(1, p.update)  # real lengths arrive: each re-plan keeps the extension
     plain = plan(ahead.routine, ahead.settings, ahead.lengths)
     assert p.timeline == ahead.timeline and p.timeline != plain

@@ -17,7 +17,7 @@ def rendered(routine: str, clips):
     from voiceguide.live.ahead import prepare_live
 
     ahead = prepare_live(LIVE / routine, engine="espeak", cache=clips)
-    while ahead._next < len(ahead.texts):
+    while not ahead.all_rendered:
         ahead.render_some(10)
     return ahead
 

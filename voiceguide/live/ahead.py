@@ -141,6 +141,11 @@ class Ahead:
             self.lengths.provisional.clear()
             self._partial = None
 
+    @property
+    def all_rendered(self) -> bool:
+        """Every text of the session has its clip (its real length is in the plan)."""
+        return self._next >= len(self.texts)
+
     def render_some(self, count: int, on_update: Callable[[Timeline], None] | None = None) -> None:
         """Render the next `count` texts and re-plan. `on_update` gets the new timeline before
         `final_until` moves on, so whoever plays never mixes past the final part of its own timeline."""

@@ -27,14 +27,18 @@ MORE_TIME = 15.0  # seconds "more time" adds to a hold or rest
 
 
 class Controller(Protocol):
-    """Steers a session from its own thread by calling `steer(player, command)`.
-
-    One may also have a `notice`: a short line the floor view keeps at its foot while the session
-    plays (the remote's address, the words the microphone listens for)."""
+    """Steers a session from its own thread by calling `steer(player, command)`. Controllers
+    subclass this protocol; `notice` is optional and None by default."""
 
     def start(self, player: Player) -> None: ...
 
     def close(self) -> None: ...
+
+    @property
+    def notice(self) -> str | None:
+        """A short line the floor view keeps at its foot while the session plays (the remote's
+        address, the words the microphone listens for); None for none."""
+        return None
 
 
 def steer(player: Player, command: str) -> None:

@@ -102,7 +102,7 @@ def play_session(
     start = 0.0
     if start_at is not None:
         start = find_chapter(ahead.timeline, start_at)
-        while ahead.final_until <= start + 10 and ahead._next < len(ahead.texts):
+        while ahead.final_until <= start + 10 and not ahead.all_rendered:
             ahead.render_some(12)  # everything before the starting point must be measured
             start = find_chapter(ahead.timeline, start_at)
     player = Player(ahead.timeline, ahead.clip, interactive_waits=interactive, until=ahead.mixable_until, planner=ahead)
@@ -120,7 +120,7 @@ def play_session(
             if console.is_terminal:
                 # Full screen on the alternate screen, redrawn by the loop itself (about 10 Hz) so each
                 # frame shows the position just read; leaving restores the screen and the cursor.
-                notices = tuple(n for n in (getattr(c, "notice", None) for c in started_controllers) if n)
+                notices = tuple(c.notice for c in started_controllers if c.notice)
                 first = _floor(player.status(), interactive, notices)
                 with Live(first, console=console, screen=True, auto_refresh=False, redirect_stderr=False) as live:
 

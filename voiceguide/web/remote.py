@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from ..plan.now import Now
 from ..text import countdown_clock
-from ..live.steer import COMMANDS as STEER_COMMANDS, steer
+from ..live.steer import COMMANDS as STEER_COMMANDS, Controller, steer
 from .banner import qr_banner, reach_note
 from .http import (
     TEXT_TYPE,
@@ -222,7 +222,7 @@ class RemoteServer(LanServer):
         super().__init__(address, partial(route, remote), log)
 
 
-class Remote:
+class Remote(Controller):
     """The remote of one session: serves from `open()`, steers from `start(player)`, gone after `close()`."""
 
     def __init__(self, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, log: Callable[[str], None] | None = None):

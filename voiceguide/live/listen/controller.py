@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from ... import dsp
-from ..steer import steer
+from ..steer import Controller, steer
 from .gate import Gate
 from .microphone import Microphone, MicrophoneError
 from .vad import DEFAULT_SENSITIVITY
@@ -45,7 +45,7 @@ def acknowledgement() -> np.ndarray:
     return (0.1 * np.concatenate([note(1046.5, 0.07), note(1568.0, 0.09)])).astype(np.float32)
 
 
-class Listener:
+class Listener(Controller):
     """Spoken commands from the default microphone, obeyed only while the session is silent."""
 
     def __init__(self, sensitivity: float = DEFAULT_SENSITIVITY, backend: str | None = None, *, guard: float = GUARD,
