@@ -10,7 +10,7 @@ in turn, N times. For each command it times, on one clock (time.perf_counter):
   event     sending the POST until the event stream has delivered the new state
 
 These are the transport's whole share of "a press takes effect within 300 ms"; the rest is the sound
-device's buffer (measured on a PulseAudio sink by tests/test_remote.py) and the phone's Wi-Fi.
+device's buffer (measured on a PulseAudio sink by tests/test_remote_phone.py) and the phone's Wi-Fi.
 
     python3 benchmarks/bench_remote.py            # 40 commands
     python3 benchmarks/bench_remote.py -n 100

@@ -32,3 +32,13 @@ def pulse(tmp_path_factory):
 def cache(tmp_path_factory) -> Path:
     """One clip cache for the test routines (shared by `plan --json`, `play` and the reference clips)."""
     return tmp_path_factory.mktemp("live-clips")
+
+
+@pytest.fixture(scope="session")
+def serve_rendered(tmp_path_factory):
+    """Two real renders and the bait beside them, for the tests of `voiceguide serve`
+    (testsupport/serve.py: render_library). Once per session, not per module: the render is the slow
+    part, four serve modules read it, and none leaves it changed."""
+    from testsupport.serve import render_library
+
+    return render_library(tmp_path_factory.mktemp("serve"))

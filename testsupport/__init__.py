@@ -6,8 +6,12 @@ and to read what it wrote or played.
     terminal   a program in a pseudo-terminal (every byte it writes) or in tmux (the screen as drawn)
     pulse      a private PulseAudio server, its null sinks and recordings, time to the first sound
     audio      decoding, ffprobe, and finding clips in recordings (cross-correlation)
-    routines   routines from text, planned
+    routines   routines from text, planned; a timeline's holds and speech
     player     the live player driven in-process, block by block, on its own clock
+    live       `voiceguide play` on a private sink, recorded, unattended or in a pseudo-terminal
+    remote     `voiceguide play --remote`, recorded, or in a pseudo-terminal before its floor view
+    serve      real renders with bait beside them, `voiceguide serve` over them, raw HTTP requests
+    neural     the neural voice tests' private folders, and a session spoken by a given voice
     browser    headless Chromium for the page tests
     listen     the listening tests' fixtures (a pytest plugin: tests/conftest.py loads it)
 

@@ -25,3 +25,13 @@ def plan_text(text: str, **settings):
     if settings:
         s = replace(s, **settings)
     return plan(routine, s)
+
+
+def holds(timeline):
+    """A planned timeline's holds (its Event objects; testsupport.audio.speech reads `plan --json`)."""
+    return [e for e in timeline.events if e.kind == "hold"]
+
+
+def speech(timeline):
+    """A planned timeline's speech events."""
+    return [e for e in timeline.events if e.kind == "speech"]

@@ -7,6 +7,10 @@ wall-clock time. Keys are sent through a pseudo-terminal, as a person would type
 
 The shipped routine plays in real time (over two minutes): it starts in the background when the
 module starts, on its own sink, while the other tests run; its test is the last one in the file.
+
+Split from the live tests: the player driven in process (no device, its own clock, as fast as the
+machine goes) is in test_live_in_process.py, so that it does not load the machine while the shipped
+routine plays here in real time.
 """
 
 from __future__ import annotations
@@ -14,116 +18,22 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from testsupport import ROOT
-from voiceguide import dsp
-from voiceguide.voice import ClipCache
+from testsupport import LIVE, ROOT
 from testsupport.audio import ANCHOR, RATE, best_match, clip_of, find_all, find_speech, onset_lag, speech, voice_of
-from testsupport.cli import command, plan_json as cli_plan_json, voiceguide
-from testsupport.pulse import MISSING_TOOLS, TOOLS, Pulse, Recorder
-from testsupport.terminal import Terminal
+from testsupport.cli import voiceguide
+from testsupport.live import SHIPPED, Session, plan_json
+from testsupport.pulse import MISSING_TOOLS, TOOLS
 
-LIVE = ROOT / "tests" / "live"
-SHIPPED = ROOT / "scripts" / "two-minute-reset.yaml"
 HOLD_LEFT = re.compile(r"hold: (\d+):(\d\d) left")
 
 
 # ------------------------------------------------------------------ a play session
-
-
-class Session:
-    """`voiceguide play` on its own sink and recorder: unattended (stdin /dev/null, output to a pipe)
-    or in a pseudo-terminal (testsupport.terminal.Terminal: stdin and stdout a tty, keys sent as typed)."""
-
-    def __init__(self, pulse: Pulse, routine: Path, *args: str, cache: Path, tty: bool, tmp: Path):
-        self.sink = pulse.new_sink()
-        self.recorder = Recorder(pulse, self.sink, tmp / f"{self.sink}.wav")
-        self.env = dict(pulse.env, PULSE_SINK=self.sink, VOICEGUIDE_CACHE_DIR=str(cache))
-        cmd = command("play", str(routine), *with_engine(args))
-        self.tty = tty
-        self.err = bytearray()
-        self.stdout_lines: list[tuple[float, str]] = []
-        self.started = time.monotonic()
-        self.term: Terminal | None = None
-        if tty:
-            self.term = Terminal(cmd, env=self.env, rows=30, cols=100)
-            self.proc = self.term.proc
-        else:
-            self.proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-            )
-            threading.Thread(target=self._read_lines, daemon=True).start()
-            threading.Thread(target=lambda: self.err.extend(self.proc.stderr.read()), daemon=True).start()
-        self.ended: float | None = None
-        self.audio: np.ndarray | None = None
-
-    def _read_lines(self) -> None:
-        for line in self.proc.stdout:
-            self.stdout_lines.append((time.monotonic(), line.decode("utf-8", "replace").rstrip("\n")))
-
-    # -- the terminal side
-    def wait_for(self, pattern: str | re.Pattern, timeout: float = 20.0, check=None) -> tuple[re.Match, float]:
-        """The first match (after the previous one) of `pattern` on the screen for which `check` holds,
-        and when it was seen."""
-        try:
-            return self.term.wait_for(pattern, timeout, check)
-        except AssertionError:
-            self.kill()
-            raise
-
-    def send(self, key: str) -> float:
-        return self.term.send(key)
-
-    # -- the end
-    def finish(self, timeout: float) -> np.ndarray:
-        """Wait for the process to end; returns the recording."""
-        if self.term is not None:
-            try:
-                self.term.wait(timeout)
-            except AssertionError:
-                self.kill()
-                raise AssertionError(f"play did not end within {timeout:.0f}s")
-            self.ended = self.term.ended
-        else:
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                raise AssertionError(f"play did not end within {timeout:.0f}s")
-            self.ended = time.monotonic()
-            time.sleep(0.1)  # the readers catch up
-        self.audio = self.recorder.stop()
-        return self.audio
-
-    def kill(self) -> None:
-        if self.term is not None:
-            self.term.kill()
-        elif self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        if self.recorder.proc.poll() is None:
-            self.recorder.proc.kill()
-            self.recorder.proc.wait(10)
-
-    @property
-    def output(self) -> str:
-        if self.term is not None:
-            return self.term.text()
-        return "\n".join(line for _, line in self.stdout_lines) + "\n" + self.err.decode("utf-8", "replace")
-
-    def assert_clean_exit(self) -> None:
-        assert self.proc.returncode == 0, self.output[-2000:]
-        assert "Traceback" not in self.output and "internal error" not in self.output, self.output[-2000:]
-        if self.term is not None:  # the terminal is restored: line editing and echo back on, the cursor shown again
-            assert self.term.termios_after == self.term.termios_before
-            assert self.term.raw.rfind(b"\x1b[?25h") > self.term.raw.rfind(b"\x1b[?25l")
 
 
 @pytest.fixture
@@ -141,16 +51,6 @@ def play(pulse, cache, tmp_path):
 
 
 # ------------------------------------------------------------------ the plan and the reference sound
-
-
-def plan_json(pulse: Pulse, routine: Path, clips: Path, *args: str) -> dict:
-    return cli_plan_json(routine, *with_engine(args), env=dict(pulse.env, VOICEGUIDE_CACHE_DIR=str(clips)), timeout=120)
-
-
-def with_engine(args: tuple[str, ...]) -> tuple[str, ...]:
-    """The player's mechanics are tested with espeak-ng (quick and exact); the natural voice's own
-    live start is tested on its own (test_natural_voice_cold_start)."""
-    return args if "--engine" in args else (*args, "--engine", "espeak")
 
 
 def chapter_start(plan: dict, title: str) -> float:
@@ -242,98 +142,6 @@ def test_pause_stops_and_resumes_without_losing_a_tick(play, pulse, cache):
     assert np.all(np.abs(others - 1.0) < 0.020), others
     assert 2 <= k <= 4  # the pause fell where it was sent, a few seconds into the hold
     assert peak(audio, ticks[k] + 0.1, ticks[k + 1] - 0.01) < 0.01  # silence while paused
-
-
-def test_pause_silences_the_very_next_block(tmp_path):
-    """In process: the player hands out silence from the first pull after the pause, holds its
-    position, and goes on with exactly the samples it would have played."""
-    from voiceguide.live.ahead import prepare_live
-    from voiceguide.live.player import Player
-
-    ahead = prepare_live(LIVE / "pause-ticks.yaml", cache=ClipCache(tmp_path))
-    block = RATE // 100  # 10 ms
-
-    def pulls(player, n):
-        return [np.frombuffer(player.pull(block), "<i2") for _ in range(n)]
-
-    straight = np.concatenate(pulls(Player(ahead.timeline, ahead.voice.clip), 300))
-    player = Player(ahead.timeline, ahead.voice.clip)
-    before = pulls(player, 30)  # 0.3 s: in the middle of the first words
-    assert np.abs(before[-1]).max() > 300
-    player.toggle_pause()
-    position = player.position
-    during = pulls(player, 50)
-    assert all(not b.any() for b in during)
-    assert player.position == position
-    assert player.status().paused
-    player.toggle_pause()
-    after = pulls(player, 270)
-    assert np.array_equal(np.concatenate(before + after), straight)
-
-
-def test_mixing_ahead_gives_the_same_samples_and_follows_pause_and_skip(tmp_path):
-    """In process: with the producer thread mixing ahead, the device gets exactly what it would get
-    without it, and a pause or a skip acts at the position the device has reached."""
-    from voiceguide.live.ahead import prepare_live
-    from voiceguide.live.player import Player
-
-    ahead = prepare_live(LIVE / "pause-ticks.yaml", cache=ClipCache(tmp_path))
-    while not ahead.all_rendered:
-        ahead.render_some(10)
-    block = 882
-
-    def run(producer: bool):
-        player = Player(ahead.timeline, ahead.voice.clip)
-        if producer:
-            player.start_producer()
-        out = []
-        for i in range(400):
-            if producer:
-                time.sleep(0.002)  # let it mix ahead
-            if i == 100:
-                player.toggle_pause()
-            if i == 120:
-                player.toggle_pause()
-            if i == 200:
-                player.skip()
-            out.append(np.frombuffer(player.pull(block), "<i2"))
-        player.quit()
-        return np.concatenate(out), player.position
-
-    (plain, pos_plain), (mixed_ahead, pos_ahead) = run(False), run(True)
-    assert pos_plain == pos_ahead
-    assert np.array_equal(plain, mixed_ahead)
-    assert not plain[100 * block : 120 * block].any()  # silent while paused
-
-
-def test_player_output_is_the_plan_to_the_sample(pulse, tmp_path):
-    """In process, no device: the shipped routine pulled in device-sized blocks while the clips are
-    still being rendered (and the timeline re-planned) is, sample for sample, the mix of the final
-    timeline, and that timeline is the one `plan --json` prints."""
-    from voiceguide.live.ahead import prepare_live
-    from voiceguide.live.player import Player
-    from voiceguide.mix.mixer import Mixer
-
-    ahead = prepare_live(SHIPPED, engine="espeak", cache=ClipCache(tmp_path))  # as plan_json
-    player = Player(ahead.timeline, ahead.voice.clip)
-    ahead.start_background(player.update)
-    block, out = 882, []
-    while not player.finished.is_set():
-        # a real device plays in real time, far slower than the clips render: never overtake them here
-        while not ahead.done.is_set() and player.position + block > ahead.final_until * RATE:
-            time.sleep(0.005)
-        out.append(np.frombuffer(player.pull(block), "<i2"))
-    assert ahead.error is None and player.failure is None
-    got = np.concatenate(out)
-    final = ahead.timeline
-    mixer = Mixer(final, ahead.voice.clip)
-    assert got.size >= mixer.length and not got[mixer.length :].any()
-    assert np.array_equal(got[: mixer.length], dsp.to_int16(mixer.render_final(0, mixer.length)))
-    plan = plan_json(pulse, SHIPPED, tmp_path)
-    assert len(plan["events"]) == len(final.events)
-    for want, ev in zip(plan["events"], final.events):
-        assert (ev.kind, ev.text if ev.kind == "speech" else None) == (want["kind"], want.get("text"))
-        assert abs(ev.start - want["start"]) < 0.0006 and abs(ev.end - want["end"]) < 0.0006
 
 
 def test_next_skips_the_rest_of_the_step(play, pulse, cache):

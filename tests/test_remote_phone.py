@@ -4,17 +4,17 @@ plays to a PulseAudio null sink, whose monitor is recorded (testsupport/pulse.py
 Times are compared on one clock, the recording's: the number of samples recorded when the button is
 clicked, against where the sound stops (or starts) in that same recording. The recording lags the
 device a little (parec's own latency), which only makes every measured delay longer.
+
+Split from the remote tests: these are the ones with the browser (one Chromium for the module); the
+command line and the terminal are in test_remote_cli.py, the remote's state and commands in process
+in test_remote_state.py.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
-import os
-import re
-import signal
 import socket
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -22,82 +22,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from testsupport import ROOT
+from testsupport import LIVE
 from testsupport.audio import ANCHOR, best_match, clip_of, find_speech, speech, voice_of
 from testsupport.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_or_fail, page_wait_until, png_size
-from testsupport.cli import command, plan_json, voiceguide
-from testsupport.pulse import RATE, MonitorRecording
-from testsupport.terminal import ALT_SCREEN, Terminal
+from testsupport.cli import plan_json
+from testsupport.pulse import RATE
+from testsupport.remote import RemoteSession, TerminalSession
 
-LIVE = ROOT / "tests" / "live"
 WINDOW = RATE // 100  # 10 ms
 SILENT = 0.002  # RMS of a 10 ms window: the paused device plays digital silence, the drone never goes below 0.01
-URL_LINE = re.compile(r"Remote: (http://127\.0\.0\.1:(\d+)/)")
 PRESS_LIMIT = 0.3  # seconds from a press to its effect on the sink
 
 
 # ------------------------------------------------------------------ a session with its remote
-
-
-class RemoteSession:
-    """`voiceguide play ROUTINE --remote --host 127.0.0.1 --port 0` unattended (stdout a pipe), on a
-    sink of its own, recorded from the start."""
-
-    def __init__(self, pulse, routine: Path, *args: str, cache: Path, tmp: Path):
-        self.sink = pulse.new_sink()
-        self.rec = MonitorRecording(pulse, self.sink, tmp / f"{self.sink}.raw")
-        env = dict(pulse.env, PULSE_SINK=self.sink, VOICEGUIDE_CACHE_DIR=str(cache))
-        cmd = command("play", str(routine), "--engine", "espeak", *args, "--remote", "--host", "127.0.0.1", "--port", "0")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, start_new_session=True)
-        self.lines: list[str] = []
-        self.err = bytearray()
-        self._have_url = threading.Event()
-        threading.Thread(target=self._read_lines, daemon=True).start()
-        threading.Thread(target=lambda: self.err.extend(self.proc.stderr.read()), daemon=True).start()
-        if not self._have_url.wait(60):
-            self.kill()
-            raise AssertionError(f"no remote address printed: {self.output}")
-        m = URL_LINE.search("\n".join(self.lines))
-        self.url, self.port = m.group(1), int(m.group(2))
-
-    def _read_lines(self) -> None:
-        for raw in self.proc.stdout:
-            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
-            if URL_LINE.search(self.lines[-1]):
-                self._have_url.set()
-        self._have_url.set()
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines) + "\n" + self.err.decode("utf-8", "replace")
-
-    def request(self, method: str, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            conn.request(method, path, headers=headers or {})
-            resp = conn.getresponse()
-            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-        finally:
-            conn.close()
-
-    def state(self) -> dict:
-        status, _, body = self.request("GET", "/state.json")
-        assert status == 200
-        return json.loads(body)
-
-    def wait(self, timeout: float) -> int:
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(f"play did not end within {timeout:g}s: {self.output[-1500:]}")
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-        self.rec.stop()
 
 
 @pytest.fixture
@@ -319,102 +256,6 @@ def test_next_events_and_a_get_that_changes_nothing(remote_play, browser, pulse,
     assert not problems, problems
 
 
-def test_busy_port_is_one_line_and_exit_1(tmp_path):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        proc = voiceguide("play", str(LIVE / "skip.yaml"), "--engine", "espeak", "--remote", "--host", "127.0.0.1",
-                          "--port", str(port), timeout=60, extra_env={"VOICEGUIDE_CACHE_DIR": str(tmp_path)})
-    assert proc.returncode == 1, proc.stderr
-    assert proc.stderr.strip() == f"voiceguide: port {port} is already in use; choose another with --port"
-    assert proc.stdout == ""
-
-
-def test_a_bad_routine_is_reported_before_any_remote(tmp_path):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("title: Bad\nsteps: 3\n")
-    proc = voiceguide("play", str(bad), "--remote", "--host", "127.0.0.1", "--port", "0", timeout=60)
-    assert proc.returncode == 1 and proc.stdout == "", proc.stdout
-    assert proc.stderr.strip().endswith("bad.yaml:2:8: steps must be a list of steps (each starting with '- '), not a number")
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-
-
-def test_host_without_remote_is_a_usage_error():
-    proc = voiceguide("play", str(LIVE / "skip.yaml"), "--port", "9000", timeout=60)
-    assert proc.returncode == 2 and "--host and --port go with --remote" in proc.stderr, proc.stderr
-    assert "Traceback" not in proc.stderr
-
-
-class TerminalSession(Terminal):
-    """`voiceguide play ROUTINE --remote` in a pseudo-terminal: the floor view, keys as typed."""
-
-    def __init__(self, pulse, cache: Path, routine: Path):
-        env = dict(pulse.env, PULSE_SINK=pulse.new_sink(), VOICEGUIDE_CACHE_DIR=str(cache))
-        super().__init__(command("play", str(routine), "--engine", "espeak", "--remote", "--host", "127.0.0.1",
-                                 "--port", "0"), env=env)
-
-    def port(self, timeout: float = 60) -> int:
-        """The remote's port, once the session waits for the phone to open the page (or a key)."""
-        self.wait_bytes(b"begins when your phone opens the page", timeout)
-        assert ALT_SCREEN not in self.raw  # nothing covers the QR code yet
-        return int(re.search(rb"Remote: http://127\.0\.0\.1:(\d+)/", self.raw).group(1))
-
-    def floor_view(self, timeout: float = 30) -> None:
-        self.wait_bytes(ALT_SCREEN, timeout)
-
-    def close(self) -> None:
-        self.kill()
-
-
-def test_in_a_terminal_the_address_comes_before_the_floor_view(pulse, cache):
-    """The QR code and address are printed before the full-screen view takes the terminal, which
-    waits for the phone or a key (and they are there again when it leaves); the address stays at the
-    floor view's foot; the remote and the keys steer the same session."""
-    t = TerminalSession(pulse, cache, LIVE / "skip.yaml")
-    try:
-        port = t.port()
-        time.sleep(1.0)
-        assert b"\x1b[?1049h" not in t.raw and t.proc.poll() is None  # it waits for the phone or a key
-        os.write(t.master, b"\r")  # any key begins without the phone
-        t.floor_view()
-        assert b"phone remote: http://127.0.0.1:" in t.after(b"\x1b[?1049h")  # the address stays in view
-        deadline = time.monotonic() + 30
-        while b" left" not in t.after(b"\x1b[?1049h"):  # the hold's countdown is drawn
-            assert time.monotonic() < deadline, t.text()[-1500:]
-            time.sleep(0.05)
-        assert _post(port, "/command/pause")["paused"] is True
-        while b"space to resume" not in t.raw:  # the floor view's paused state
-            assert time.monotonic() < deadline, t.text()[-1500:]
-            time.sleep(0.05)
-        text = bytes(t.raw)
-        assert text.index(b"Remote: http://127.0.0.1:") < text.index(b"\x1b[?1049h")  # before the alternate screen
-        assert "\u2580".encode() in text[: text.index(b"\x1b[?1049h")]  # the QR code's half blocks
-        os.write(t.master, b" ")  # the space bar resumes what the phone paused
-        time.sleep(0.5)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        conn.request("GET", "/state.json")
-        assert json.loads(conn.getresponse().read())["paused"] is False
-        conn.close()
-        os.write(t.master, b"q")
-        assert t.proc.wait(15) == 0, t.text()[-1500:]
-    finally:
-        t.close()
-
-
-def test_q_before_the_session_begins_quits_cleanly(pulse, cache):
-    t = TerminalSession(pulse, cache, LIVE / "skip.yaml")
-    try:
-        port = t.port()
-        os.write(t.master, b"q")
-        assert t.proc.wait(15) == 0, t.text()[-1500:]
-        assert b"\x1b[?1049h" not in t.raw and b"Traceback" not in t.raw
-        with pytest.raises(OSError):  # the remote is closed too
-            socket.create_connection(("127.0.0.1", port), timeout=2).close()
-    finally:
-        t.close()
-
-
 def test_a_wait_shows_on_the_phone_and_next_goes_on(pulse, cache, browser):
     """In a terminal a `wait` step waits: the page says so unmistakably, and its Next button goes on."""
     t = TerminalSession(pulse, cache, LIVE / "wait.yaml")
@@ -443,90 +284,3 @@ def test_a_wait_shows_on_the_phone_and_next_goes_on(pulse, cache, browser):
         page.close()
         t.close()
     assert not problems, problems
-
-
-def _post(port: int, path: str) -> dict:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("POST", path)
-        resp = conn.getresponse()
-        assert resp.status == 200
-        return json.loads(resp.read())
-    finally:
-        conn.close()
-
-
-def test_the_page_state_is_the_floor_state():
-    """The phone shows what the floor view shows: the same step, side, countdown and caption."""
-    from testsupport.routines import plan_text
-    from voiceguide.plan.now import Now
-    from voiceguide.web.remote import remote_state
-
-    tl = plan_text("""
-        title: Sides
-        steps:
-          - title: Figure four
-            say: Cross the ankle over the knee.
-            sides: [right, left]
-            for: 20s
-    """)
-    for t in np.arange(0.0, tl.duration, 0.5):
-        fs = Now(tl, float(t), paused=t > 30)
-        state = remote_state(fs)
-        assert (state["step"], state["side"], state["countdown"], state["caption"], state["paused"]) == (
-            fs.step, fs.side, fs.countdown_seconds, fs.caption, fs.paused)
-        if fs.countdown_seconds is not None:  # the digits read as the floor view's: 0:15
-            assert state["countdown_text"] == f"0:{fs.countdown_seconds:02d}"
-        assert state["chapter"] == fs.chapter + 1 and state["next_step"] == fs.next_step
-    assert {remote_state(Now(tl, c.start + 0.1))["side"] for c in tl.chapters} >= {"right", "left"}
-
-
-def test_the_event_stream_sends_changes_and_ends_with_the_session():
-    from voiceguide.web.remote import StateFeed
-
-    feed = StateFeed()
-    stream = feed.stream(keep_alive=0.2)
-    assert next(stream) == b'retry: 1000\n\ndata: {"started":false,"finished":false}\n\n'
-    got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.extend(stream))
-    reader.start()
-    feed.publish({"started": True, "step": "A"})
-    feed.publish({"started": True, "step": "A"})  # no change: no event
-    time.sleep(0.35)  # an idle stream says it is still there
-    feed.publish({"started": True, "step": "B"})
-    feed.close()
-    reader.join(2)
-    assert not reader.is_alive()
-    data = [g for g in got if g.startswith(b"data:")]
-    assert data == [b'data: {"started":true,"step":"A"}\n\n', b'data: {"started":true,"step":"B"}\n\n']
-    assert b": still here\n\n" in got
-    assert got[-1] == b'event: end\ndata: {"started":true,"step":"B"}\n\n'
-
-
-def test_more_time_and_how_long_from_the_phone(tmp_path):
-    """POST /command/extend and /command/remaining steer as the keys do, and the page gets the note (in
-    process, by the player's clock: no sound, no browser)."""
-    from email.message import Message
-
-    from testsupport.player import hold_of, play_to, rendered
-    from voiceguide.live.player import Player
-    from voiceguide.voice import ClipCache
-    from voiceguide.web.http import Request
-    from voiceguide.web.remote import COMMANDS, Remote, route
-
-    assert {"extend", "remaining"} <= set(COMMANDS) and "key" not in COMMANDS
-    ahead = rendered("more-time.yaml", ClipCache(tmp_path))
-    remote = Remote()
-    remote.player = player = Player(ahead.timeline, ahead.voice.clip, planner=ahead)
-    hold = hold_of(player.timeline, 0)
-    play_to(player, hold.start + 8.0)
-
-    def post(name: str) -> dict:
-        reply = route(remote, Request("POST", f"/command/{name}", "http://127.0.0.1:8766", Message()))
-        assert reply.status == 200
-        return json.loads(reply.body)
-
-    assert post("extend")["note"] == "more time: +15 s" and hold_of(player.timeline, 0).end == hold.end + 15.0
-    state = post("remaining")
-    assert state["note"] == "Thirty-five seconds left." and player.overlaying  # 22 + 15 s
-    assert state["countdown"] == 37 and remote.feed.state == state
