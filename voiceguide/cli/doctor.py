@@ -40,7 +40,7 @@ def _writable(folder: Path) -> tuple[bool, str]:
 def findings(output: Path = Path("output")) -> list[Finding]:
     from ..audiofile import ffmpeg_binary
     from ..errors import VoiceguideError
-    from ..voice import get_engine
+    from ..voice.registry import choose
     from ..voice.cache import default_cache_dir
 
     out: list[Finding] = []
@@ -61,8 +61,9 @@ def findings(output: Path = Path("output")) -> list[Finding]:
     except Exception as exc:  # any failure to start is the finding
         out.append(Finding("pyttsx3 (speech)", False, str(exc)[:120], "pip install pyttsx3 (Linux: also espeak-ng)", needed=False))
     try:
-        engine = get_engine("auto")
-        out.append(Finding("speech engine (auto)", True, f"{engine.name}: {engine.version()}"))
+        picked = choose("auto", None, "en")  # what render and play pick, the natural voice first
+        detail = f"{picked.engine.name} voice {picked.voice}: {picked.engine.version()}"
+        out.append(Finding("speech engine (auto)", True, detail + (f"; {picked.note}" if picked.note else "")))
     except VoiceguideError as exc:
         out.append(Finding("speech engine (auto)", False, "none works", "install espeak-ng or pyttsx3: " + str(exc)[:80]))
     for tool in ("ffmpeg", "ffprobe"):
