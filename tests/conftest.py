@@ -7,7 +7,10 @@ import pytest
 
 from testsupport import ROOT
 
-pytest_plugins = ("testsupport.listen",)  # the listening tests' fixtures (voices, the recogniser)
+pytest_plugins = (
+    "testsupport.listen",  # the listening tests' fixtures (voices, the recogniser)
+    "testsupport.neural",  # the neural voice's: private folders, the engine, its bundled voice
+)
 
 
 @pytest.fixture

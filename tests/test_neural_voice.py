@@ -33,27 +33,13 @@ from voiceguide.voice.onnxpatch import deterministic_model  # noqa: E402
 from voiceguide.voice.piper import Piper  # noqa: E402
 from voiceguide.voice.piperfiles import DEFAULT_VOICE, find_voices, is_piper_voice  # noqa: E402
 from testsupport.audio import decode, onset_lag  # noqa: E402
-from testsupport.neural import neural_session, private_voice_dirs  # noqa: E402
+from testsupport.neural import neural_session  # noqa: E402
 
 TOLERANCE = 0.050  # seconds, as in test_render
 ROUTINE = ROOT / "scripts" / "two-minute-reset.yaml"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_dirs(tmp_path_factory):
-    """Keep the calibration file and the voices folder out of the user's own folders."""
-    with private_voice_dirs(tmp_path_factory):
-        yield
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Piper()
-
-
-@pytest.fixture(scope="module")
-def joe(engine):
-    return engine.resolve_voice(None, "en")
+pytestmark = pytest.mark.usefixtures("private_dirs")  # testsupport.neural: folders of this module's own
 
 
 # ------------------------------------------------------------------ helpers

@@ -25,30 +25,15 @@ from voiceguide.export.render import export  # noqa: E402
 from voiceguide.routine import load_routine  # noqa: E402
 from voiceguide.routine.settings import resolve  # noqa: E402
 from voiceguide.voice import ClipCache, Voice, VoiceError, process_clip  # noqa: E402
-from voiceguide.voice.piper import Piper  # noqa: E402
 from voiceguide.voice.recorded import CuedEngine, RecordedCues, phrase_key  # noqa: E402
 from testsupport.audio import decode, onset_lag  # noqa: E402
-from testsupport.neural import neural_session, private_voice_dirs  # noqa: E402
+from testsupport.neural import neural_session  # noqa: E402
 
 TOLERANCE = 0.050  # seconds, as in test_render
 ROUTINE = ROOT / "scripts" / "two-minute-reset.yaml"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_dirs(tmp_path_factory):
-    """Keep the calibration file and the voices folder out of the user's own folders."""
-    with private_voice_dirs(tmp_path_factory):
-        yield
-
-
-@pytest.fixture(scope="module")
-def engine():
-    return Piper()
-
-
-@pytest.fixture(scope="module")
-def joe(engine):
-    return engine.resolve_voice(None, "en")
+pytestmark = pytest.mark.usefixtures("private_dirs")  # testsupport.neural: folders of this module's own
 
 
 # ------------------------------------------------------------------ helpers
