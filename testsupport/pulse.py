@@ -53,7 +53,10 @@ class Pulse:
         self._names = itertools.count(1)
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
+                # --disable-shm: audio goes over the socket, not shared memory; with memfd blocks the
+                # daemon aborted mid-suite (memblock.c: n_imported assertion, pulseaudio issue 824)
                 ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--disallow-exit", "--use-pid-file=no",
+                 "--disable-shm=yes",
                  "-L", f"module-native-protocol-unix socket={root}/native",
                  "-L", f"module-null-sink sink_name=vgtest rate={RATE} channels=1",
                  "--log-target=stderr"],
