@@ -15,8 +15,10 @@ routine plays here in real time.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -142,6 +144,31 @@ def test_pause_stops_and_resumes_without_losing_a_tick(play, pulse, cache):
     assert np.all(np.abs(others - 1.0) < 0.020), others
     assert 2 <= k <= 4  # the pause fell where it was sent, a few seconds into the hold
     assert peak(audio, ticks[k] + 0.1, ticks[k + 1] - 0.01) < 0.01  # silence while paused
+
+
+def test_a_stalled_player_keeps_every_tick_in_time(play, pulse, cache):
+    """A busy machine can stop the player for a moment (another program, a virtual machine's host):
+    the device's buffer carries the sound over 80 ms stalls, so no gap opens and the ticks stay
+    exactly a second apart (with a 40 ms buffer, a 60 ms stall moved every later tick by 50 ms)."""
+    routine = LIVE / "stall.yaml"
+    plan = plan_json(pulse, routine, cache)
+    ticks_planned = [e["start"] for e in plan["events"] if e["kind"] == "sound" and e["sound"] == "tick"]
+    s = play(routine, tty=True)
+    s.wait_for(HOLD_LEFT, timeout=30)
+    stalls = 0
+    while s.proc.poll() is None and stalls < 8:
+        time.sleep(0.7)
+        if s.proc.poll() is None:
+            os.kill(s.proc.pid, signal.SIGSTOP)
+            time.sleep(0.08)
+            os.kill(s.proc.pid, signal.SIGCONT)
+            stalls += 1
+    audio = s.finish(timeout=plan["duration"] + 20)
+    s.assert_clean_exit()
+    assert stalls == 8
+    ticks = [t for t, _ in find_all(audio, tick_sound(), threshold=0.7, spacing=0.3)]
+    assert len(ticks) == len(ticks_planned), ticks
+    assert np.max(np.abs(np.diff(ticks) - np.diff(ticks_planned))) < 0.005, np.diff(ticks)
 
 
 def test_next_skips_the_rest_of_the_step(play, pulse, cache):

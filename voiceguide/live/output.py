@@ -22,10 +22,18 @@ class Output(Protocol):
     def close(self) -> None: ...
 
 
+BUFFER_MS = 120
+"""The device's buffer. It sets how long the player may be held up (another program, a virtual
+machine's host) before a gap opens in the sound and every later cue comes late: on PulseAudio, 120 ms
+rides out 80-100 ms stalls (40 ms gave way at 60 ms; tests/test_live_play.py stalls the player).
+It also delays a key's effect by about as much, which nobody on the floor notices, and stays well
+inside the listener's guard (output to capture: 121 ms against a guard of 500 ms)."""
+
+
 class MiniaudioOutput:
     """miniaudio: wheels for Linux, macOS and Windows; loads PulseAudio/ALSA/CoreAudio/WASAPI at run time."""
 
-    def __init__(self, buffer_ms: int = 40, backend: str | None = None):
+    def __init__(self, buffer_ms: int = BUFFER_MS, backend: str | None = None):
         self.buffer_ms = buffer_ms
         self.backend = backend
         self.device = None
