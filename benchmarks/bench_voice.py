@@ -10,7 +10,7 @@ by side in one run. Read the ratios and differences: the machine may be shared.
 2. Cold live start: a private PulseAudio server (testsupport/pulse.py), each program on a fresh null
    sink of its own; the time from launching it to its first sound, read off a recording of the sink's
    monitor (the recording's own clock, so every program is measured the same way). Programs: a bare
-   audio program (Python + miniaudio playing a tone, the same 40 ms buffer as voiceguide), `voiceguide
+   audio program (Python + miniaudio playing a tone, the same device buffer as voiceguide, 120 ms), `voiceguide
    play` with the natural voice and an empty clip cache (left playing 2 s after its first sound, so
    that its first clips reach the cache), the same warm, and espeak-ng cold.
    Interleaved, medians of --repeats. Target: natural cold - bare <= 1.0 s.

@@ -174,6 +174,7 @@ class MonitorRecording:
 BARE_PROGRAM = """
 import math, sys, time
 import miniaudio
+from voiceguide.live.output import BUFFER_MS  # the same device buffer as voiceguide's player
 rate = int(sys.argv[1])
 def tone():
     frames, n = (yield b""), 0
@@ -185,7 +186,7 @@ def tone():
         frames = yield bytes(out)
 gen = tone(); next(gen)
 device = miniaudio.PlaybackDevice(output_format=miniaudio.SampleFormat.SIGNED16, nchannels=1, sample_rate=rate,
-                                  buffersize_msec=40, app_name="bare")
+                                  buffersize_msec=BUFFER_MS, app_name="bare")
 device.start(gen)
 time.sleep(1.5)
 device.close()
