@@ -25,7 +25,7 @@ class Output(Protocol):
 BUFFER_MS = 120
 """The device's buffer. It sets how long the player may be held up (another program, a virtual
 machine's host) before a gap opens in the sound and every later cue comes late: on PulseAudio, 120 ms
-rides out 80-100 ms stalls (40 ms gave way at 60 ms; tests/test_live_play.py stalls the player).
+rides out 80-100 ms stalls (40 ms gave way at 60 ms; tests/test_live_play.py stalls the player 60 ms).
 It also delays a key's effect by about as much, which nobody on the floor notices, and stays well
 inside the listener's guard (output to capture: 121 ms against a guard of 500 ms)."""
 
