@@ -28,23 +28,6 @@ def test_recognizer_obeys_every_phrase_said_alone_and_no_sentence(recognizer, se
         assert feed(recognizer, at_16k(session_voice.clip(sentence))) == [], (sentence, recognizer.transcripts[-1:])
 
 
-def test_the_session_s_own_words_said_alone_are_no_commands(recognizer, listen_cache):
-    """"Hold", "Breathe in": what a session says, and a person may echo, in a silence. With only the
-    commands in its prompt, the decoder took these two espeak-ng voices' "Hold" for "pause" and
-    "Breathe in" for "repeat"; the prompt lists the session's words too, so they are spelt as they are."""
-    from voiceguide import text
-    from voiceguide.live.listen.words import SESSION_WORDS, fold
-    from voiceguide.voice import ClipCache, Voice
-
-    for voice_id in ("en-029", "en-us+m3"):
-        voice = Voice.create("espeak", voice_id, "en", 150, ClipCache(listen_cache))
-        for key in SESSION_WORDS:
-            said = text.PHRASES["en"][key]
-            recognizer.reset()
-            assert feed(recognizer, at_16k(voice.clip(said))) == [], (voice_id, said, recognizer.transcripts[-1:])
-            assert fold(recognizer.transcripts[-1]).startswith(fold(said)), (voice_id, said, recognizer.transcripts)
-
-
 SENTENCES = {  # "Stop if it hurts.", "Next, the other side.", "Pause here, then continue."
     "de": ("Stopp, wenn es weh tut.", "Weiter, die andere Seite.", "Pause hier, dann weiter."),
     "fr": ("Arrête si ça fait mal.", "Suivant, l'autre côté.", "Pause ici, puis continue."),

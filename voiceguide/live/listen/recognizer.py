@@ -4,13 +4,14 @@ transcript that is exactly a command phrase (words.py) steers the session.
 Whisper was trained on 680,000 hours of speech from many voices and rooms, so it hears voices nobody
 tuned it on; pocketsphinx, which it replaces, obeyed 62 % of commands on our own recordings. It runs
 through CTranslate2 (int8 on the CPU) and decodes greedily with the language's phrases as its prompt,
-so a word said alone is spelt as listed (words.prompt). A beam of five was tried: on the tuned voices
-it obeyed 421 commands of 448 against 419, and in French it took "reprends" for "arrêtez" (stop).
-Whisper's encoder expects 30 s of audio; it is given `WINDOW` seconds instead (the utterance and
-silence after it), about 5x faster, and on our espeak-ng test voices it transcribed more commands
-exactly (106 of 112 against 100 of 112; 4 s: 102). A short window can make the decoder repeat what
-it heard ("pause pause pause"), so the output is capped at `MAX_TOKENS` and a phrase repeated counts
-as the phrase (words.command_in).
+so a word said alone is spelt as listed (words.prompt; a beam of five was tried and gained nothing
+worth its risk: on the tuned voices 423 commands of 448 against 418, on the voices held out 455 of
+504 against 458, and in French it took "reprends" for "arrêtez", stop). Whisper's encoder expects
+30 s of audio; it is given `WINDOW` seconds instead (the utterance and silence after it), about 5x
+faster, and on our espeak-ng test voices it transcribed more commands exactly (106 of 112 against
+100 of 112; 4 s: 102). A short window can make the decoder repeat what it heard ("pause pause
+pause"), so the output is capped at `MAX_TOKENS` and a phrase repeated counts as the phrase
+(words.command_in).
 
 The `Endpointer` (vad.py) cuts the audio the gate lets through into utterances after a short silence,
 and each is transcribed at once; but a command is obeyed only once the silence after it has lasted
