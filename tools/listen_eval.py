@@ -10,8 +10,8 @@ commands (every utterance of the shipped routines, and short phrases a person or
 cue words, numbers, sentences that begin or end with a command word), spoken by voices of three groups:
 
 - **tuned**: the espeak-ng voices on which the recogniser's choices were made (the encoder's window,
-  the prompt, with and without the session's words in it, greedy decoding over a beam, the silence that confirms a
-  command). Their figures are not evidence of anything.
+  the prompt, with and without the session's words in it, greedy decoding over a beam, the silence
+  that confirms a command). Their figures are not evidence of anything.
 - **checked**: the bundled natural voice (Piper) at three rates and six other espeak-ng voices. They
   were held out until the choice of the prompt's words, which they decided (a change that kept the
   tuned voices' figures cost these 12 commands).

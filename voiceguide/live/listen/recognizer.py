@@ -5,7 +5,7 @@ Whisper was trained on 680,000 hours of speech from many voices and rooms, so it
 tuned it on; pocketsphinx, which it replaces, obeyed 62 % of commands on our own recordings. It runs
 through CTranslate2 (int8 on the CPU) and decodes greedily with the language's phrases as its prompt,
 so a word said alone is spelt as listed (words.prompt; a beam of five was tried and gained nothing
-worth its risk: on the tuned voices 423 commands of 448 against 418, on the voices held out 455 of
+worth its risk: on the tuned voices 423 commands of 448 against 418, on the checked voices 455 of
 504 against 458, and in French it took "reprends" for "arrêtez", stop). Whisper's encoder expects
 30 s of audio; it is given `WINDOW` seconds instead (the utterance and silence after it), about 5x
 faster, and on our espeak-ng test voices it transcribed more commands exactly (106 of 112 against
