@@ -53,6 +53,7 @@ CHECKED = [("piper", None, wpm) for wpm in (110, 150, 190)] + [
     ("espeak", v, wpm) for v, wpm in (("en-us+f4", 140), ("en-gb+m2", 160), ("en-gb-x-gbclan+f1", 150),
                                       ("en-gb-x-gbcwmd+m4", 150), ("en-us+m6", 170), ("en-gb+f5", 130))]
 HELD_OUT = [("kokoro", v, 150) for v in ("af_heart", "am_michael", "bf_emma", "bm_george")]
+GROUPS = {"tuned": TUNED, "checked": CHECKED, "held-out": HELD_OUT}  # reported in the reverse order
 SHORT_TALK = (  # said alone by a person on the floor, or by the session between its silences
     "Stop if it hurts.", "Next, the other side.", "Front left.", "Two.", "Ten.", "Left side.", "Right side.",
     "Breathe in.", "Breathe out.", "And relax.", "Hold.", "Good.", "Slowly.", "Switch sides.", "The other leg.",
@@ -115,9 +116,7 @@ def in_condition(clip: np.ndarray, condition: str, seed: int) -> np.ndarray:
 
 
 def voices(which: str):
-    groups = {"tuned": [("tuned", v) for v in TUNED], "checked": [("checked", v) for v in CHECKED],
-              "held-out": [("held-out", v) for v in HELD_OUT]}
-    return groups[which] if which in groups else [v for group in groups.values() for v in group]
+    return [(group, v) for group, members in GROUPS.items() if which in (group, "all") for v in members]
 
 
 def main() -> None:
@@ -125,7 +124,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, help="write every result here")
-    parser.add_argument("--voices", default="held-out", choices=("tuned", "checked", "held-out", "all"))
+    parser.add_argument("--voices", default="held-out", choices=(*GROUPS, "all"))
     parser.add_argument("--limit", type=int, default=0, help="non-command texts of the routines at most (0: all)")
     args = parser.parse_args()
 
@@ -159,7 +158,7 @@ def main() -> None:
 
 
 def report(rows: list[dict]) -> None:
-    for group in ("held-out", "checked", "tuned"):
+    for group in reversed(GROUPS):
         mine = [r for r in rows if r["group"] == group]
         if not mine:
             continue
