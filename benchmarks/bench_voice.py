@@ -47,6 +47,8 @@ from testsupport.pulse import BARE_PROGRAM, RATE, Pulse, time_to_first_sound  # 
 
 LIVE_ROUTINE = REPO / "scripts" / "two-minute-reset.yaml"
 MEMORY_TARGET_MB = 300.0  # natural voice, cold, at the shorter --memory-minutes
+KOKORO_MEMORY_TARGET_MB = 900.0  # Kokoro, cold, at the shorter --memory-minutes
+KOKORO_OVER_PIPER = 3.0  # a cold render with Kokoro against the same with Piper, in the same run
 MEMORY_GROWTH = 1.05  # the longer render's peak over the shorter's: flat, within noise
 PARTS = ("render", "starts", "memory")
 
@@ -59,28 +61,30 @@ def render(routine: Path, out_dir: Path, cache: Path, engine: str | None) -> dic
     return result
 
 
+RENDERS = (("piper", "piper"), ("kokoro", "kokoro"), ("espeak-ng", "espeak"))  # (row name, --engine)
+
+
 def render_rows(minutes: float, repeats: int, tmp: Path, log) -> dict:
     routine = Path(generator.make_routine(minutes, tmp)["path"])
-    cold, espeak, warm, floor = [], [], [], []
+    runs: dict[str, list[dict]] = {"floor": []}
     raw, floor_argv = tmp / "main.s16", None
     for i in range(repeats):
-        cache = tmp / f"cache-{i}"
-        cold.append(render(routine, tmp / "out-cold", cache, None))
-        warm.append(render(routine, tmp / "out-warm", cache, None))
-        espeak.append(render(routine, tmp / "out-espeak", tmp / f"cache-espeak-{i}", "espeak"))
+        for name, engine in RENDERS:
+            cache = tmp / f"cache-{engine}-{i}"
+            runs.setdefault(f"{name} cold", []).append(render(routine, tmp / f"out-{engine}", cache, engine))
+            if engine != "espeak":
+                runs.setdefault(f"{name} warm", []).append(render(routine, tmp / f"out-{engine}", cache, engine))
+            shutil.rmtree(cache)
         if floor_argv is None:
-            seconds = harness.decode_to_raw(cold[-1]["mp3"], raw)
+            seconds = harness.decode_to_raw(runs["piper cold"][-1]["mp3"], raw)
             floor_argv = harness.floor_encode_argv(raw, tmp / "floor.mp3")
-        floor.append(harness.floor_encode(floor_argv))
-        shutil.rmtree(cache)
-        log(f"run {i + 1}/{repeats}: cold natural {cold[-1]['wall']:.2f} s, warm {warm[-1]['wall']:.2f} s, "
-            f"cold espeak-ng {espeak[-1]['wall']:.2f} s, floor {floor[-1]['wall']:.2f} s")
-    f = statistics.median(r["wall"] for r in floor)
-    rows = {name: {"seconds": statistics.median(r["wall"] for r in runs),
-                   "x_floor": statistics.median(r["wall"] for r in runs) / f,
-                   "peak_rss_mb": max(r["rss_mb"] for r in runs)}
-            for name, runs in (("floor", floor), ("natural cold", cold), ("natural warm", warm),
-                               ("espeak-ng cold", espeak))}
+        runs["floor"].append(harness.floor_encode(floor_argv))
+        log(f"run {i + 1}/{repeats}: " + ", ".join(f"{k} {v[-1]['wall']:.2f} s" for k, v in runs.items()))
+    f = statistics.median(r["wall"] for r in runs["floor"])
+    rows = {name: {"seconds": statistics.median(r["wall"] for r in rs),
+                   "x_floor": statistics.median(r["wall"] for r in rs) / f,
+                   "peak_rss_mb": max(r["rss_mb"] for r in rs)}
+            for name, rs in runs.items()}
     return {"session_seconds": seconds, "rows": rows}
 
 
@@ -89,7 +93,10 @@ def memory_rows(lengths: list[float], tmp: Path, log) -> dict:
     rows = {}
     for minutes in lengths:
         routine = Path(generator.make_routine(minutes, tmp)["path"])
-        for name, engine in (("natural cold", None), ("espeak-ng cold", "espeak")):
+        engines = (("natural cold", "piper"), ("espeak-ng cold", "espeak"))
+        if minutes == lengths[0]:
+            engines += (("kokoro cold", "kokoro"),)
+        for name, engine in engines:
             cache = tmp / f"mem-cache-{minutes:g}-{engine or 'default'}"
             r = render(routine, tmp / "out-mem", cache, engine)
             shutil.rmtree(cache)
@@ -102,7 +109,10 @@ def memory_rows(lengths: list[float], tmp: Path, log) -> dict:
 def memory_checks(rows: dict, lengths: list[float]) -> list[tuple[str, bool, str]]:
     """The memory targets beside what was measured: (target, met, measured)."""
     short, long = (rows[f"natural cold, {m:g} min"]["peak_rss_mb"] for m in lengths)
+    kokoro = rows[f"kokoro cold, {lengths[0]:g} min"]["peak_rss_mb"]
     return [
+        (f"kokoro cold {lengths[0]:g} min peak RSS <= {KOKORO_MEMORY_TARGET_MB:.0f} MB",
+         kokoro <= KOKORO_MEMORY_TARGET_MB, f"{kokoro:.0f} MB"),
         (f"natural cold {lengths[0]:g} min peak RSS <= {MEMORY_TARGET_MB:.0f} MB", short <= MEMORY_TARGET_MB,
          f"{short:.0f} MB"),
         (f"natural cold {lengths[1]:g} min peak RSS <= {lengths[0]:g} min + {MEMORY_GROWTH - 1:.0%}",
@@ -115,7 +125,7 @@ def start_rows(repeats: int, tmp: Path, log) -> dict:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     play = [sys.executable, "-m", "voiceguide", "play", str(LIVE_ROUTINE)]
     runs: dict[str, list[float]] = {"bare audio program": [], "natural cold": [], "natural warm": [],
-                                    "espeak-ng cold": []}
+                                    "kokoro cold": [], "kokoro warm": [], "espeak-ng cold": []}
     try:
         for i in range(repeats):
             cache = tmp / f"live-cache-{i}"
@@ -124,6 +134,10 @@ def start_rows(repeats: int, tmp: Path, log) -> dict:
                 time_to_first_sound(server, [sys.executable, "-c", BARE_PROGRAM, str(RATE)], env, tmp))
             runs["natural cold"].append(time_to_first_sound(server, play, voice_env, tmp, cwd=REPO, linger=2.0))
             runs["natural warm"].append(time_to_first_sound(server, play, voice_env, tmp, cwd=REPO))
+            kokoro = [*play, "--engine", "kokoro"]
+            kokoro_env = dict(env, VOICEGUIDE_CACHE_DIR=str(tmp / f"k-{i}"))
+            runs["kokoro cold"].append(time_to_first_sound(server, kokoro, kokoro_env, tmp, cwd=REPO, linger=2.0))
+            runs["kokoro warm"].append(time_to_first_sound(server, kokoro, kokoro_env, tmp, cwd=REPO))
             runs["espeak-ng cold"].append(time_to_first_sound(
                 server, [*play, "--engine", "espeak"], dict(env, VOICEGUIDE_CACHE_DIR=str(tmp / f"e-{i}")), tmp,
                 cwd=REPO))
@@ -176,8 +190,11 @@ def main() -> None:
         for name, row in r.items():
             print(f"  {name:<16} {row['seconds']:7.2f} s  {row['x_floor']:5.2f}x floor  "
                   f"peak RSS {row['peak_rss_mb']:.0f} MB")
-        checks.append(("natural cold render <= 4x floor", r["natural cold"]["x_floor"] <= 4.0,
-                       f"{r['natural cold']['x_floor']:.2f}x"))
+        checks.append(("piper cold render <= 4x floor", r["piper cold"]["x_floor"] <= 4.0,
+                       f"{r['piper cold']['x_floor']:.2f}x"))
+        over = r["kokoro cold"]["seconds"] / r["piper cold"]["seconds"]
+        checks.append((f"kokoro cold render <= {KOKORO_OVER_PIPER:g}x piper cold", over <= KOKORO_OVER_PIPER,
+                       f"{over:.2f}x"))
     if "start" in results:
         s = results["start"]["rows"]
         print(f"\nfirst sound after launch, on a null sink (medians of {args.starts}, interleaved)")
@@ -185,6 +202,10 @@ def main() -> None:
             print(f"  {name:<20} {row['seconds']:5.2f} s  ({row['over_bare']:+.2f} s against the bare program)")
         checks.append(("natural cold first sound <= bare + 1.0 s", s["natural cold"]["over_bare"] <= 1.0,
                        f"{s['natural cold']['over_bare']:+.2f} s"))
+        checks.append(("kokoro cold first sound <= bare + 1.5 s", s["kokoro cold"]["over_bare"] <= 1.5,
+                       f"{s['kokoro cold']['over_bare']:+.2f} s"))
+        checks.append(("kokoro warm first sound <= bare + 0.3 s", s["kokoro warm"]["over_bare"] <= 0.3,
+                       f"{s['kokoro warm']['over_bare']:+.2f} s"))
     if "memory" in results:
         m = results["memory"]["rows"]
         print("\npeak RSS of a cold render (empty clip cache; the largest of the render and its children)")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .protowire import fields, length_delimited, string, varint
+from .protowire import fields, node, tensor, varint
 
 
 # the fixed noise that makes synthesis deterministic: a standard normal vector from a fixed seed
@@ -23,19 +23,6 @@ from .protowire import fields, length_delimited, string, varint
 NOISE_SEED = 7
 NOISE_LEN = 1 << 20
 NOISE_TAG = f"fixed-noise-{NOISE_SEED}-{NOISE_LEN}"
-
-
-def _node(op: str, inputs: list[str], outputs: list[str], name: str) -> bytes:
-    body = b"".join(string(1, x) for x in inputs) + b"".join(string(2, x) for x in outputs)
-    return length_delimited(1, body + string(3, name) + string(4, op))  # GraphProto.node = 1
-
-
-def _tensor(name: str, array: np.ndarray) -> bytes:
-    dtype = {np.dtype("float32"): 1, np.dtype("int64"): 7}[array.dtype]
-    body = b"".join(varint(8) + varint(d) for d in array.shape)  # dims = 1 (varint)
-    body += varint(2 << 3) + varint(dtype)  # data_type = 2
-    body += string(8, name) + length_delimited(9, array.astype(array.dtype.newbyteorder("<")).tobytes())  # name, raw_data
-    return length_delimited(5, body)  # GraphProto.initializer = 5
 
 
 def fixed_noise() -> np.ndarray:
@@ -73,31 +60,31 @@ def _patch_graph(graph: bytes, begin: int, end: int) -> tuple[list, int]:
     view = memoryview(graph)
     for f, wt, v, a, b in fields(graph, begin, end):
         if f == 1 and wt == 2 and graph.find(b"RandomNormalLike", v[0], v[1]) != -1:
-            node = _random_node(graph[v[0] : v[1]])
-            if node is not None:
-                x, y = node
+            found = _random_node(graph[v[0] : v[1]])
+            if found is not None:
+                x, y = found
                 if not x:
                     raise ValueError("an unusual RandomNormalLike node")
                 p = f"{pre}/{patched}"
                 # y = reshape(tile(noise, numel(x) // N + 1)[:numel(x)], shape(x))
                 parts += [
-                    _node("Shape", [x], [f"{p}/shape"], f"{p}/Shape"),
-                    _node("ReduceProd", [f"{p}/shape"], [f"{p}/numel"], f"{p}/ReduceProd"),
-                    _node("Div", [f"{p}/numel", f"{pre}/len"], [f"{p}/q"], f"{p}/Div"),
-                    _node("Add", [f"{p}/q", f"{pre}/one"], [f"{p}/reps"], f"{p}/Add"),
-                    _node("Tile", [f"{pre}/noise", f"{p}/reps"], [f"{p}/tiled"], f"{p}/Tile"),
-                    _node("Slice", [f"{p}/tiled", f"{pre}/zero", f"{p}/numel"], [f"{p}/flat"], f"{p}/Slice"),
-                    _node("Reshape", [f"{p}/flat", f"{p}/shape"], [y], f"{p}/Reshape"),
+                    node("Shape", [x], [f"{p}/shape"], f"{p}/Shape"),
+                    node("ReduceProd", [f"{p}/shape"], [f"{p}/numel"], f"{p}/ReduceProd"),
+                    node("Div", [f"{p}/numel", f"{pre}/len"], [f"{p}/q"], f"{p}/Div"),
+                    node("Add", [f"{p}/q", f"{pre}/one"], [f"{p}/reps"], f"{p}/Add"),
+                    node("Tile", [f"{pre}/noise", f"{p}/reps"], [f"{p}/tiled"], f"{p}/Tile"),
+                    node("Slice", [f"{p}/tiled", f"{pre}/zero", f"{p}/numel"], [f"{p}/flat"], f"{p}/Slice"),
+                    node("Reshape", [f"{p}/flat", f"{p}/shape"], [y], f"{p}/Reshape"),
                 ]
                 patched += 1
                 continue
         parts.append(view[a:b])
     if patched:
         parts += [
-            _tensor(f"{pre}/noise", fixed_noise()),
-            _tensor(f"{pre}/len", np.array([NOISE_LEN], np.int64)),
-            _tensor(f"{pre}/one", np.array([1], np.int64)),
-            _tensor(f"{pre}/zero", np.array([0], np.int64)),
+            tensor(f"{pre}/noise", fixed_noise()),
+            tensor(f"{pre}/len", np.array([NOISE_LEN], np.int64)),
+            tensor(f"{pre}/one", np.array([1], np.int64)),
+            tensor(f"{pre}/zero", np.array([0], np.int64)),
         ]
     return parts, patched
 

@@ -70,3 +70,48 @@ def length_delimited(field: int, payload: bytes) -> bytes:
 
 def string(field: int, text: str) -> bytes:
     return length_delimited(field, text.encode("utf-8"))
+
+
+def signed(v: int) -> int:
+    """A varint's value read back as the int64 it encodes (negative numbers take ten bytes)."""
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def packed_ints(b, v) -> list[int]:
+    """The int64s of a repeated field's occurrence: `v` is a varint, or the (start, end) of a packed run."""
+    if isinstance(v, int):
+        return [signed(v)]
+    out, i = [], v[0]
+    while i < v[1]:
+        x, i = read_varint(b, i)
+        out.append(signed(x))
+    return out
+
+
+# ONNX's own pieces: a node, an attribute and a tensor (onnx.proto's field numbers)
+ATTRIBUTE_INT, ATTRIBUTE_INTS = 2, 7  # AttributeProto.AttributeType
+TENSOR_TYPES = {"float32": 1, "uint8": 2, "int8": 3, "int32": 6, "int64": 7}  # TensorProto.DataType
+
+
+def int_attribute(name: str, value: int) -> bytes:
+    return string(1, name) + varint(3 << 3) + varint(value & (1 << 64) - 1) + varint(20 << 3) + varint(ATTRIBUTE_INT)
+
+
+def ints_attribute(name: str, values: list[int]) -> bytes:
+    body = b"".join(varint(8 << 3) + varint(x & (1 << 64) - 1) for x in values)
+    return string(1, name) + body + varint(20 << 3) + varint(ATTRIBUTE_INTS)
+
+
+def node(op: str, inputs: list[str], outputs: list[str], name: str, attributes: tuple[bytes, ...] = ()) -> bytes:
+    """A GraphProto.node field: the node with its inputs, outputs, name, type and attributes."""
+    body = b"".join(string(1, x) for x in inputs) + b"".join(string(2, x) for x in outputs)
+    body += string(3, name) + string(4, op) + b"".join(length_delimited(5, a) for a in attributes)
+    return length_delimited(1, body)
+
+
+def tensor(name: str, array) -> bytes:
+    """A GraphProto.initializer field holding `array` (a numpy array) as little-endian raw data."""
+    body = b"".join(varint(1 << 3) + varint(d) for d in array.shape)  # dims
+    body += varint(2 << 3) + varint(TENSOR_TYPES[array.dtype.name])  # data_type
+    body += string(8, name) + length_delimited(9, array.astype(array.dtype.newbyteorder("<")).tobytes())  # raw_data
+    return length_delimited(5, body)
