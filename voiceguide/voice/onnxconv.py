@@ -120,7 +120,7 @@ def _as_matmul(conv: _Conv, weight: np.ndarray, w_zero: int, index: int) -> list
     """The graph's fields that compute `conv` as Transpose, Pad, Gather, MatMulInteger, Transpose."""
     cout, cin, k = weight.shape
     p = f"{PREFIX}/{index}"
-    reordered = (weight.astype(np.int16) - 128).astype(np.int8).transpose(2, 1, 0).reshape(k * cin, cout)
+    reordered = (weight ^ 0x80).view(np.int8).transpose(2, 1, 0).reshape(k * cin, cout)  # w - 128, as int8
     out = [
         tensor(f"{p}/w", np.ascontiguousarray(reordered)),
         tensor(f"{p}/w_zero", np.array(w_zero - 128, np.int8)),
@@ -182,8 +182,8 @@ def convolutions_as_matmuls(model: ModelPieces) -> tuple[ModelPieces, int]:
         graph[i] = b"".join(_as_matmul(conv, weight, int(w_zero.reshape(-1)[0]), len(rewritten)))
         rewritten.add(i)
         weights.add(conv.weight)
-    stored = {at for at, _ in initializers.values()}
-    others = b"".join(bytes(piece) for i, piece in enumerate(model.graph) if i not in rewritten | stored)
+    skip = rewritten | {at for at, _ in initializers.values()}
+    others = b"".join(bytes(piece) for i, piece in enumerate(model.graph) if i not in skip)
     unread = {initializers[name][0] for name in weights if name.encode() not in others}  # the unsigned weights
     kept = [piece for i, piece in enumerate(graph) if i not in unread]
     return ModelPieces(model.before, kept, model.after, model.patched), len(rewritten)
