@@ -1,27 +1,29 @@
 #!/usr/bin/env python3
-"""The natural voice (Piper, the default since it is installed with the neural extra), measured side
-by side in one run. Read the ratios and differences: the machine may be shared.
+"""The natural voices (Piper, the default since it is installed with the neural extra, and Kokoro),
+measured side by side in one run. Read the ratios and differences: the machine may be shared.
 
-1. Cold render with the default voice: `python -m voiceguide render ROUTINE` (engine auto: Piper with
-   the bundled voice) with an empty clip cache, on bench.py's generated routine (generator.py) (30 minutes by
-   default), against the floor: encoding the same session into voiceguide's MP3 with voiceguide's own
-   encoder command (bench.py's floor, harness.py). Runs are interleaved, medians of --repeats. Also shown: the
-   same render warm, and cold with espeak-ng. Target: cold natural <= 4x the floor.
+1. Cold renders: `python -m voiceguide render ROUTINE --engine piper|kokoro|espeak` with an empty clip
+   cache, on bench.py's generated routine (generator.py) (30 minutes by default), against the floor:
+   encoding the same session into voiceguide's MP3 with voiceguide's own encoder command (bench.py's
+   floor, harness.py); Piper and Kokoro also warm. Runs are interleaved, medians of --repeats.
+   Targets: Piper cold <= 4x the floor; Kokoro cold <= 3x Piper cold.
 2. Cold live start: a private PulseAudio server (testsupport/pulse.py), each program on a fresh null
    sink of its own; the time from launching it to its first sound, read off a recording of the sink's
    monitor (the recording's own clock, so every program is measured the same way). Programs: a bare
    audio program (Python + miniaudio playing a tone, the same device buffer as voiceguide, 120 ms), `voiceguide
    play` with the natural voice and an empty clip cache (left playing 2 s after its first sound, so
-   that its first clips reach the cache), the same warm, and espeak-ng cold.
-   Interleaved, medians of --repeats. Target: natural cold - bare <= 1.0 s.
+   that its first clips reach the cache), the same warm, both again with Kokoro, and espeak-ng cold.
+   Interleaved, medians of --repeats. Targets: natural cold - bare <= 1.0 s; Kokoro cold <= 1.5 s,
+   warm <= 0.3 s.
 3. Memory of a cold render: peak RSS (os.wait4: the largest of the render and its children) of
-   `voiceguide render` with an empty clip cache, natural voice and espeak-ng, on bench.py's generated routines
-   of --memory-minutes (60 and 120 by default). Targets: natural cold <= 300 MB at the shorter
-   length, and the longer no more than 5% above it (memory must not grow with the session).
+   `voiceguide render` with an empty clip cache, Piper and espeak-ng, on bench.py's generated routines
+   of --memory-minutes (60 and 120 by default), and Kokoro at the shorter. Targets: Piper cold <= 300
+   MB at the shorter length, and the longer no more than 5% above it (memory must not grow with the
+   session); Kokoro <= 900 MB.
 
-    python3 benchmarks/bench_voice.py                 # 30-minute render, 5 live starts each, memory (~12 min)
+    python3 benchmarks/bench_voice.py                 # 30-minute renders x3, 5 live starts each, memory (~25 min)
     python3 benchmarks/bench_voice.py --minutes 10 --repeats 3 --json benchmarks/voice-results.json
-    python3 benchmarks/bench_voice.py --only memory   # the memory rows alone (~6 min)
+    python3 benchmarks/bench_voice.py --only memory   # the memory rows alone (~10 min)
 """
 
 from __future__ import annotations
