@@ -11,7 +11,7 @@ convolution becomes, in the graph:
 where the Gather takes, for every output step t, the k input steps t*stride + j*dilation (an im2col
 in one pass), and W' is the weight reordered to [k*Cin, Cout] and shifted by 128 into int8, with its
 zero point shifted alike, so every (w - zero point) and every int32 sum is what it was: the samples
-are the original model's to the bit (tests/test_kokoro_speed.py). On 2 cores: 0.59 -> 0.33 s of CPU
+are the original model's to the bit (tests/test_onnxconv.py). On one thread: 0.59 -> 0.30-0.33 s of CPU
 per second of speech (performance.md).
 
 Only where that holds: x86-64 processors with VNNI (without it onnxruntime's unsigned-by-signed
