@@ -172,8 +172,10 @@ class MonitorRecording:
 
 
 BARE_PROGRAM = """
-import math, sys, time
+import math, signal, sys, time
 import miniaudio
+signal.signal(signal.SIGINT, signal.SIG_DFL)  # stopped by SIGINT at once: a KeyboardInterrupt here left
+# miniaudio's device thread holding the process for the 15 s until it was killed
 from voiceguide.live.output import BUFFER_MS  # the same device buffer as voiceguide's player
 rate = int(sys.argv[1])
 def tone():
