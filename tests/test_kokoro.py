@@ -147,6 +147,27 @@ def test_deterministic(engine, loaded, voice):
     assert a.tobytes() == b.tobytes()
 
 
+def test_a_live_session_s_two_threads_speak_the_same_samples(loaded):
+    """A live session runs each sentence on two threads, a render on one (kokoro.LIVE_ONNX_THREADS):
+    the clips they leave in the shared cache must be the same to the bit."""
+    from voiceguide.voice.onnxconv import convolutions_as_matmuls
+    from voiceguide.voice.onnxpatch import deterministic_pieces
+    from voiceguide.voice.onnxsession import open_session
+
+    model, _ = loaded
+    pieces, _ = convolutions_as_matmuls(deterministic_pieces(read_model()))
+    sessions = {threads: open_session(pieces.parts(), threads) for threads in (kokoro.ONNX_THREADS,
+                                                                                 kokoro.LIVE_ONNX_THREADS)}
+    for voice, text in (("af_heart", "Two minutes for yourself. Hold for 20-30 seconds."), ("ef_dora", "Respira.")):
+        v = kokoro.BY_ID[voice]
+        for ids in kokoro.phonemize(text, v):
+            style = kokoro.style(v)
+            feed = {model.token_input: np.array([[0, *ids, 0]], np.int64),
+                    "style": style[style_row(len(ids))][None, :], "speed": np.array([0.9], np.float32)}
+            one, two = (session.run(None, feed)[0] for session in sessions.values())
+            assert one.shape == two.shape and np.array_equal(one, two), (voice, ids)
+
+
 def test_faster_wpm_speaks_faster(engine, loaded):
     slow, _ = engine.synthesize("Breathe in slowly.", "am_michael", 110)
     fast, _ = engine.synthesize("Breathe in slowly.", "am_michael", 190)

@@ -222,21 +222,25 @@ def test_a_cold_live_start_plays_the_first_sentence_then_the_plan_to_the_sample(
 
 
 def test_play_name_gets_a_head_start_on_its_voice(monkeypatch, tmp_path):
-    """`play NAME` starts loading the model before the options are parsed; not when an option picks
-    the voice, nor for other commands, nor when the first words are cached (nothing to synthesise)."""
+    """`play NAME` starts loading the model (for a live session) before the options are parsed, with
+    the engine and voice the command line names; not when a preset picks the voice, nor for another
+    engine, nor for other commands, nor when the first words are cached (nothing to synthesise)."""
     import threading
 
-    from voiceguide.cli.headstart import head_start
+    from voiceguide.cli.headstart import head_start, options_given
 
     monkeypatch.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path / "cold"))
     loads, loaded = [], threading.Event()
-    monkeypatch.setattr(Piper, "load", lambda self, voice: (loads.append(voice), loaded.set()))
-    for argv in (["play", str(ROUTINE), "--voice", "female"], ["render", str(ROUTINE)], ["play", "--help"],
-                 ["play", "no-such-routine"]):
+    monkeypatch.setattr(Piper, "load", lambda self, voice, *, live=False: (loads.append((voice, live)), loaded.set()))
+    for argv in (["play", str(ROUTINE), "--preset", "calm"], ["play", str(ROUTINE), "--engine", "espeak"],
+                 ["render", str(ROUTINE)], ["play", "--help"], ["play", "no-such-routine"]):
         head_start(argv)
     assert not loaded.wait(1.0) and loads == []
-    head_start(["play", str(ROUTINE), "--pace", "slow"])
-    assert loaded.wait(5.0) and loads == [Piper().resolve_voice(None, "en")]
+    head_start(["play", str(ROUTINE), "--pace", "slow", "--engine=piper"])
+    assert loaded.wait(5.0) and loads == [(Piper().resolve_voice(None, "en"), True)]
+    assert options_given(["--engine", "kokoro", "--pace", "slow", "--voice=am_michael", "--engine=piper"],
+                         ("engine", "voice")) == {"engine": "piper", "voice": "am_michael"}
+    assert options_given(["--voice"], ("voice",)) == {}
 
 
 def test_the_player_waits_at_the_end_of_what_it_may_mix():

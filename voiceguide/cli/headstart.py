@@ -5,17 +5,18 @@ pydantic: about 0.15 s), the imports and the routine (about 0.25 s), then the mo
 mostly runs outside the lock (reading the file, onnxruntime's session: about 0.3 s). Started first,
 the model loads while the options are parsed and the player is imported, instead of after them.
 
-It loads only what the session itself would: the routine named first, with the config file's voice
-and engine, and only when the command line names no option that picks another voice (then the
-session's own preload does it, as before). Anything that goes wrong here is left for the command
-itself to find and report."""
+It loads only what the session itself would: the routine named first, with the voice and engine of
+the command line (`--engine`, `--voice`) over the config file's, and only when no other option
+picks the voice (a preset: then the session's own preload does it, after the parser). Anything
+that goes wrong here is left for the command itself to find and report."""
 
 from __future__ import annotations
 
 import sys
 
 # options after which the head start cannot know the voice (or should not load one)
-PICKS_THE_VOICE = {"--voice", "--engine", "--preset", "--help", "--install-completion", "--show-completion"}
+PICKS_THE_VOICE = {"--preset", "--help", "--install-completion", "--show-completion"}
+READ_AHEAD = ("engine", "voice")  # the options it reads itself, as `--engine kokoro` or `--engine=kokoro`
 WAIT = 1.0  # seconds at most the parser waits for the model's loading to begin
 
 
@@ -30,10 +31,25 @@ def head_start(argv: list[str]) -> None:
         from ..routine.lookup import find_routine
         from .options import choose
 
-        begun = preload_voice(find_routine(argv[1]), choose(), "auto")
+        chosen = choose(**options_given(argv[2:], READ_AHEAD))
+        begun = preload_voice(find_routine(argv[1]), chosen, chosen.engine or "auto")
     except Exception:  # noqa: BLE001 - the command reports any problem with its own arguments
         return
     begun.wait(WAIT)  # the parser would only take turns with it on the interpreter's lock
+
+
+def options_given(args: list[str], names: tuple[str, ...]) -> dict[str, str]:
+    """The values of the options `names` on a command line (the last one given wins, as in the parser)."""
+    given: dict[str, str] = {}
+    for i, arg in enumerate(args):
+        option, eq, value = arg.partition("=")
+        name = option[2:] if option.startswith("--") else ""
+        if name in names:
+            if eq:
+                given[name] = value
+            elif i + 1 < len(args):
+                given[name] = args[i + 1]
+    return given
 
 
 def settle() -> None:

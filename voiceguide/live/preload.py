@@ -31,7 +31,7 @@ def preload_voice(path: Path, overrides, engine: str = "auto") -> threading.Even
             if not voice.engine.loads_a_model or all(voice.cache.path(voice.key(t, voice.delivery(r))).exists() for t, r in first):
                 return  # nothing to synthesise before the first words: a warm start needs no model
             begun.set()
-            voice.engine.load(voice.voice_id)
+            voice.engine.load(voice.voice_id, live=True)
         except Exception:  # noqa: BLE001 - only a head start: the session's own start reports any problem
             pass
         finally:

@@ -55,9 +55,11 @@ class Engine(Protocol):
         raw, rate = self.synthesize(text, voice, wpm)
         return [lambda: raw], rate
 
-    def load(self, voice: str) -> None:
+    def load(self, voice: str, *, live: bool = False) -> None:
         """Load what speaking in `voice` needs (a model), so that the first words come sooner; by
-        default there is nothing to load."""
+        default there is nothing to load. `live`: for a live session, which wants each sentence as
+        soon as it can have it more than many sentences at once (an engine may then give a sentence
+        more of the cores)."""
         return None
 
 

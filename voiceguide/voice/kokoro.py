@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Callable
 
@@ -23,14 +24,18 @@ import numpy as np
 from .base import GENDERS, Engine, VoiceError, VoiceInfo, unknown_voice
 from .kokorofiles import (
     BY_ID, INSTALL_HINT, MODEL_DIGEST, SAMPLE_RATE, VOICES, KokoroVoice, best_kokoro_voice,
-    read_model, read_style, style_row, tokens, voices_digest,
+    join_model, read_style, style_row, tokens, verify_model, voices_digest,
 )
 from .onnxconv import convolutions_as_matmuls
 from .onnxpatch import deterministic_pieces
 from .onnxsession import open_session
 from .sentences import cores, full_scale_pcm, guarded, sentence_pieces
 
-ONNX_THREADS = 1  # per sentence; the sentence pool (one thread a core) gives the parallelism
+ONNX_THREADS = 1  # per sentence in a render; the sentence pool (one thread a core) gives the parallelism
+# per sentence in a live session, whose first sentence is waited for alone: 0.52 -> 0.36 s for the
+# first words of the two-minute reset, for 13 % less throughput with two at once (the render-ahead
+# runs at about 3x real time; a render keeps one thread). The samples are the same to the bit.
+LIVE_ONNX_THREADS = 2
 SENTENCE_GAP = 0.20  # seconds between sentences of one utterance, at the voice's natural rate
 SPEED_RANGE = (0.5, 2.0)  # what Kokoro is trained for (kokoro-onnx refuses anything else)
 MAX_TOKENS = 510  # a sentence longer than this is cut (Kokoro's context); a guide's sentences are short
@@ -48,12 +53,22 @@ class _Model:
     length), its int8 convolutions run as int8 matrix products where that gives the same samples
     (onnxconv.py: half the CPU time)."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int) -> None:
+        data = join_model()
+        with ThreadPoolExecutor(1, thread_name_prefix="verify-model") as verifying:
+            # the SHA-256 runs beside the graph's rewrite (hashlib releases the interpreter's lock):
+            # 0.08 s less before the first words; nothing is made from the bytes before it passes
+            verified = verifying.submit(verify_model, data)
+            try:
+                model, self.rewritten = convolutions_as_matmuls(deterministic_pieces(data))
+            except Exception as exc:  # noqa: BLE001 - damaged bytes can fail anywhere in the walk
+                verified.result()  # then the digest says which part is damaged
+                raise VoiceError(f"Kokoro's model would not load: {str(exc).splitlines()[0]}") from None
+            verified.result()
         try:
-            model, self.rewritten = convolutions_as_matmuls(deterministic_pieces(read_model()))
             # no graph optimisation: the model comes optimised (its layer norms and GELUs fused), and
             # with it the session took 0.68 s to make instead of 0.34 s, for no faster synthesis
-            self.session = open_session(model.parts(), ONNX_THREADS)
+            self.session = open_session(model.parts(), threads)
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
             raise VoiceError(f"Kokoro's model would not load: {str(exc).splitlines()[0]}") from None
         names = {i.name for i in self.session.get_inputs()}
@@ -75,12 +90,13 @@ _ESPEAK_LOCK = threading.Lock()  # espeak-ng holds process-wide state: one phone
 _PHONEMIZER = None  # piper's EspeakPhonemizer, made on first use
 
 
-def load() -> _Model:
-    """The model, loaded and verified once per process (about 1.5 s; all the engine's I/O)."""
+def load(threads: int = ONNX_THREADS) -> _Model:
+    """The model, loaded and verified once per process (about 0.8 s; all the engine's I/O), its
+    sentences run on `threads` each (the first call's choice: ONNX_THREADS, LIVE_ONNX_THREADS)."""
     global _MODEL
     with _MODEL_LOCK:
         if _MODEL is None:
-            _MODEL = _Model()
+            _MODEL = _Model(threads)
         return _MODEL
 
 
@@ -147,10 +163,10 @@ class Kokoro(Engine):
         have = ", ".join(sorted({v.language for v in VOICES}))
         raise VoiceError(f"no Kokoro {what} for language {language!r}; Kokoro speaks: {have}")
 
-    def load(self, voice: str) -> None:
+    def load(self, voice: str, *, live: bool = False) -> None:
         """Load the model ahead of the first words (`Engine.load`); the voice's style is small."""
         self._voice(voice)
-        load()
+        load(min(LIVE_ONNX_THREADS, cores()) if live else ONNX_THREADS)
 
     def speed(self, voice: str, wpm: float) -> float:
         lo, hi = SPEED_RANGE

@@ -136,32 +136,51 @@ def part_paths() -> list[Path]:
     return found
 
 
-def read_model() -> bytes:
-    """The model's bytes, joined in memory from its verified parts; KokoroModelError naming the
-    missing or damaged part otherwise. Read into one buffer, then copied once into the bytes
-    onnxruntime takes (it refuses a bytearray) and the buffer dropped before the session is made:
-    holding both while it was made peaked at 440 MB resident, against 352 MB (measured here)."""
-    buf, whole, pos = bytearray(MODEL_SIZE + 1), hashlib.sha256(), 0
+def join_model() -> bytes:
+    """The model's bytes, joined in memory from its four parts, NOT yet verified (`verify_model`);
+    KokoroModelError naming a part that cannot be read. Read into one buffer, then copied once into
+    the bytes onnxruntime takes (it refuses a bytearray) and the buffer dropped before the session is
+    made: holding both while it was made peaked at 440 MB resident, against 352 MB (measured here)."""
+    buf, pos = bytearray(MODEL_SIZE + 1), 0
     view = memoryview(buf)
     try:
-        for path, (_, expected) in zip(part_paths(), PARTS):
+        for path in part_paths():
             try:
                 with open(path, "rb") as f:
-                    n = f.readinto(view[pos:])
+                    pos += f.readinto(view[pos:])
             except OSError as exc:
                 raise KokoroModelError(f"{path}: Kokoro model part unreadable ({exc.strerror or exc}); "
                                        f"{INSTALL_HINT}") from None
-            part = view[pos : pos + n]
-            if hashlib.sha256(part).hexdigest() != expected:
-                raise KokoroModelError(f"{path}: Kokoro model part damaged (SHA-256 mismatch); {REINSTALL_HINT}")
-            whole.update(part)
-            pos += n
-        if pos != MODEL_SIZE or whole.hexdigest() != MODEL_DIGEST:  # each part right, the whole wrong: a bad pin
-            raise KokoroModelError(f"Kokoro's joined model is not kokoro-v1.0.int8.onnx (SHA-256 mismatch); "
-                                   f"{REINSTALL_HINT}")
         return bytes(view[:pos])
     finally:
         view.release()
+
+
+def verify_model(data: bytes) -> None:
+    """Refuse joined bytes that are not the pinned model: one SHA-256 of the whole (80 ms; hashlib
+    lets other threads run meanwhile), and only when it is wrong one per part, to name the damaged
+    part (KokoroModelError)."""
+    if len(data) == MODEL_SIZE and hashlib.sha256(data).hexdigest() == MODEL_DIGEST:
+        return
+    view, pos = memoryview(data), 0
+    for path, (_, expected) in zip(part_paths(), PARTS):
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            raise KokoroModelError(f"{path}: Kokoro model part unreadable ({exc.strerror or exc}); "
+                                   f"{INSTALL_HINT}") from None
+        if hashlib.sha256(view[pos : pos + size]).hexdigest() != expected:
+            raise KokoroModelError(f"{path}: Kokoro model part damaged (SHA-256 mismatch); {REINSTALL_HINT}")
+        pos += size
+    # each part right, the whole wrong: a bad pin
+    raise KokoroModelError(f"Kokoro's joined model is not kokoro-v1.0.int8.onnx (SHA-256 mismatch); {REINSTALL_HINT}")
+
+
+def read_model() -> bytes:
+    """The model's bytes, joined and verified (`join_model`, `verify_model`)."""
+    data = join_model()
+    verify_model(data)
+    return data
 
 
 # ------------------------------------------------------------------ the voices

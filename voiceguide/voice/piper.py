@@ -319,8 +319,9 @@ class Piper(Engine):
             self._fingerprints[key] = hashlib.sha256(both.encode()).hexdigest()[:16]
         return self._fingerprints[key]
 
-    def load(self, voice: str) -> None:
-        """Load the voice's model ahead of its first words (`Engine.load`)."""
+    def load(self, voice: str, *, live: bool = False) -> None:
+        """Load the voice's model ahead of its first words (`Engine.load`); live or not, a sentence
+        runs on one thread (Piper's first sentence is short work: 0.1-0.2 s)."""
         self.model(voice)
 
     def model(self, voice: str) -> "_Model":

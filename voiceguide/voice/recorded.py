@@ -211,5 +211,5 @@ class CuedEngine(Engine):
             return [lambda: recorded[0]], recorded[1]
         return self.inner.synthesize_pieces(text, voice, wpm)
 
-    def load(self, voice: str) -> None:
-        self.inner.load(voice)
+    def load(self, voice: str, *, live: bool = False) -> None:
+        self.inner.load(voice, live=live)
