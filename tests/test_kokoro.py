@@ -159,7 +159,7 @@ def test_a_live_session_s_two_threads_speak_the_same_samples(loaded):
     sessions = {threads: open_session(pieces.parts(), threads) for threads in (kokoro.ONNX_THREADS,
                                                                                  kokoro.LIVE_ONNX_THREADS)}
     for voice, text in (("af_heart", "Two minutes for yourself. Hold for 20-30 seconds."), ("ef_dora", "Respira.")):
-        v = kokoro.BY_ID[voice]
+        v = kokoro.find_kokoro_voice(voice)
         for ids in kokoro.phonemize(text, v):
             style = kokoro.style(v)
             feed = {model.token_input: np.array([[0, *ids, 0]], np.int64),

@@ -102,11 +102,11 @@ def voices(
     out_dir: Annotated[Path, typer.Option("--output", "-o", help="Folder for the samples.")] = Path("output/voices"),
     rate: RateOpt = None,
     available: Annotated[
-        bool, typer.Option("--available", help="List the Piper voices you can download (works offline), with licences.")
+        bool, typer.Option("--available", help="List the Piper voices (--engine kokoro: Kokoro's) you can download (works offline), with licences.")
     ] = False,
     get: Annotated[
         Optional[list[str]],
-        typer.Option("--get", metavar="KEY", help="Download these Piper voices by key (repeat, or give several) into the voices folder."),
+        typer.Option("--get", metavar="KEY", help="Download these Piper or Kokoro voices by key (repeat, or give several) into the voices folder."),
     ] = None,
 ) -> None:
     """List the voices of the speech engine; with --sample, render a short sample per voice;
@@ -121,7 +121,7 @@ def voices(
         _get_voices([*get, *(more or [])])
         return
     if available:
-        _available(language)
+        _available(language, engine or "auto")
         return
     from rich.table import Table
     from rich.text import Text
@@ -169,13 +169,15 @@ def _table_console():
     return out
 
 
-def _available(language: str | None) -> None:
+def _available(language: str | None, engine: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from ..voice.listing import available_summary, available_voices
+    from ..voice.listing import GET_HINT, available_summary, available_voices, kokoro_rows
 
-    rows = available_voices(language)
+    rows = kokoro_rows(language) if engine == "kokoro" else available_voices(language)
+    if not rows:
+        raise VoiceguideError(f"Kokoro has no voice for language {language!r} that voiceguide can speak")
     out = _table_console()
     table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=out.width < 120)  # fit 80 columns
     table.add_column("key", no_wrap=True, min_width=max(len(r.key) for r in rows))  # a key is typed: never cut
@@ -188,6 +190,10 @@ def _available(language: str | None) -> None:
         table.add_row(Text(r.key), Text(r.language), Text(r.quality), Text(r.gender or "-"), Text(r.size_mb),
                       licence, Text(r.installed_label, style="green" if r.installed else ""))
     out.print(table)
+    if engine == "kokoro":
+        here = sum(1 for r in rows if r.installed)
+        out.print(f"{len(rows)} Kokoro voices, {here} here; get one with: {GET_HINT}", markup=False)
+        return
     for line in available_summary(rows, language):
         out.print(line, markup=False)
 
@@ -196,23 +202,28 @@ def _get_voices(keys: list[str]) -> None:
     """Each key in turn; a failure is one line and the others still run; exit 1 if any failed."""
     from ..voice.catalogue import CatalogueError
     from ..voice.download import DownloadError, get_voice
+    from ..voice.kokorofiles import LICENCE, downloaded_folder
+    from ..voice.kokorovoices import get_kokoro_voice, is_kokoro_key
     from ..voice.listing import licence_label, licence_of_key
     from ..voice.piperfiles import voices_dir
 
     out, err = _console(), _console(stderr=True)
-    folder = voices_dir()
     failed = 0
     for key in keys:
         notes: list[str] = []  # get_voice's "already installed": then that is the one line to print
+        kokoro = is_kokoro_key(key)
+        folder = downloaded_folder() if kokoro else voices_dir()
         try:
             with _FetchBar(err, key, folder, out) as bar:
-                path = get_voice(key, folder, progress=bar.update, note=notes.append)
+                get = get_kokoro_voice if kokoro else get_voice
+                path = get(key, folder, progress=bar.update, note=notes.append)
         except (DownloadError, CatalogueError) as exc:
             failed += 1
             err.print(f"voiceguide: {exc}", markup=False, soft_wrap=True)
             continue
-        licence = licence_label(licence_of_key(path.stem)) or "see its MODEL_CARD"
-        done = notes[0] if notes else f"installed {path.stem}: {path} (licence {licence}; use it with --voice {path.stem})"
+        licence = LICENCE if kokoro else (licence_label(licence_of_key(path.stem)) or "see its MODEL_CARD")
+        use = f"--engine kokoro --voice {path.stem}" if kokoro else f"--voice {path.stem}"
+        done = notes[0] if notes else f"installed {path.stem}: {path} (licence {licence}; use it with {use})"
         out.print(done, markup=False, soft_wrap=True)
     if failed:
         raise typer.Exit(1)

@@ -19,12 +19,12 @@ def complete_routine(incomplete: str) -> list[tuple[str, str]]:
 
 
 def complete_voice(incomplete: str) -> list[str]:
-    """Shell completion for --voice: installed Piper voices, the catalogue's keys, the shipped Kokoro
-    voices, female and male."""
-    from ..voice.kokorofiles import VOICES
+    """Shell completion for --voice: installed Piper voices, the catalogue's keys, Kokoro's voices
+    (shipped, downloadable), female and male."""
+    from ..voice.kokorofiles import catalogue
     from ..voice.piperfiles import voice_words
 
-    words = dict.fromkeys([*voice_words(), *(v.id for v in VOICES)])
+    words = dict.fromkeys([*voice_words(), *catalogue()])
     return [w for w in words if w.startswith(incomplete)]
 
 

@@ -45,7 +45,8 @@ class CatalogueError(VoiceguideError):
 class CatalogueFile:
     path: str  # relative to the voices repository, upstream layout (en/en_GB/alba/medium/...)
     size: int
-    md5: str
+    md5: str = ""  # Piper's catalogue gives MD5s
+    sha256: str = ""  # a catalogue shipped in this package pins SHA-256s (Kokoro's voices); checked first
 
     @property
     def name(self) -> str:

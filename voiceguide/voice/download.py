@@ -55,7 +55,7 @@ def voices_url() -> str:
     return os.environ.get("VOICEGUIDE_VOICES_URL") or DEFAULT_VOICES_URL
 
 
-def _url(base: str, path: str) -> str:
+def url_of(base: str, path: str) -> str:
     return f"{base}/{urllib.parse.quote(path)}"
 
 
@@ -72,7 +72,7 @@ def _conventional_paths(key: str) -> tuple[str, str]:
 
 def _by_hand(base: str, key: str, folder: Path, voice: CatalogueVoice | None = None) -> str:
     model, config = (voice.model.path, voice.config.path) if voice else _conventional_paths(key)
-    return f"to install it by hand, fetch {_url(base, model)} and {_url(base, config)} into {folder}"
+    return f"to install it by hand, fetch {url_of(base, model)} and {url_of(base, config)} into {folder}"
 
 
 def _reason(exc: BaseException) -> str:
@@ -95,7 +95,7 @@ _NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, ConnectionE
 
 def fetch_catalogue(base: str) -> dict[str, CatalogueVoice]:
     """The live catalogue at BASE/voices.json (raises OSError-family network errors, CatalogueError)."""
-    with _open(_url(base, "voices.json")) as response:
+    with _open(url_of(base, "voices.json")) as response:
         data = response.read(MAX_CATALOGUE + 1)
     if len(data) > MAX_CATALOGUE:
         raise CatalogueError(f"more than {MAX_CATALOGUE >> 20} MiB: not a voice catalogue")
@@ -132,17 +132,18 @@ def _free(folder: Path) -> int | None:
         return None
 
 
-class _Fetch:
-    """One voice's download: its temporary files, the running byte count for `progress`."""
+class Fetch:
+    """One voice's download: its temporary files in `folder`, the running byte count for `progress`,
+    and the one-line errors (with `by_hand`, how to fetch the files by hand) when a file cannot be had."""
 
-    def __init__(self, voice: CatalogueVoice, folder: Path, base: str, progress: Progress | None):
-        self.voice, self.folder, self.base, self.progress = voice, folder, base, progress
-        self.done, self.total = 0, voice.size
+    def __init__(self, key: str, total: int, *, folder: Path, base: str, progress: Progress | None, by_hand: str):
+        self.key, self.folder, self.base, self.progress, self.by_hand = key, folder, base, progress, by_hand
+        self.done, self.total = 0, total
         self.temps: list[Path] = []
         self.free = _free(folder)
 
     def fail(self, what: str, then: str = "") -> DownloadError:
-        return DownloadError(f"{self.voice.key}: {what}; nothing was installed" + (f"; {then}" if then else ""))
+        return DownloadError(f"{self.key}: {what}; nothing was installed" + (f"; {then}" if then else ""))
 
     def _tick(self, n: int) -> None:
         self.done += n
@@ -150,14 +151,16 @@ class _Fetch:
             self.progress(self.done, self.total)
 
     def one(self, file: CatalogueFile) -> Path:
+        """BASE/file.path streamed to a hidden temporary file, its size and digest checked."""
         try:
             fd, name = tempfile.mkstemp(prefix=f".{file.name}.part-", dir=self.folder)
         except OSError as exc:
             raise self.fail(f"cannot write in {self.folder} ({_reason(exc)})") from None
         tmp = Path(name)
         self.temps.append(tmp)
-        url = _url(self.base, file.path)
-        h, got, cut = hashlib.md5(), 0, False
+        url = url_of(self.base, file.path)
+        algorithm, expected = ("SHA-256", file.sha256) if file.sha256 else ("MD5", file.md5)
+        h, got, cut = (hashlib.sha256() if file.sha256 else hashlib.md5()), 0, False
         try:
             with os.fdopen(fd, "wb") as out, _open(url) as response:
                 while True:
@@ -182,8 +185,7 @@ class _Fetch:
                 ) from None
             if isinstance(exc, _NETWORK_ERRORS):
                 if isinstance(exc, urllib.error.HTTPError) or got == 0:
-                    hand = _by_hand(self.base, self.voice.key, self.folder, self.voice)
-                    raise self.fail(f"cannot fetch {url} ({_reason(exc)}); {hand}") from None
+                    raise self.fail(f"cannot fetch {url} ({_reason(exc)}); {self.by_hand}") from None
                 cut = True
             else:
                 raise self.fail(f"cannot write in {self.folder} ({_reason(exc)})") from None
@@ -191,8 +193,8 @@ class _Fetch:
             raise self.fail(f"cannot fetch {url} ({_reason(exc)})") from None
         if cut or got != file.size:
             raise self.fail(f"the connection was cut during {file.name} ({url}): got {got} of {file.size} bytes", "try again")
-        if h.hexdigest() != file.md5:
-            raise self.fail(f"{file.name} is damaged: MD5 {h.hexdigest()}, the catalogue says {file.md5} ({url})")
+        if h.hexdigest() != expected:
+            raise self.fail(f"{file.name} is damaged: {algorithm} {h.hexdigest()}, the catalogue says {expected} ({url})")
         return tmp
 
     def cleanup(self) -> None:
@@ -205,6 +207,12 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def put_in_place(tmp: Path, path: Path) -> None:
+    """A verified temporary file renamed to `path` at once, with the permissions a new file gets."""
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
 
 
 def _put_in_place(config_tmp: Path, model_tmp: Path, config: Path, model: Path) -> None:
@@ -226,7 +234,7 @@ def _put_in_place(config_tmp: Path, model_tmp: Path, config: Path, model: Path) 
 def _offline(key: str, folder: Path, base: str, reason: str, note: Callable[[str], None] | None) -> Path:
     """Without the live catalogue: the shipped snapshot decides whether KEY is a voice at all, and
     names its files; an installed voice that matches the snapshot's checksums is kept."""
-    where = _url(base, "voices.json")
+    where = url_of(base, "voices.json")
     shipped = shipped_catalogue()
     try:
         known = lookup(key, shipped)
@@ -262,7 +270,7 @@ def get_voice(
         catalogue = fetch_catalogue(base)
     except CatalogueError as exc:
         raise DownloadError(
-            f"{_url(base, 'voices.json')} is not a Piper voice catalogue ({exc}); {_by_hand(base, key, folder)}"
+            f"{url_of(base, 'voices.json')} is not a Piper voice catalogue ({exc}); {_by_hand(base, key, folder)}"
         ) from None
     except (*_NETWORK_ERRORS, OSError) as exc:
         return _offline(key, folder, base, _reason(exc), note)
@@ -279,7 +287,8 @@ def get_voice(
         if note:
             note(f"{voice.key} is already installed in {folder} (checksums match); nothing to do")
         return done
-    fetch = _Fetch(voice, folder, base, progress)
+    fetch = Fetch(voice.key, voice.size, folder=folder, base=base, progress=progress,
+                  by_hand=_by_hand(base, voice.key, folder, voice))
     try:
         if progress:
             progress(0, fetch.total)

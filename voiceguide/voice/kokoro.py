@@ -23,7 +23,7 @@ import numpy as np
 
 from .base import GENDERS, Engine, VoiceError, VoiceInfo, unknown_voice
 from .kokorofiles import (
-    BY_ID, INSTALL_HINT, MODEL_DIGEST, SAMPLE_RATE, VOICES, KokoroVoice, best_kokoro_voice,
+    INSTALL_HINT, MODEL_DIGEST, SAMPLE_RATE, KokoroVoice, best_kokoro_voice, catalogue, find_kokoro_voice, known_voices,
     join_model, read_style, style_row, tokens, verify_model, voices_digest,
 )
 from .onnxconv import convolutions_as_matmuls
@@ -150,7 +150,7 @@ class Kokoro(Engine):
                 f"piper-tts {dist_version('piper-tts')} (espeak-ng phonemes)")
 
     def voices(self) -> list[VoiceInfo]:
-        return [v.info() for v in VOICES]
+        return [v.info() for v in known_voices()]
 
     def resolve_voice(self, wanted: str | None, language: str) -> str:
         found = best_kokoro_voice(wanted, language)
@@ -158,9 +158,9 @@ class Kokoro(Engine):
             return found.id
         low = (wanted or "").strip().lower()
         if low and low not in GENDERS and "-" not in low and len(low) > 3:
-            raise unknown_voice(wanted, [v.id for v in VOICES], "kokoro")
+            raise unknown_voice(wanted, [v.id for v in known_voices()], "kokoro")
         what = f"{low} voice" if low in GENDERS else "voice"
-        have = ", ".join(sorted({v.language for v in VOICES}))
+        have = ", ".join(sorted({v.language for v in known_voices()}))
         raise VoiceError(f"no Kokoro {what} for language {language!r}; Kokoro speaks: {have}")
 
     def load(self, voice: str, *, live: bool = False) -> None:
@@ -173,9 +173,10 @@ class Kokoro(Engine):
         return round(min(hi, max(lo, float(wpm) / natural_wpm(self._voice(voice)))), 3)
 
     def _voice(self, voice: str) -> KokoroVoice:
-        v = BY_ID.get(voice.strip().lower())
+        v = find_kokoro_voice(voice)
         if v is None:
-            raise unknown_voice(voice, [x.id for x in VOICES], "kokoro")
+            hint = f"; get it: voiceguide voices --get {voice.strip()}" if voice.strip().lower() in catalogue() else ""
+            raise VoiceError(str(unknown_voice(voice, [x.id for x in known_voices()], "kokoro")) + hint)
         return v
 
     def synthesize(self, text: str, voice: str, wpm: float) -> tuple[np.ndarray, int]:

@@ -9,15 +9,20 @@ Kokoro voices, and `--voice` be resolved, on a machine where the neural extra is
   holding part1.bin .. part4.bin instead (a mirror, or a test's damaged copy).
 - The voices: eleven of the 54 style tables of kokoro-js 1.2.1 (npm, Apache-2.0; the tables are
   hexgrad/Kokoro-82M's), raw little-endian float32 [510, 256], in data/kokoro/ with their licence;
-  each verified against its SHA-256 here when loaded.
+  each verified against its SHA-256 here when loaded. data/kokoro-voices.json is the catalogue of
+  the 41 that espeak-ng's phonemes can speak (each with its size and SHA-256): the other thirty come
+  by `voices --get KEY` (kokorovoices.py) into the voices folder's kokoro/, and are verified as the
+  shipped ones are whenever they are loaded.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -54,9 +59,12 @@ class KokoroVoice:
     espeak: str  # the espeak-ng voice its phonemes come from
     gender: str
     sha256: str
+    bundled: bool = True  # shipped in this package; else downloaded into the voices folder
+    size: int = STYLE_ROWS * STYLE_DIM * 4
 
     def info(self) -> VoiceInfo:
-        return VoiceInfo(self.id, f"{self.name} (Kokoro, bundled)", self.language, self.gender, "kokoro")
+        where = "bundled" if self.bundled else "downloaded"
+        return VoiceInfo(self.id, f"{self.name} (Kokoro, {where})", self.language, self.gender, "kokoro")
 
 
 # In order of preference within a language (the first of a language and gender is its default).
@@ -75,6 +83,34 @@ VOICES = tuple(KokoroVoice(*v) for v in (
     ("pm_alex", "Alex", "pt-br", "pt-br", "male", "0175c753f59c54e7fd5a995bedef0c5ff2fb67e0043dd3dcb2ae74ec2acbeb2a"),
 ))
 BY_ID = {v.id: v for v in VOICES}
+CATALOGUE_FILE = "data/kokoro-voices.json"
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, KokoroVoice]:
+    """Every Kokoro voice voiceguide can speak, by id: the shipped ones and those `voices --get` fetches."""
+    entries = json.loads(resources.files(__package__).joinpath(CATALOGUE_FILE).read_text("utf-8"))["voices"]
+    return {key: BY_ID.get(key) or KokoroVoice(key, e["name"], e["language"], e["espeak"], e["gender"], e["sha256"],
+                                               bundled=False, size=e["size"])
+            for key, e in entries.items()}
+
+
+def downloaded_folder() -> Path:
+    """Where `voices --get` puts Kokoro's voices: the voices folder's kokoro/."""
+    from .piperfiles import voices_dir
+
+    return voices_dir() / "kokoro"
+
+
+def known_voices() -> list[KokoroVoice]:
+    """The voices that can speak now: the shipped ones, then those downloaded (by id), no file read."""
+    folder = downloaded_folder()
+    return [*VOICES, *(v for v in catalogue().values() if not v.bundled and (folder / f"{v.id}.bin").is_file())]
+
+
+def find_kokoro_voice(voice_id: str) -> KokoroVoice | None:
+    """A voice that can speak now, by its id (any case)."""
+    return next((v for v in known_voices() if v.id == voice_id.strip().lower()), None)
 
 # Kokoro v1.0's phoneme vocabulary (phoneme -> token id): the table of kokoro-onnx 0.6.1's
 # config.json (PyPI; kokoro-onnx is MIT, (c) 2025 github.com/thewh1teagle; the table itself is
@@ -187,18 +223,21 @@ def read_model() -> bytes:
 
 
 def voice_path(voice: KokoroVoice):
+    if not voice.bundled:
+        return downloaded_folder() / f"{voice.id}.bin"
     return resources.files(__package__).joinpath("data", "kokoro", f"{voice.id}.bin")
 
 
 def read_style(voice: KokoroVoice) -> np.ndarray:
     """The voice's verified style table, float32 [510, 256]."""
     path = voice_path(voice)
+    again = "reinstall voiceguide" if voice.bundled else f"get it again: voiceguide voices --get {voice.id}"
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise KokoroModelError(f"{path}: Kokoro voice missing ({exc.strerror or exc}); reinstall voiceguide") from None
+        raise KokoroModelError(f"{path}: Kokoro voice missing ({exc.strerror or exc}); {again}") from None
     if hashlib.sha256(data).hexdigest() != voice.sha256:
-        raise KokoroModelError(f"{path}: Kokoro voice damaged (SHA-256 mismatch); reinstall voiceguide")
+        raise KokoroModelError(f"{path}: Kokoro voice damaged (SHA-256 mismatch); {again}")
     return np.frombuffer(data, dtype="<f4").reshape(STYLE_ROWS, STYLE_DIM)
 
 
@@ -220,11 +259,11 @@ def best_kokoro_voice(wanted: str | None, language: str) -> KokoroVoice | None:
     routine in `language`: the exact language first (en-gb: Emma), else its family's first (en:
     Heart); None when none does."""
     lang = (language or "en").lower().replace("_", "-")
-    found = list(VOICES)
+    found = known_voices()
     if wanted:
         low = wanted.strip().lower().replace("-", "_")
-        if low in BY_ID:
-            return BY_ID[low]
+        if find_kokoro_voice(low):
+            return find_kokoro_voice(low)
         asked = wanted_voice(low)
         if asked.neither:
             return None
@@ -236,7 +275,7 @@ def best_kokoro_voice(wanted: str | None, language: str) -> KokoroVoice | None:
 
 
 def kokoro_voices(language: str | None = None) -> list[VoiceInfo]:
-    """The shipped voices for `voiceguide voices`: empty when the model is not installed."""
+    """The voices for `voiceguide voices` (shipped, then downloaded): empty when the model is not installed."""
     if not kokoro_available():
         return []
-    return [v.info() for v in VOICES if not language or v.language.startswith(language.lower())]
+    return [v.info() for v in known_voices() if not language or v.language.startswith(language.lower())]

@@ -106,6 +106,22 @@ def available_voices(language: str | None = None) -> list[AvailableVoice]:
     return rows
 
 
+def kokoro_rows(language: str | None = None) -> list[AvailableVoice]:
+    """`voices --available --engine kokoro`: every Kokoro voice voiceguide can speak, shipped or not
+    (the catalogue in the package, so offline), marked "bundled", "yes" (downloaded) or "no"."""
+    from .kokorofiles import LICENCE, catalogue, downloaded_folder
+
+    folder = downloaded_folder()
+    lang = (language or "").lower()
+    return [
+        AvailableVoice(key=v.id, language=v.language, quality="-", gender=v.gender, size=v.size, licence=LICENCE,
+                       non_commercial=False,
+                       installed="bundled" if v.bundled else ("user" if (folder / f"{v.id}.bin").is_file() else ""))
+        for v in catalogue().values()
+        if not lang or v.language == lang or v.language.split("-")[0] == lang
+    ]
+
+
 def licence_of_key(key: str, catalogue: Mapping[str, CatalogueVoice] | None = None) -> Licence | None:
     """The licence of the voice with this id: the catalogue's when it has the key, else the licence
     of the dataset a catalogue-style key names (a newer voice than our snapshot: the live catalogue

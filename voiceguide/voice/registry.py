@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .base import GENDERS, Engine, VoiceError
 from .catalogue import recommended
-from .kokorofiles import BY_ID as KOKORO_IDS
+from .kokorofiles import catalogue as kokoro_catalogue
 from .piperfiles import best_voice, find_voices, is_piper_voice, piper_available
 from .espeak import Espeak
 from .pyttsx import Pyttsx3
@@ -38,7 +38,7 @@ def choose(name: str | None, wanted: str | None, language: str) -> Choice:
     if name != "auto":
         engine = get_engine(name)
         return Choice(engine, engine.resolve_voice(wanted, language))
-    if wanted and wanted.strip().lower() in KOKORO_IDS:  # auto does not pick Kokoro (yet): say how to
+    if wanted and wanted.strip().lower() in kokoro_catalogue():  # auto does not pick Kokoro (yet): say how to
         raise VoiceError(f"{wanted.strip()} is a Kokoro voice: add --engine kokoro")
     if wanted and is_piper_voice(wanted):
         engine = get_engine("piper")
