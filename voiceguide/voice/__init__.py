@@ -16,6 +16,7 @@ from ..routine.delivery import Delivery, delivery_for
 from .base import Engine, VoiceError, VoiceInfo
 from .registry import ENGINES, choose, get_engine
 from .sentences import cores
+from .spoken import as_spoken
 
 __all__ = ["Voice", "VoiceError", "VoiceInfo", "ENGINES", "choose", "get_engine", "ClipCache", "process_clip", "SPEECH_LUFS"]
 
@@ -84,8 +85,9 @@ class Voice:
     narration are two clips."""
 
     def __init__(self, engine: Engine, voice_id: str, wpm: float, cache: ClipCache | None = None, cues=None,
-                 style: str = "calm", note: str | None = None):
+                 style: str = "calm", note: str | None = None, language: str = "en"):
         self.engine = engine
+        self.language = language  # how ranges, units and abbreviations are read out (`spoken.as_spoken`)
         self.cues = cues  # RecordedCues: the user's recordings replace the engine for the phrases they name
         self.voice_id = voice_id
         self.wpm = wpm
@@ -104,7 +106,8 @@ class Voice:
             from .recorded import RecordedCues
 
             recorded = RecordedCues(cues)
-        return cls(picked.engine, picked.voice, wpm, cache, cues=recorded, style=style, note=picked.note)
+        return cls(picked.engine, picked.voice, wpm, cache, cues=recorded, style=style, note=picked.note,
+                   language=language)
 
     def describe(self) -> str:
         extra = f", {len(self.cues)} recorded cues" if self.cues is not None else ""
@@ -114,8 +117,9 @@ class Voice:
         return delivery_for(self.style, role)
 
     def key(self, text: str, delivery: Delivery = Delivery()) -> str:
+        """The clip's cache key: of what is spoken (`as_spoken`), so two spellings of it share a clip."""
         return clip_key(
-            text=text, engine=self.engine.name, engine_version=self._version, voice=self.voice_id,
+            text=as_spoken(text, self.language), engine=self.engine.name, engine_version=self._version, voice=self.voice_id,
             wpm=self.wpm * delivery.tempo, rate=dsp.RATE, gain_db=delivery.gain_db,
         )
 
@@ -140,7 +144,7 @@ class Voice:
         return samples
 
     def _render(self, text: str, delivery: Delivery, first_part: Callable[[np.ndarray], None] | None) -> np.ndarray:
-        pieces, rate = spoken_pieces(self.engine, text, self.voice_id, self.wpm * delivery.tempo)
+        pieces, rate = spoken_pieces(self.engine, as_spoken(text, self.language), self.voice_id, self.wpm * delivery.tempo)
         out = []
         for i, piece in enumerate(pieces):
             out.append(process_clip(piece(), rate, delivery.gain_db, first=i == 0, last=i == len(pieces) - 1))
