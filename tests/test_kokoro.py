@@ -168,6 +168,22 @@ def test_a_live_session_s_two_threads_speak_the_same_samples(loaded):
             assert one.shape == two.shape and np.array_equal(one, two), (voice, ids)
 
 
+def test_the_pause_after_a_sentence_grows_with_its_length(engine, loaded):
+    """A breath's pause after each sentence: longer after a long one, within 0.25-0.65 s at speed 1."""
+    short, long = "Rest.", "Lie on your back with your knees bent, your feet flat on the floor, and your arms by your sides."
+    gaps = []
+    for first in (short, long):
+        pieces, rate = engine.synthesize_pieces(f"{first} Breathe.", "af_heart", 150)
+        audio = pieces[0]()
+        trailing = audio.size - (np.flatnonzero(audio)[-1] + 1)
+        ids = kokoro.phonemize(first, kokoro.find_kokoro_voice("af_heart"))[0]
+        expected = int(round(kokoro.pause_after(len(ids)) / engine.speed("af_heart", 150) * rate))
+        assert trailing >= expected, (first, trailing, expected)
+        gaps.append(expected / rate)
+    assert kokoro.pause_after(0) == 0.25 and kokoro.pause_after(1000) == 0.65
+    assert gaps[1] > gaps[0] + 0.1, gaps
+
+
 def test_faster_wpm_speaks_faster(engine, loaded):
     slow, _ = engine.synthesize("Breathe in slowly.", "am_michael", 110)
     fast, _ = engine.synthesize("Breathe in slowly.", "am_michael", 190)

@@ -36,7 +36,10 @@ ONNX_THREADS = 1  # per sentence in a render; the sentence pool (one thread a co
 # first words of the two-minute reset, for 13 % less throughput with two at once (the render-ahead
 # runs at about 3x real time; a render keeps one thread). The samples are the same to the bit.
 LIVE_ONNX_THREADS = 2
-SENTENCE_GAP = 0.20  # seconds between sentences of one utterance, at the voice's natural rate
+# The pause after a sentence, at the voice's natural rate: a speaker's breath, longer after a longer
+# sentence (0.18 s and 4 ms a phoneme token, from 0.25 to 0.65 s: a ten-word sentence of about 60
+# tokens is followed by 0.42 s) instead of the same 0.20 s after every one. A heuristic, not fitted.
+PAUSE_BASE, PAUSE_PER_TOKEN, PAUSE_RANGE = 0.18, 0.004, (0.25, 0.65)
 SPEED_RANGE = (0.5, 2.0)  # what Kokoro is trained for (kokoro-onnx refuses anything else)
 MAX_TOKENS = 510  # a sentence longer than this is cut (Kokoro's context); a guide's sentences are short
 
@@ -125,6 +128,12 @@ def speak(ids: list[int], voice: KokoroVoice, speed: float) -> np.ndarray:
     return full_scale_pcm(load().run(ids, style(voice), speed))
 
 
+def pause_after(tokens: int) -> float:
+    """Seconds of silence after a sentence of `tokens` phoneme tokens, at the voice's natural rate."""
+    lo, hi = PAUSE_RANGE
+    return min(hi, max(lo, PAUSE_BASE + PAUSE_PER_TOKEN * tokens))
+
+
 def natural_wpm(voice: KokoroVoice) -> float:
     """The voice's own speaking rate at speed 1, words per minute (see KNOWN_RATES)."""
     return KNOWN_RATES.get(voice.id, UNMEASURED_RATE)
@@ -147,7 +156,7 @@ class Kokoro(Engine):
         from importlib.metadata import version as dist_version
 
         return (f"kokoro-v1.0-int8 {MODEL_DIGEST[:16]} voices {voices_digest()} onnxruntime {onnxruntime.__version__} "
-                f"piper-tts {dist_version('piper-tts')} (espeak-ng phonemes)")
+                f"piper-tts {dist_version('piper-tts')} (espeak-ng phonemes; pauses by length)")
 
     def voices(self) -> list[VoiceInfo]:
         return [v.info() for v in known_voices()]
@@ -194,6 +203,6 @@ class Kokoro(Engine):
         sentences = checked(lambda: phonemize(text, v))
         if not sentences:
             return [lambda: np.zeros(int(0.05 * SAMPLE_RATE), np.int16)], SAMPLE_RATE
-        gap = np.zeros(int(round(SENTENCE_GAP / speed * SAMPLE_RATE)), np.int16)
-        pieces = sentence_pieces(sentences, partial(speak, voice=v, speed=speed), gap)
+        gaps = [np.zeros(int(round(pause_after(len(ids)) / speed * SAMPLE_RATE)), np.int16) for ids in sentences[:-1]]
+        pieces = sentence_pieces(sentences, partial(speak, voice=v, speed=speed), gaps)
         return [partial(checked, piece) for piece in pieces], SAMPLE_RATE

@@ -57,9 +57,10 @@ def _speak_then_trim(speak: Callable[..., np.ndarray], sentence) -> np.ndarray:
     return audio
 
 
-def sentence_pieces(sentences: Sequence, speak: Callable[..., np.ndarray], gap: np.ndarray) -> list[Callable[[], np.ndarray]]:
+def sentence_pieces(sentences: Sequence, speak: Callable[..., np.ndarray],
+                    gap: np.ndarray | Sequence[np.ndarray]) -> list[Callable[[], np.ndarray]]:
     """Calls that wait for each sentence's audio (`speak(sentence)`), in order, each but the last
-    followed by `gap`. The first sentence goes to the shared pool alone and the others once it is
+    followed by `gap` (one for all, or one per sentence but the last). The first sentence goes to the shared pool alone and the others once it is
     done: beside another synthesis it took twice as long on 2 cores (Piper: 0.25-0.31 s against
     0.11-0.16 s), and a live session starts as soon as it has that first sentence."""
     pool = sentence_pool()
@@ -74,9 +75,11 @@ def sentence_pieces(sentences: Sequence, speak: Callable[..., np.ndarray], gap: 
     first.add_done_callback(then_the_rest)
     futures = [first, *rest]
 
+    gaps = [gap] * (len(futures) - 1) if isinstance(gap, np.ndarray) else list(gap)
+
     def piece(i: int) -> np.ndarray:
         audio = futures[i].result()
-        return audio if i == len(futures) - 1 else np.concatenate([audio, gap])
+        return audio if i == len(futures) - 1 else np.concatenate([audio, gaps[i]])
 
     return [partial(piece, i) for i in range(len(futures))]
 
