@@ -184,6 +184,18 @@ def test_the_pause_after_a_sentence_grows_with_its_length(engine, loaded):
     assert gaps[1] > gaps[0] + 0.1, gaps
 
 
+@pytest.mark.parametrize("voice", ["af_heart", "ef_dora"])
+def test_the_rate_asked_for_is_the_rate_spoken(engine, loaded, voice):
+    """150 words a minute, the pauses between sentences included, in English and in Spanish: the
+    voice's natural rate (kokoro.KNOWN_RATES) measured on the calibration passage in its language."""
+    from voiceguide.voice.sentences import CALIBRATIONS, spoken_wpm
+
+    v = kokoro.find_kokoro_voice(voice)
+    text = CALIBRATIONS[v.language.split("-")[0]]
+    audio, rate = engine.synthesize(text, voice, 150)
+    assert abs(spoken_wpm(audio, rate, text) - 150) < 150 * 0.03, spoken_wpm(audio, rate, text)
+
+
 def test_faster_wpm_speaks_faster(engine, loaded):
     slow, _ = engine.synthesize("Breathe in slowly.", "am_michael", 110)
     fast, _ = engine.synthesize("Breathe in slowly.", "am_michael", 190)

@@ -100,6 +100,18 @@ CALIBRATION = (
     "Now breathe out through your mouth, letting the tension go. "
     "Hold this position for thirty seconds, then gently switch to the other side."
 )
+# The same three instructions in the other languages a shipped Kokoro voice speaks (its rates in kokoro.py)
+CALIBRATIONS = {
+    "en": CALIBRATION,
+    "es": "Respira despacio por la nariz y deja que los hombros se relajen. Ahora suelta el aire por la boca y "
+          "deja ir la tensión. Mantén esta postura treinta segundos y luego cambia con calma al otro lado.",
+    "fr": "Inspirez lentement par le nez et laissez vos épaules se détendre. Maintenant, expirez par la bouche en "
+          "relâchant la tension. Gardez cette position trente secondes, puis passez doucement de l'autre côté.",
+    "it": "Inspira lentamente dal naso e lascia che le spalle si rilassino. Ora espira dalla bocca e lascia andare "
+          "la tensione. Resta in questa posizione per trenta secondi, poi passa con calma all'altro lato.",
+    "pt": "Inspire devagar pelo nariz e deixe os ombros relaxarem. Agora solte o ar pela boca e deixe a tensão ir "
+          "embora. Fique nesta posição por trinta segundos e depois passe com calma para o outro lado.",
+}
 
 
 def spoken_wpm(audio: np.ndarray, rate: int, text: str) -> float:
