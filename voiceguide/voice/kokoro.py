@@ -1,13 +1,16 @@
 """Kokoro: Kokoro-82M (Apache-2.0), a near-human offline voice, behind the same `Engine` interface.
 
 - The model (92 MB, int8 ONNX) comes from four pip packages, joined and verified in memory and
-  loaded once per process (`kokorofiles`); its voices are style tables shipped in this package.
+  loaded once per process (`kokorofiles`); its voices are style tables shipped in this package, or
+  fetched by `voices --get` (`kokorovoices`).
 - Phonemes: espeak-ng's IPA from piper-tts's bundled espeak-ng (the [neural] extra already has it),
   mapped onto Kokoro's vocabulary, sentence by sentence.
 - A sentence of N tokens takes row N of the voice's style table (as kokoro-js does).
 - Speaking rate: Kokoro's `speed` input, from the words per minute asked for and the voice's own
-  natural rate (measured on Piper's calibration passage; at 150 wpm af_heart speaks at 0.86).
-- Sentences run on the process-wide pool of `sentences`, one ONNX thread each (as Piper's do).
+  natural rate (KNOWN_RATES: measured at 150 wpm on the calibration passage in its language).
+- Delivery: after each sentence but the last a pause that grows with the sentence (`pause_after`).
+- Sentences run on the process-wide pool of `sentences`, one ONNX thread each in a render, two in a
+  live session; each distinct sentence once per process.
 - Deterministic: Kokoro's graph has no random input, so the same text gives the same samples.
 """
 
@@ -153,12 +156,11 @@ def pause_after(tokens: int) -> float:
 
 
 def natural_wpm(voice: KokoroVoice) -> float:
-    """The voice's own speaking rate at speed 1, words per minute (see KNOWN_RATES)."""
+    """Words per minute at speed 1 as measured at 150 (KNOWN_RATES): speed = wpm / this."""
     if voice.id in KNOWN_RATES:
         return KNOWN_RATES[voice.id]
     family = voice.language.split("-")[0]
-    kin = [rate for v in known_voices() if v.id in KNOWN_RATES and v.language.split("-")[0] == family
-           for rate in (KNOWN_RATES[v.id],)]
+    kin = [KNOWN_RATES[v.id] for v in catalogue().values() if v.id in KNOWN_RATES and v.language.split("-")[0] == family]
     return round(sum(kin) / len(kin), 2) if kin else UNMEASURED_RATE
 
 

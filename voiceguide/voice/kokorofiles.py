@@ -109,8 +109,10 @@ def known_voices() -> list[KokoroVoice]:
 
 
 def find_kokoro_voice(voice_id: str) -> KokoroVoice | None:
-    """A voice that can speak now, by its id (any case)."""
-    return next((v for v in known_voices() if v.id == voice_id.strip().lower()), None)
+    """A voice that can speak now, by its id (any case): shipped, or downloaded (one file looked for)."""
+    key = voice_id.strip().lower()
+    found = BY_ID.get(key) or catalogue().get(key)
+    return found if found and (found.bundled or (downloaded_folder() / f"{key}.bin").is_file()) else None
 
 # Kokoro v1.0's phoneme vocabulary (phoneme -> token id): the table of kokoro-onnx 0.6.1's
 # config.json (PyPI; kokoro-onnx is MIT, (c) 2025 github.com/thewh1teagle; the table itself is
