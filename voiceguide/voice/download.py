@@ -8,7 +8,8 @@ and only when both are right are they renamed into place, the config first: find
 `*.onnx`, so the voice appears only once its config is there, and temporary names never end in
 `.onnx`. On any failure, Ctrl-C included, nothing new is left in the folder. Every failure is a
 DownloadError of one line that says what to do, including how to fetch the files by hand.
-stdlib only (urllib).
+`Fetch`, the streaming and checking of one file, also installs Kokoro's voices (kokorovoices.py),
+against the SHA-256s of a catalogue shipped in the package. stdlib only (urllib).
 """
 
 from __future__ import annotations
