@@ -62,7 +62,9 @@ def threads() -> int:
 
 
 class Transcriber:
-    """Whisper base through CTranslate2: `__call__(audio)` is the text of one utterance."""
+    """Whisper base through CTranslate2: `__call__(audio)` is the text of one utterance. `encode` and
+    `decode` are its two halves, so that one encoding can be decoded with several prompts (the
+    evaluation compares prompts that way, tools/listen_eval.py)."""
 
     def __init__(self, models: ListenModels, language: str = "en", window: float = WINDOW):
         import ctranslate2
@@ -76,19 +78,31 @@ class Transcriber:
         self.tokenizer = Tokenizer(raw, True, task="transcribe", language=language)
         self.features = FeatureExtractor(feature_size=80)
         self.window = window
-        self.prompt = ([self.tokenizer.sot_prev] + self.tokenizer.encode(" " + prompt(language))
-                       + list(self.tokenizer.sot_sequence) + [self.tokenizer.no_timestamps])
+        self.prompt = self.prompt_tokens(prompt(language))
 
-    def __call__(self, audio: np.ndarray) -> str:
+    def prompt_tokens(self, text: str) -> list[int]:
+        """The decoder's start: `text` as the previous text, then transcribe, without timestamps."""
+        return ([self.tokenizer.sot_prev] + self.tokenizer.encode(" " + text)
+                + list(self.tokenizer.sot_sequence) + [self.tokenizer.no_timestamps])
+
+    def encode(self, audio: np.ndarray):
+        """The encoder's output for one utterance, padded with silence to the window."""
         import ctranslate2
 
         samples = int(self.window * RATE)
         padded = np.zeros(max(samples, len(audio)), np.float32)
         padded[: len(audio)] = audio
         frames = self.features(padded, chunk_length=30)[:, : padded.size // self.features.hop_length]
-        encoded = self.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(frames[None])))
-        result = self.model.generate(encoded, [self.prompt], beam_size=1, max_length=len(self.prompt) + MAX_TOKENS)
-        return self.tokenizer.decode(result[0].sequences_ids[0]).strip()
+        return self.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(frames[None])))
+
+    def decode(self, encoded, start: list[int]) -> tuple[str, float]:
+        """Greedy decoding after `start`: the text and its mean log-probability per token."""
+        result = self.model.generate(encoded, [start], beam_size=1, max_length=len(start) + MAX_TOKENS,
+                                     return_scores=True)
+        return self.tokenizer.decode(result[0].sequences_ids[0]).strip(), float(result[0].scores[0])
+
+    def __call__(self, audio: np.ndarray) -> str:
+        return self.decode(self.encode(audio), self.prompt)[0]
 
 
 class Recognizer:
