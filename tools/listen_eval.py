@@ -163,6 +163,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write every result here")
     parser.add_argument("--voices", default="held-out", choices=(*GROUPS, "all"))
     parser.add_argument("--limit", type=int, default=0, help="non-command texts of the routines at most (0: all)")
+    parser.add_argument("--only", default="", help="these voices of the groups only (ids, comma-separated)")
     parser.add_argument("--compare", type=Path, help="compare the prompts and rules in this --json file, and stop")
     args = parser.parse_args()
     if args.compare:
@@ -179,7 +180,10 @@ def main() -> None:
     rows = []
     started = time.monotonic()
     cache = ClipCache()
+    only = set(filter(None, args.only.split(",")))
     for group, (engine, voice_id, wpm) in voices(args.voices):
+        if only and voice_id not in only:
+            continue
         voice = Voice.create(engine, voice_id, "en", wpm, cache)
         name = f"{engine} {voice_id or 'bundled'} {wpm} wpm"
         said = [Said(p, c, name, group) for p, c in commands] + [Said(t, None, name, group) for t in talk]
