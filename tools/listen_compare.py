@@ -84,7 +84,7 @@ def table(rows: list[dict], variant: Variant, key: str) -> None:
 
 
 def compare(rows: list[dict]) -> None:
-    prompts = list(rows[0]["decoded"][0]) if any(r["decoded"] for r in rows) else []
+    prompts = list(next(r["decoded"][0] for r in rows if r["decoded"]))  # the recogniser's own first
     own = Variant(prompts[0], "exact", None)
     agree = sum(heard(r, own) == r["heard"] for r in rows)
     print(f"offline decision = the recogniser's, for its own variant: {agree} of {len(rows)} recordings\n")

@@ -69,7 +69,6 @@ SEEN = [("kokoro", v, 150) for v in ("af_heart", "am_michael", "bf_emma", "bm_ge
 HELD_OUT = [("kokoro", v, 150) for v in ("af_alloy", "af_aoede", "am_adam", "am_echo",
                                          "bf_alice", "bf_isabella", "bm_daniel", "bm_fable")]
 GROUPS = {"tuned": TUNED, "checked": CHECKED, "seen": SEEN, "held-out": HELD_OUT}  # reported in the reverse order
-CHOOSING = ("tuned", "checked", "seen")
 SHORT_TALK = (  # said alone by a person on the floor, or by the session between its silences
     "Stop if it hurts.", "Next, the other side.", "Front left.", "Two.", "Ten.", "Left side.", "Right side.",
     "Breathe in.", "Breathe out.", "And relax.", "Hold.", "Good.", "Slowly.", "Switch sides.", "The other leg.",
@@ -148,7 +147,8 @@ class SidePrompts:
 
     def __call__(self, audio: np.ndarray) -> str:
         encoded = self.transcriber.encode(audio)
-        self.log.append({name: list(self.transcriber.decode(encoded, start)) for name, start in self.starts.items()})
+        self.log.append({name: list(self.transcriber.decode(encoded, start, scored=True))
+                         for name, start in self.starts.items()})
         return self.log[-1][self.own][0]
 
 

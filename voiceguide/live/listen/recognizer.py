@@ -95,11 +95,13 @@ class Transcriber:
         frames = self.features(padded, chunk_length=30)[:, : padded.size // self.features.hop_length]
         return self.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(frames[None])))
 
-    def decode(self, encoded, start: list[int]) -> tuple[str, float]:
-        """Greedy decoding after `start`: the text and its mean log-probability per token."""
+    def decode(self, encoded, start: list[int], *, scored: bool = False) -> tuple[str, float | None]:
+        """Greedy decoding after `start`: the text and, if `scored`, its mean log-probability per
+        token (only the evaluation asks; a live session does not pay for it)."""
         result = self.model.generate(encoded, [start], beam_size=1, max_length=len(start) + MAX_TOKENS,
-                                     return_scores=True)
-        return self.tokenizer.decode(result[0].sequences_ids[0]).strip(), float(result[0].scores[0])
+                                     return_scores=scored)
+        text = self.tokenizer.decode(result[0].sequences_ids[0]).strip()
+        return text, float(result[0].scores[0]) if scored else None
 
     def __call__(self, audio: np.ndarray) -> str:
         return self.decode(self.encode(audio), self.prompt)[0]
