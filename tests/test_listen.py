@@ -115,6 +115,24 @@ def test_a_transcript_is_a_command_only_when_it_is_exactly_a_phrase():
     assert command_in("pause", "xx") == ("pause", "pause")  # a language without words of its own: English
 
 
+def test_a_command_s_certainty_is_its_first_saying_s():
+    """The decoder's log-probability of the tokens that first spell the phrase: a word it was unsure
+    of and then repeated with confidence stays unsure; punctuation and later sayings do not count."""
+    from voiceguide.live.listen.recognizer import Transcript
+    from voiceguide.live.listen.words import spelt_by
+
+    looped = Transcript("Arrêtez, arrêtez,", ((" Ar", -2.76), ("r", -1.8), ("ête", -0.05), ("z", -0.13), (",", -0.66),
+                                             (" arr", -1.78), ("ête", 0.0), ("z", 0.0), (",", -0.11)))
+    assert looped.certainty("arretez") == pytest.approx(-4.74)
+    assert Transcript("go on.", ((" go", -2.84), (" on", -0.09), (".", -0.5))).certainty("go on") == pytest.approx(-2.93)
+    assert Transcript("stop", ((" stop", -0.52),)).certainty("stop") == pytest.approx(-0.52)
+    assert spelt_by([" attend", "ez", ",", " attend"], "attendez") == 2
+    assert spelt_by([" go", " on", " go"], "go on") == 2
+    assert spelt_by([" more time", "."], "more") == 1  # a piece may carry the next word too
+    assert spelt_by([" Okay", ",", " stop"], "stop") == 3  # never spelt from the start: every piece counts
+    assert Transcript("").certainty("stop") == 0.0
+
+
 def test_every_language_has_every_command_and_no_phrase_means_two():
     from voiceguide.live.listen.words import ORDER, PHRASES, fold, phrases, reminder
     from voiceguide.live.steer import COMMANDS

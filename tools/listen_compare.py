@@ -1,8 +1,9 @@
 """Prompts and matching rules for spoken commands compared offline, from listen_eval.py's JSON.
 
 listen_eval.py keeps, for every utterance of every recording, what each of its prompts decoded and
-the mean log-probability per token. Here each variant (a prompt, a rule for which transcripts are a
-command, a floor on the log-probability) is scored on those transcripts without running Whisper
+each token's log-probability. Here each variant (a prompt, a rule for which transcripts are a
+command, a floor on the log-probability of the command's first saying, recognizer.Transcript.certainty)
+is scored on those transcripts without running Whisper
 again. The choice is made on the voices choices may be made on (tuned, checked, seen), by a rule set
 before the figures: the fewest false commands among the variants within one point of the most
 commands obeyed (a tie goes to more commands obeyed). The held-out voices are then shown for that
@@ -18,13 +19,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from voiceguide.live.listen.recognizer import FLOOR, Transcript
 from voiceguide.live.listen.words import command_in, fold
 
 # Said around a command by people (and by breaths Whisper writes as a word): "okay, stop",
 # "pause please", "let's go on". Chosen from everyday speech before any figure; one each side at most.
 LEAD_INS = ("okay", "ok", "so", "and", "now", "just", "um", "uh", "er", "hey", "let's", "lets", "i", "please")
 TAILS = ("please", "now")
-FLOORS = (None, -0.2, -0.3, -0.4, -0.5, -0.7, -1.0)
+FLOORS = (None, -6.0, -5.0, -4.5, -4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0)
 CHOOSING = ("tuned", "checked", "seen")
 
 
@@ -35,13 +37,11 @@ class Variant:
     floor: float | None
 
     def __str__(self) -> str:
-        floor = "" if self.floor is None else f", log-probability >= {self.floor}"
+        floor = "" if self.floor is None else f", first saying's log-probability >= {self.floor}"
         return f"{self.prompt}; {self.rule}{floor}"
 
 
-def command_of(text: str, score: float, variant: Variant) -> str | None:
-    if variant.floor is not None and score < variant.floor:
-        return None
+def command_of(text: str, tokens: list, variant: Variant) -> str | None:
     found = command_in(text)
     if found is None and variant.rule == "lead-in":
         words = fold(text).split()
@@ -50,7 +50,10 @@ def command_of(text: str, score: float, variant: Variant) -> str | None:
         if len(words) > 1 and words[-1] in TAILS:
             words = words[:-1]
         found = command_in(" ".join(words))
-    return found[1] if found else None
+    if found is None:
+        return None
+    certainty = Transcript(text, tuple((t, p) for t, p in tokens)).certainty(found[0])
+    return None if variant.floor is not None and certainty < variant.floor else found[1]
 
 
 def heard(row: dict, variant: Variant) -> list[str]:
@@ -85,7 +88,7 @@ def table(rows: list[dict], variant: Variant, key: str) -> None:
 
 def compare(rows: list[dict]) -> None:
     prompts = list(next(r["decoded"][0] for r in rows if r["decoded"]))  # the recogniser's own first
-    own = Variant(prompts[0], "exact", None)
+    own = Variant(prompts[0], "exact", FLOOR)
     agree = sum(heard(r, own) == r["heard"] for r in rows)
     print(f"offline decision = the recogniser's, for its own variant: {agree} of {len(rows)} recordings\n")
     choosing = [r for r in rows if r["group"] in CHOOSING]

@@ -32,7 +32,7 @@ counts as obeyed when exactly its command is heard; anything heard in a non-comm
 false command, listed with what was transcribed.
 
 Every utterance is also decoded with each of `PROMPTS` from the same encoding, and its transcript and
-mean log-probability are kept in the JSON, so that `--compare` can weigh prompts and matching rules
+each token's log-probability are kept in the JSON, so that `--compare` can weigh prompts and matching rules
 against each other without running Whisper again. Its choice is made on the tuned, checked and seen
 voices only, by a rule set before the figures: the fewest false commands among the variants within
 one point of the most commands obeyed; the held-out voices are then shown for that choice and for
@@ -78,9 +78,8 @@ SHORT_TALK = (  # said alone by a person on the floor, or by the session between
     "More.", "Lovely.", "Pause here, then continue.", "Time.",
 )
 CONDITIONS = ("clean", "quiet", "pink noise 15 dB SNR", "ocean bed")
-PROMPTS = {  # decoded side by side; the first is the recogniser's own (words.prompt)
-    "phrases": prompt("en"),
-    "phrases, then the session's words": prompt("en")[:-1] + ", breathe in, breathe out, hold, switch sides.",
+PROMPTS = {  # decoded side by side; the first is the recogniser's own (words.prompt). The session's
+    "phrases": prompt("en"),  # words after the phrases were weighed in the previous round (docs: decisions)
 }
 
 
@@ -136,7 +135,7 @@ def in_condition(clip: np.ndarray, condition: str, seed: int) -> np.ndarray:
 
 class SidePrompts:
     """The recogniser's transcriber, which also decodes each utterance with every one of `PROMPTS`
-    from the same encoding and logs {prompt: [text, mean log-probability]} per utterance."""
+    from the same encoding and logs {prompt: [text, [[token, log-probability], ...]]} per utterance."""
 
     def __init__(self, transcriber):
         self.transcriber = transcriber
@@ -145,11 +144,11 @@ class SidePrompts:
         assert self.starts[self.own] == transcriber.prompt, "PROMPTS must begin with the recogniser's own"
         self.log: list[dict[str, list]] = []
 
-    def __call__(self, audio: np.ndarray) -> str:
+    def __call__(self, audio: np.ndarray):
         encoded = self.transcriber.encode(audio)
-        self.log.append({name: list(self.transcriber.decode(encoded, start, scored=True))
-                         for name, start in self.starts.items()})
-        return self.log[-1][self.own][0]
+        decoded = {name: self.transcriber.decode(encoded, start) for name, start in self.starts.items()}
+        self.log.append({name: [t.text, [list(token) for token in t.tokens]] for name, t in decoded.items()})
+        return decoded[self.own]
 
 
 def voices(which: str):
@@ -202,9 +201,11 @@ def main() -> None:
                              "condition": condition, "heard": [h.command for h in heard],
                              "transcripts": recognizer.transcripts[before:], "decoded": list(decoded.log)})
         print(f"{name}: done ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+        if args.json:  # after each voice, so that a run cut short keeps the voices it finished
+            partial = args.json.with_name(args.json.name + ".part")
+            partial.write_text(json.dumps(rows, indent=1, ensure_ascii=False))
+            partial.replace(args.json)
     report(rows)
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1, ensure_ascii=False))
 
 
 def report(rows: list[dict]) -> None:

@@ -11,7 +11,10 @@ worth its risk: on the tuned voices 423 commands of 448 against 418, on the chec
 faster, and on our espeak-ng test voices it transcribed more commands exactly (106 of 112 against
 100 of 112; 4 s: 102). A short window can make the decoder repeat what it heard ("pause pause
 pause"), so the output is capped at `MAX_TOKENS` and a phrase repeated counts as the phrase
-(words.command_in).
+(words.command_in). A phrase the decoder was unsure of is dropped: its first saying must have a
+log-probability of at least `FLOOR` (Transcript.certainty), or "retour" said once becomes "Arrêtez,
+arrêtez, arrêtez" (-4.7, stop) on some processors, and "Hold" becomes "how long". The floor was
+chosen offline on recordings it is not reported on (tools/listen_compare.py; docs: performance).
 
 The `Endpointer` (vad.py) cuts the audio the gate lets through into utterances after a short silence,
 and each is transcribed at once; but a command is obeyed only once the silence after it has lasted
@@ -33,13 +36,28 @@ import numpy as np
 from ...voice.sentences import cores
 from .model import ListenModels
 from .vad import DEFAULT_SENSITIVITY, FRAME, HANG, RATE, Endpointer, SpeechProbability
-from .words import command_in, prompt
+from .words import command_in, prompt, spelt_by
 
 LONGEST = 1.8  # seconds of speech: longer is talk, not a command
 CONFIRM = 0.5  # seconds of silence after a command before it is obeyed: "Next, the other side" pauses at its comma
 ALONE = 0.5  # seconds of silence a command needs before it too: "..., stop, and check with ..." is a sentence
 WINDOW = 10.0  # seconds of audio the encoder sees (Whisper's own is 30)
 MAX_TOKENS = 12  # tokens decoded at most: a phrase is two or three, a sentence more
+FLOOR = -2.5  # log-probability a command's first saying needs (Transcript.certainty; listen_compare chose it)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What one utterance was decoded as: its text, and each token's text and log-probability."""
+
+    text: str
+    tokens: tuple[tuple[str, float], ...] = ()
+
+    def certainty(self, phrase: str) -> float:
+        """The log-probability of the transcript's first saying of `phrase` (folded, as words.py
+        compares): the sum over the tokens that spell it. A decoder unsure of a word may still repeat
+        it with confidence ("Arrêtez, arrêtez, arrêtez" for "retour"), so only the first counts."""
+        return sum(p for _, p in self.tokens[: spelt_by([t for t, _ in self.tokens], phrase)])
 
 
 @dataclass(frozen=True)
@@ -95,16 +113,21 @@ class Transcriber:
         frames = self.features(padded, chunk_length=30)[:, : padded.size // self.features.hop_length]
         return self.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(frames[None])))
 
-    def decode(self, encoded, start: list[int], *, scored: bool = False) -> tuple[str, float | None]:
-        """Greedy decoding after `start`: the text and, if `scored`, its mean log-probability per
-        token (only the evaluation asks; a live session does not pay for it)."""
+    def decode(self, encoded, start: list[int]) -> Transcript:
+        """Greedy decoding after `start`, with each token's log-probability (from the decoder's
+        logits at that step: about 50,000 numbers a token, a few tokens an utterance)."""
         result = self.model.generate(encoded, [start], beam_size=1, max_length=len(start) + MAX_TOKENS,
-                                     return_scores=scored)
-        text = self.tokenizer.decode(result[0].sequences_ids[0]).strip()
-        return text, float(result[0].scores[0]) if scored else None
+                                     return_logits_vocab=True)[0]
+        ids = result.sequences_ids[0]
+        tokens = []
+        for token, logits in zip(ids, result.logits[0]):
+            step = np.asarray(logits, np.float64)
+            top = step.max()
+            tokens.append((self.tokenizer.decode([token]), float(step[token] - top - np.log(np.exp(step - top).sum()))))
+        return Transcript(self.tokenizer.decode(ids).strip(), tuple(tokens))
 
-    def __call__(self, audio: np.ndarray) -> str:
-        return self.decode(self.encode(audio), self.prompt)[0]
+    def __call__(self, audio: np.ndarray) -> Transcript:
+        return self.decode(self.encode(audio), self.prompt)
 
 
 class Recognizer:
@@ -157,9 +180,9 @@ class Recognizer:
 
     def hear(self, audio: np.ndarray, speech: float) -> Heard | None:
         """The command in one utterance, if it is one."""
-        text = self.transcribe(audio)
-        self.transcripts.append(text)
-        found = command_in(text, self.language)
-        if found is None:
+        transcript = self.transcribe(audio)
+        self.transcripts.append(transcript.text)
+        found = command_in(transcript.text, self.language)
+        if found is None or transcript.certainty(found[0]) < FLOOR:
             return None
-        return Heard(found[0], found[1], text, speech, self.fed / RATE)
+        return Heard(found[0], found[1], transcript.text, speech, self.fed / RATE)

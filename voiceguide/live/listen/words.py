@@ -122,6 +122,16 @@ def _repeated(text: str, phrase: str) -> bool:
     return times >= 2 and phrase.startswith(text) if text else times >= 2
 
 
+def spelt_by(pieces: list[str], phrase: str) -> int:
+    """How many of a transcript's pieces (its tokens' texts) it takes to spell `phrase`, said first
+    (all of them when they never do)."""
+    for n in range(1, len(pieces) + 1):
+        text = fold("".join(pieces[:n]))
+        if text == phrase or text.startswith(phrase + " "):
+            return n
+    return len(pieces)
+
+
 def prompt(language: str = "en") -> str:
     """The decoder's prompt: the phrases as a list, so that a phrase said alone is spelt as listed.
 
