@@ -150,12 +150,10 @@ def test_deterministic(engine, loaded, voice):
 def test_a_live_session_s_two_threads_speak_the_same_samples(loaded):
     """A live session runs each sentence on two threads, a render on one (kokoro.LIVE_ONNX_THREADS):
     the clips they leave in the shared cache must be the same to the bit."""
-    from voiceguide.voice.onnxconv import convolutions_as_matmuls
-    from voiceguide.voice.onnxpatch import deterministic_pieces
     from voiceguide.voice.onnxsession import open_session
 
     model, _ = loaded
-    pieces, _ = convolutions_as_matmuls(deterministic_pieces(read_model()))
+    pieces, _ = kokoro.runnable_model(read_model())
     sessions = {threads: open_session(pieces.parts(), threads) for threads in (kokoro.ONNX_THREADS,
                                                                                  kokoro.LIVE_ONNX_THREADS)}
     for voice, text in (("af_heart", "Two minutes for yourself. Hold for 20-30 seconds."), ("ef_dora", "Respira.")):

@@ -16,16 +16,10 @@ from voiceguide.voice import onnxconv  # noqa: E402
 from voiceguide.voice.onnxconv import convolutions_as_matmuls, has_int8_dot_product  # noqa: E402
 from voiceguide.voice.onnxpatch import deterministic_pieces  # noqa: E402
 from voiceguide.voice.onnxsession import open_session  # noqa: E402
-from voiceguide.voice.protowire import (  # noqa: E402
-    TENSOR_TYPES, int_attribute, ints_attribute, length_delimited, node, string, tensor, varint,
-)
+from voiceguide.voice.protowire import int_attribute, ints_attribute, node, tensor  # noqa: E402
+from testsupport.onnxmodels import model_bytes  # noqa: E402
 
 needs_vnni = pytest.mark.skipif(not has_int8_dot_product(), reason="the rewrite runs only with VNNI")
-
-
-def _value(name: str, dtype: str) -> bytes:
-    tensor_type = varint(1 << 3) + varint(TENSOR_TYPES[dtype])  # TypeProto.Tensor.elem_type
-    return string(1, name) + length_delimited(2, length_delimited(1, tensor_type))
 
 
 def conv_model(weight: np.ndarray, w_zero: int, *, dilation: int, stride: int, pads: tuple[int, int],
@@ -34,15 +28,9 @@ def conv_model(weight: np.ndarray, w_zero: int, *, dilation: int, stride: int, p
     attrs = (ints_attribute("dilations", [dilation]), ints_attribute("strides", [stride]),
              ints_attribute("pads", list(pads)), int_attribute("group", 1),
              ints_attribute("kernel_shape", [weight.shape[2]]))
-    graph = b"".join([
-        node("ConvInteger", ["x", "w", "x_zero", "w_zero"], ["y"], "conv", attrs),
-        string(2, "one-conv"),
-        tensor("w", weight), tensor("w_zero", np.array(w_zero, np.uint8)),
-        length_delimited(11, _value("x", "uint8")), length_delimited(11, _value("x_zero", "uint8")),
-        length_delimited(12, _value("y", "int32")),
-    ])
-    opset_import = length_delimited(8, string(1, "") + varint(2 << 3) + varint(opset))
-    return varint(1 << 3) + varint(9) + opset_import + length_delimited(7, graph)  # ir_version 9
+    return model_bytes([node("ConvInteger", ["x", "w", "x_zero", "w_zero"], ["y"], "conv", attrs),
+                        tensor("w", weight), tensor("w_zero", np.array(w_zero, np.uint8))],
+                       inputs={"x": "uint8", "x_zero": "uint8"}, outputs={"y": "int32"}, opset=opset)
 
 
 def numpy_conv(x, x_zero, w, w_zero, *, dilation, stride, pads) -> np.ndarray:
@@ -95,13 +83,14 @@ def test_kokoro_speaks_the_same_samples_with_its_convolutions_rewritten():
     from voiceguide.voice import kokoro
     from voiceguide.voice.kokorofiles import BY_ID, read_model, style_row
 
-    engine_model = kokoro.load()
-    assert engine_model.rewritten == 87  # every convolution of kokoro-v1.0.int8
-    plain = open_session(deterministic_pieces(read_model()).parts(), 1)
+    assert kokoro.load().rewrites.convolutions == 87  # every convolution of kokoro-v1.0.int8
+    original = deterministic_pieces(read_model())
+    plain = open_session(original.parts(), 1)
+    rewritten = open_session(convolutions_as_matmuls(original)[0].parts(), 1)
     for voice, text in (("af_heart", "Lie on your side, roller under the outer hip."), ("ff_siwis", "Respirez.")):
         v = BY_ID[voice]
         for ids in kokoro.phonemize(text, v):
             style = kokoro.style(v)
-            feed = {engine_model.token_input: np.array([[0, *ids, 0]], np.int64),
+            feed = {"tokens": np.array([[0, *ids, 0]], np.int64),
                     "style": style[style_row(len(ids))][None, :], "speed": np.array([1.0], np.float32)}
-            assert np.array_equal(plain.run(None, feed)[0].reshape(-1), engine_model.run(ids, style, 1.0)), voice
+            assert np.array_equal(plain.run(None, feed)[0], rewritten.run(None, feed)[0]), voice

@@ -28,6 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from .onnxgraph import attributes
 from .onnxpatch import ModelPieces
 from .protowire import fields, ints_attribute, int_attribute, node, packed_ints, strings, tensor
 
@@ -64,22 +65,11 @@ class _Conv:
     pads: tuple[int, int]
 
 
-def _attributes(body) -> dict[str, list]:
-    """A node's attributes by name: their ints (i, ints) or their string (s), as a list."""
-    out = {}
-    for f, wt, v, _, _ in fields(body):
-        if f == 5 and wt == 2:  # NodeProto.attribute; AttributeProto: name 1, i 3, s 4, ints 8
-            attr = body[v[0] : v[1]]
-            values = [x for af, _, av, _, _ in fields(attr) if af in (3, 8) for x in packed_ints(attr, av)]
-            out[strings(attr, 1)[0]] = values + strings(attr, 4)
-    return out
-
-
 def _conv(body) -> _Conv | None:
     inputs, outputs, name, op = strings(body, 1), strings(body, 2), strings(body, 3), strings(body, 4)
     if op != ["ConvInteger"] or len(inputs) != 4 or len(outputs) != 1 or not all(inputs):
         return None
-    attrs = _attributes(body)
+    attrs = attributes(body)
     if attrs.get("group", [1]) != [1] or attrs.get("auto_pad", ["NOTSET"]) != ["NOTSET"]:
         return None
     dilations, strides, pads = attrs.get("dilations", [1]), attrs.get("strides", [1]), attrs.get("pads", [0, 0])
@@ -171,7 +161,7 @@ def convolutions_as_matmuls(model: ModelPieces) -> tuple[ModelPieces, int]:
             initializers[strings(body, 8)[0]] = (i, body)
         elif f == 1 and bytes(body).find(b"ConvInteger") != -1:  # the only nodes worth parsing
             nodes.append((i, body))
-    graph, rewritten, weights = list(model.graph), set(), set()
+    graph, rewritten, weights = [[piece] for piece in model.graph], set(), set()
     for i, body in nodes:
         conv = _conv(body)
         if conv is None or conv.weight not in initializers or conv.w_zero not in initializers:
@@ -179,11 +169,11 @@ def convolutions_as_matmuls(model: ModelPieces) -> tuple[ModelPieces, int]:
         weight, w_zero = _uint8_tensor(initializers[conv.weight][1]), _uint8_tensor(initializers[conv.w_zero][1])
         if weight is None or w_zero is None or weight.ndim != 3 or w_zero.size != 1:  # or a zero point per channel
             continue
-        graph[i] = b"".join(_as_matmul(conv, weight, int(w_zero.reshape(-1)[0]), len(rewritten)))
+        graph[i] = _as_matmul(conv, weight, int(w_zero.reshape(-1)[0]), len(rewritten))  # a field a piece
         rewritten.add(i)
         weights.add(conv.weight)
     skip = rewritten | {at for at, _ in initializers.values()}
     others = b"".join(bytes(piece) for i, piece in enumerate(model.graph) if i not in skip)
     unread = {initializers[name][0] for name in weights if name.encode() not in others}  # the unsigned weights
-    kept = [piece for i, piece in enumerate(graph) if i not in unread]
+    kept = [piece for i, pieces in enumerate(graph) if i not in unread for piece in pieces]
     return ModelPieces(model.before, kept, model.after, model.patched), len(rewritten)

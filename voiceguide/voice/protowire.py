@@ -8,6 +8,7 @@ are those of onnx.proto.
 
 from __future__ import annotations
 
+import struct
 from typing import Iterator
 
 
@@ -89,7 +90,7 @@ def packed_ints(b, v) -> list[int]:
 
 
 # ONNX's own pieces: a node, an attribute and a tensor (onnx.proto's field numbers)
-ATTRIBUTE_INT, ATTRIBUTE_INTS = 2, 7  # AttributeProto.AttributeType
+ATTRIBUTE_FLOAT, ATTRIBUTE_INT, ATTRIBUTE_INTS = 1, 2, 7  # AttributeProto.AttributeType
 TENSOR_TYPES = {"float32": 1, "uint8": 2, "int8": 3, "int32": 6, "int64": 7}  # TensorProto.DataType
 
 
@@ -97,16 +98,22 @@ def int_attribute(name: str, value: int) -> bytes:
     return string(1, name) + varint(3 << 3) + varint(value & (1 << 64) - 1) + varint(20 << 3) + varint(ATTRIBUTE_INT)
 
 
+def float_attribute(name: str, value: float) -> bytes:
+    return string(1, name) + varint(2 << 3 | 5) + struct.pack("<f", value) + varint(20 << 3) + varint(ATTRIBUTE_FLOAT)
+
+
 def ints_attribute(name: str, values: list[int]) -> bytes:
     body = b"".join(varint(8 << 3) + varint(x & (1 << 64) - 1) for x in values)
     return string(1, name) + body + varint(20 << 3) + varint(ATTRIBUTE_INTS)
 
 
-def node(op: str, inputs: list[str], outputs: list[str], name: str, attributes: tuple[bytes, ...] = ()) -> bytes:
-    """A GraphProto.node field: the node with its inputs, outputs, name, type and attributes."""
+def node(op: str, inputs: list[str], outputs: list[str], name: str, attributes: tuple[bytes, ...] = (),
+         domain: str = "") -> bytes:
+    """A GraphProto.node field: the node with its inputs, outputs, name, type, attributes and the
+    domain of its operator (ONNX's own by default)."""
     body = b"".join(string(1, x) for x in inputs) + b"".join(string(2, x) for x in outputs)
     body += string(3, name) + string(4, op) + b"".join(length_delimited(5, a) for a in attributes)
-    return length_delimited(1, body)
+    return length_delimited(1, body + (string(7, domain) if domain else b""))
 
 
 def tensor(name: str, array) -> bytes:

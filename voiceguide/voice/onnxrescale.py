@@ -1,0 +1,116 @@
+"""Kokoro's int8 products and the three operators that scale their result, run as one.
+
+Why: every int8 convolution and matrix product of Kokoro's model hands its int32 sums to three more
+operators, one full pass over tens of MB each: add the bias (int32), cast to float, multiply by the
+product of the two inputs' scales. onnxruntime's `MatMulIntegerToFloat` (its own operator, in the
+com.microsoft domain the model already imports) applies the scale and the bias as it writes the
+product out, so the three passes go: 5-7 % less CPU per second of speech on top of the instance
+norms (performance.md). Here it takes the products that `onnxconv` made of the convolutions (whose
+result is transposed back to channels first: the transpose then moves floats instead of int32s) and
+the model's own matrix products alike.
+
+The bias is scaled before it is added (sum * s + bias * s, where the model computed (sum + bias) *
+s), so the samples differ in the last bits of a float, as with `onnxnorm`: the engine's version names
+the fusion, and `tests/test_onnxfuse.py` holds the result to the unfused model's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .onnxgraph import FLOAT, GraphIndex, GraphNode, attributes, float_scalar, index_graph
+from .onnxpatch import ModelPieces
+from .protowire import fields, int_attribute, ints_attribute, node, strings, tensor
+
+PREFIX = "voiceguide_rescale"
+DOMAIN = "com.microsoft"
+
+
+def _imports_contrib_ops(model: ModelPieces) -> bool:
+    """Whether the model imports onnxruntime's own operators (ModelProto.opset_import, domain 1)."""
+    for piece in model.before + model.after:
+        f, wt, v, _, _ = next(fields(piece))
+        if f == 8 and wt == 2 and strings(memoryview(piece)[v[0] : v[1]], 1) == [DOMAIN]:
+            return True
+    return False
+
+
+def _scalar_scale(value: str, graph: GraphIndex) -> bool:
+    """Whether `value` is the product of a dynamically quantized input's scale and a one-element
+    weight scale: a scalar, as MatMulIntegerToFloat's input scale must be."""
+    mul = graph.maker.get(value)
+    if mul is None or mul.op != "Mul" or len(mul.inputs) != 2:
+        return False
+    made = [graph.maker.get(x) for x in mul.inputs]
+    weight = [x for x in mul.inputs if float_scalar(graph.initializers.get(x)) is not None]
+    quantized = [m for m in made if m is not None and m.op == "DynamicQuantizeLinear" and value != m.outputs[0]
+                 and any(x == m.outputs[1] for x in mul.inputs)]
+    return len(weight) == 1 and len(quantized) == 1
+
+
+def _chain(product: GraphNode, graph: GraphIndex) -> tuple[GraphNode | None, str | None, list[GraphNode], str] | None:
+    """(the transpose after the product or None, the int32 bias or None, the nodes that go, the
+    scale) where `product` begins the pattern, else None."""
+    if product.op != "MatMulInteger" or len(product.inputs) != 4 or not all(product.inputs):
+        return None
+    value, gone = product.outputs[0], []
+    transpose = graph.sole_reader(value, "Transpose")
+    if transpose is not None:
+        if attributes(transpose.body).get("perm") != [0, 2, 1]:
+            return None
+        value = transpose.outputs[0]
+    bias = None
+    add = graph.sole_reader(value, "Add")
+    if add is not None:
+        bias = add.other_input(value)
+        reshape = graph.maker.get(bias)  # the bias, [C] int32, made [1, C, 1] to add it along time
+        if reshape is None or reshape.op != "Reshape" or transpose is None:
+            return None
+        gone, value = [add], add.outputs[0]
+    cast = graph.sole_reader(value, "Cast")
+    if cast is None or attributes(cast.body).get("to") != [FLOAT]:
+        return None
+    mul = graph.sole_reader(cast.outputs[0], "Mul")
+    if mul is None or not _scalar_scale(mul.other_input(cast.outputs[0]), graph):
+        return None
+    bias_values = graph.maker[bias].inputs[0] if bias is not None else None
+    return transpose, bias_values, [*gone, cast, mul], mul.other_input(cast.outputs[0])
+
+
+def rescaling_fused(model: ModelPieces) -> tuple[ModelPieces, int]:
+    """The model with each int8 product's bias, cast and scale computed by the product itself (see
+    the module's docstring), and how many; the model unchanged, and 0, where nothing matches or the
+    model does not import onnxruntime's operators."""
+    if not _imports_contrib_ops(model):
+        return model, 0
+    graph = index_graph(model)
+    pieces, replaced, fused = [[piece] for piece in model.graph], set(), 0
+    for product in graph.nodes:
+        found = _chain(product, graph)
+        if found is None:
+            continue
+        transpose, bias, gone, scale = found
+        p = f"{PREFIX}/{fused}"
+        out = gone[-1].outputs[0]
+        inputs = [product.inputs[0], product.inputs[1], scale, f"{p}/one", product.inputs[2], product.inputs[3]]
+        made = [tensor(f"{p}/one", np.array(1.0, np.float32))]
+        if bias is not None:
+            made += [
+                tensor(f"{p}/flat", np.array([-1], np.int64)),
+                node("Reshape", [bias, f"{p}/flat"], [f"{p}/bias_q"], f"{p}/BiasFlat"),
+                node("Cast", [f"{p}/bias_q"], [f"{p}/bias_f"], f"{p}/BiasCast", (int_attribute("to", FLOAT),)),
+                node("Mul", [f"{p}/bias_f", scale], [f"{p}/bias"], f"{p}/BiasScale"),
+            ]
+            inputs.append(f"{p}/bias")
+        y = f"{p}/y" if transpose is not None else out
+        made.append(node("MatMulIntegerToFloat", inputs, [y], f"{p}/MatMulIntegerToFloat", domain=DOMAIN))
+        if transpose is not None:
+            made.append(node("Transpose", [y], [out], f"{p}/Transpose", (ints_attribute("perm", [0, 2, 1]),)))
+            replaced.add(transpose.at)
+        pieces[product.at] = made  # a field a piece
+        replaced |= {n.at for n in gone}
+        fused += 1
+    if not fused:
+        return model, 0
+    kept = [piece for at, made in enumerate(pieces) if at not in replaced for piece in made]
+    return ModelPieces(model.before, kept, model.after, model.patched), fused
