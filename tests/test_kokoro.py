@@ -91,11 +91,22 @@ def test_voice_choice_refusals(engine, wanted, language, says):
         engine.resolve_voice(wanted, language)
 
 
-def test_auto_does_not_pick_kokoro_yet(engine):
-    assert choose("auto", None, "en").engine.name != "kokoro"
-    assert choose(None, "female", "es").engine.name != "kokoro"
-    with pytest.raises(VoiceError, match="af_heart is a Kokoro voice: add --engine kokoro"):
-        choose("auto", "af_heart", "en")
+@pytest.mark.parametrize("wanted, language, engine_name, voice", [
+    (None, "en", "kokoro", "af_heart"), ("male", "en", "kokoro", "am_michael"), ("en-gb", "en", "kokoro", "bf_emma"),
+    ("female", "es", "kokoro", "ef_dora"), (None, "fr", "kokoro", "ff_siwis"), ("bm_george", "en", "kokoro", "bm_george"),
+    ("en_US-joe-medium", "en", "piper", "en_US-joe-medium"),  # a Piper voice picks Piper
+    ("en-us+f3", "en", "espeak", "en-us+f3"),  # an espeak-ng variant, espeak-ng
+])
+def test_auto_picks_kokoro_where_it_has_the_voice(engine, wanted, language, engine_name, voice):
+    chosen = choose("auto", wanted, language)
+    assert (chosen.engine.name, chosen.voice) == (engine_name, voice)
+
+
+def test_auto_passes_kokoro_by_where_it_has_no_voice(engine):
+    assert choose("auto", None, "de").engine.name != "kokoro"  # Piper's downloads or espeak-ng speak German
+    assert choose(None, "male", "fr").engine.name != "kokoro"  # Kokoro has no French man
+    with pytest.raises(VoiceError, match="af_bella is a Kokoro voice that is not here yet: voiceguide voices --get af_bella"):
+        choose("auto", "af_bella", "en")
 
 
 def test_voice_completion_offers_them():

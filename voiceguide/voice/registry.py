@@ -1,9 +1,10 @@
 """Picks a speech engine and its voice. The engines never import this module.
 
-`auto`, the default everywhere, speaks with Piper (the natural voice) when the neural extra is
-installed and one of its voices answers the routine's language and `--voice`; otherwise with the
-system engine (espeak-ng on Linux, pyttsx3 elsewhere), and it says once how to get the natural
-voice."""
+`auto`, the default everywhere, speaks with the most natural voice that answers the routine's
+language and `--voice`: Kokoro when the neural extra is installed and one of its voices does (en,
+es, fr, it, pt), else Piper (its bundled voice, or one downloaded for de, nl and the rest), else
+the system engine (espeak-ng on Linux, pyttsx3 elsewhere), and then it says once how to get a
+natural voice. A Piper voice or an espeak-ng variant named by `--voice` picks its own engine."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from .base import GENDERS, Engine, VoiceError
 from .catalogue import recommended
+from .kokorofiles import best_kokoro_voice, find_kokoro_voice, kokoro_available
 from .kokorofiles import catalogue as kokoro_catalogue
 from .piperfiles import best_voice, find_voices, is_piper_voice, piper_available
 from .espeak import Espeak
@@ -38,14 +40,20 @@ def choose(name: str | None, wanted: str | None, language: str) -> Choice:
     if name != "auto":
         engine = get_engine(name)
         return Choice(engine, engine.resolve_voice(wanted, language))
-    if wanted and wanted.strip().lower() in kokoro_catalogue():  # auto does not pick Kokoro (yet): say how to
-        raise VoiceError(f"{wanted.strip()} is a Kokoro voice: add --engine kokoro")
+    if wanted and wanted.strip().lower() in kokoro_catalogue() and not find_kokoro_voice(wanted.strip()):
+        raise VoiceError(f"{wanted.strip()} is a Kokoro voice that is not here yet: voiceguide voices --get {wanted.strip()}")
     if wanted and is_piper_voice(wanted):
         engine = get_engine("piper")
         return Choice(engine, engine.resolve_voice(wanted, language))
     note = None
     explicit_system = bool(wanted) and (_ESPEAK_ONLY.fullmatch(wanted.strip()) is not None)
     if not explicit_system:
+        if kokoro_available() and best_kokoro_voice(wanted, language) is not None:
+            try:
+                engine = get_engine("kokoro")
+                return Choice(engine, engine.resolve_voice(wanted, language))
+            except VoiceError:  # the model without onnxruntime or piper-tts: the next voice speaks
+                pass
         if piper_available():
             found = best_voice(find_voices(), wanted, language)
             if found is not None:
@@ -79,7 +87,7 @@ def get_engine(name: str = "auto") -> Engine:
         from .piper import Piper
 
         return Piper()
-    if name == "kokoro":  # Kokoro-82M: chosen by name only, `auto` does not pick it (yet)
+    if name == "kokoro":  # Kokoro-82M: `auto`'s first choice where it has a voice
         from .kokoro import Kokoro
 
         return Kokoro()
