@@ -2,8 +2,8 @@
 """`play --listen`, measured side by side in one run: what listening costs in memory, and how soon a
 command is known after the word ends.
 
-1. Memory: `voiceguide play tests/live/listen.yaml` (natural voice, warm clip cache, holds scaled to
-   a third) played to its end on a private PulseAudio server, with and without `--listen` (the
+1. Memory: `voiceguide play tests/live/listen.yaml` (the session's voice: the default engine, Kokoro,
+   or --engine; warm clip cache, holds scaled to a third) played to its end on a private PulseAudio server, with and without `--listen` (the
    microphone is a second null sink's monitor, hearing nothing). Peak RSS of each process, medians
    of --repeats, interleaved. Target: with - without <= 400 MB.
 2. Time to a command: every English phrase said alone by the natural voice (Piper) at 120 wpm, fed
@@ -11,12 +11,12 @@ command is known after the word ends.
    wall clock, as the capture thread delivers them), from the block in which the word ends to the
    command coming back. Targets (with the device's buffer, 120 ms, and the acknowledgement's 0.16 s before a
    jump on top): median <= 1.0 s, worst <= 1.5 s from the end of the word to its effect.
-3. A whole shipped routine (--loopback, the default routine unless named) played with `--listen` and
-   the speakers looped back into the microphone (PulseAudio's module-loopback): every word the
+3. A whole shipped routine (--loopback, the default routine unless named) played with `--listen`, in
+   the session's voice, and the speakers looped back into the microphone (PulseAudio's module-loopback): every word the
    session says reaches the recogniser as a person's would, were it not for the gate. Target: no
    command obeyed (the session prints each step once, then "end", and lasts as planned).
 
-    python3 benchmarks/bench_listen.py [--repeats 3] [--loopback ROUTINE|none] [--json benchmarks/listen-results.json]
+    python3 benchmarks/bench_listen.py [--repeats 3] [--engine piper] [--loopback ROUTINE|none] [--json benchmarks/listen-results.json]
 """
 
 from __future__ import annotations
@@ -61,9 +61,14 @@ def room(folder: Path, cache: Path, *, loopback: bool = False) -> Iterator[dict]
         pulse.close()
 
 
-def memory_rows(repeats: int, tmp: Path, log) -> dict:
+def engine_args(engine: str | None) -> list[str]:
+    """The session's engine on a command line: none for the default engine."""
+    return ["--engine", engine] if engine else []
+
+
+def memory_rows(repeats: int, tmp: Path, log, engine: str | None) -> dict:
     with room(tmp / "pulse", tmp / "cache") as env:
-        argv = [sys.executable, "-m", "voiceguide", "play", str(ROUTINE), "--engine", "piper", "--hold-scale", "0.3"]
+        argv = [sys.executable, "-m", "voiceguide", "play", str(ROUTINE), *engine_args(engine), "--hold-scale", "0.3"]
         harness.run_child(argv, env, "warm-up")  # the clips reach the cache, and the listen model is joined once
         harness.run_child(argv + ["--listen"], env, "warm-up --listen")
         plain, listening = [], []
@@ -75,14 +80,14 @@ def memory_rows(repeats: int, tmp: Path, log) -> dict:
             "extra_mb": statistics.median(listening) - statistics.median(plain), "runs": [plain, listening]}
 
 
-def loopback_row(routine: Path, tmp: Path, log) -> dict:
+def loopback_row(routine: Path, tmp: Path, log, engine: str | None) -> dict:
     import subprocess
 
     with room(tmp / "pulse-loop", tmp / "cache", loopback=True) as env:
         planned = json.loads(harness.run_child([sys.executable, "-m", "voiceguide", "plan", str(routine), "--json",
-                                              "--engine", "piper"], env, "plan")["stdout"])
+                                              *engine_args(engine)], env, "plan")["stdout"])
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(routine), "--listen", "--engine", "piper"],
+        proc = subprocess.run([sys.executable, "-m", "voiceguide", "play", str(routine), "--listen", *engine_args(engine)],
                               env=env, cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         wall = time.perf_counter() - started
     lines = [line for line in proc.stdout.splitlines() if line.strip() and not line.startswith("first sound")]
@@ -134,15 +139,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--engine", default=None, help="the session's engine (default: the default engine, Kokoro)")
     parser.add_argument("--loopback", default=str(REPO / "scripts" / "glute-release.yaml"),
                         help="a routine to play to its end with the speakers looped into the microphone, or none")
     args = parser.parse_args()
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     with tempfile.TemporaryDirectory(prefix="bench-listen-") as folder:
         tmp = Path(folder)
-        memory = memory_rows(args.repeats, tmp, log)
+        memory = memory_rows(args.repeats, tmp, log, args.engine)
         commands = command_rows(tmp, log)
-        loop = loopback_row(Path(args.loopback), tmp, log) if args.loopback != "none" else None
+        loop = loopback_row(Path(args.loopback), tmp, log, args.engine) if args.loopback != "none" else None
     extra_ok = memory["extra_mb"] <= 400
     print("| measure | value | target |\n|---|---|---|")
     print(f"| peak RSS, play / play --listen | {memory['play_mb']:.0f} / {memory['listen_mb']:.0f} MB | |")
@@ -157,7 +163,8 @@ def main() -> None:
         print(f"| {loop['routine']} looped back into the microphone ({loop['planned'] / 60:.1f} min) | "
               f"{'untouched' if loop['untouched'] else 'STEERED'} in {loop['wall']:.1f} s | no command obeyed |")
     if args.json:
-        args.json.write_text(json.dumps({"memory": memory, "commands": commands, "loopback": loop}, indent=1))
+        args.json.write_text(json.dumps({"engine": args.engine or "default", "memory": memory, "commands": commands,
+                                         "loopback": loop}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""Faults and interruptions lose nothing: real signals, a full disk, missing tools, concurrent renders."""
+"""Faults and interruptions lose nothing: real signals, a full disk, missing tools, concurrent renders.
+
+Their renders speak with Piper (`PIPER`), as they did before Kokoro became the default engine: they
+are about what survives a fault, not about the voice, and Piper synthesises in a third of the time."""
 
 import os
 import signal
@@ -15,6 +18,7 @@ from testsupport.cli import interrupt_render, processes_mentioning, start, voice
 from voiceguide import dsp
 
 ENV = dict(os.environ)
+PIPER = ("--engine", "piper")
 
 
 def vg(*args, env=None, cwd=ROOT, **kw):
@@ -30,10 +34,10 @@ def warm_env(tmp_path_factory):
 def _interrupt_render(tmp_path, env, sig):
     routine = "scripts/partner-hip-massage.yaml"
     out = tmp_path / "out"
-    assert vg("render", routine, "-o", str(out), env=env).returncode == 0
+    assert vg("render", routine, *PIPER, "-o", str(out), env=env).returncode == 0
     good = out / "partner-hip-massage.mp3"
     before = good.read_bytes()
-    rc, err = interrupt_render(routine, "-o", str(out), "--bitrate", "96", out=out, name="partner-hip-massage.mp3",
+    rc, err = interrupt_render(routine, *PIPER, "-o", str(out), "--bitrate", "96", out=out, name="partner-hip-massage.mp3",
                                sig=sig, env=env)
     return rc, err, out, good, before
 
@@ -52,7 +56,7 @@ def test_signal_mid_render_leaves_the_earlier_file_and_no_temporaries(tmp_path, 
 
 def test_two_renders_at_once_share_the_cache(tmp_path):
     env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path / "cold-cache"))
-    procs = [start("render", "scripts/breathing-reset.yaml", "-o", str(tmp_path / name), env=env, stdin=None)
+    procs = [start("render", "scripts/breathing-reset.yaml", *PIPER, "-o", str(tmp_path / name), env=env, stdin=None)
              for name in ("a", "b")]
     for p in procs:
         _, err = p.communicate(timeout=300)
@@ -69,7 +73,7 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(tmp_path, warm_env):
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mnt)]).returncode != 0:
         pytest.fail("cannot mount a small tmpfs (the tests need root for this check)")
     try:
-        proc = vg("render", "scripts/glute-release.yaml", "-o", str(mnt), env=warm_env)
+        proc = vg("render", "scripts/glute-release.yaml", *PIPER, "-o", str(mnt), env=warm_env)
         assert proc.returncode == 1
         assert "no space left" in proc.stderr.lower() and "Traceback" not in proc.stderr
         assert list(mnt.iterdir()) == []
@@ -80,7 +84,7 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(tmp_path, warm_env):
 def test_output_that_is_a_file_is_a_clear_error(tmp_path, warm_env):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
-    proc = vg("render", "scripts/daily-five.yaml", "-o", str(blocker), env=warm_env)
+    proc = vg("render", "scripts/daily-five.yaml", *PIPER, "-o", str(blocker), env=warm_env)
     assert proc.returncode == 1 and "not-a-folder" in proc.stderr and "Traceback" not in proc.stderr
     assert blocker.read_text() == "x"
 
@@ -106,7 +110,7 @@ def _path_without(*tools) -> str:
 
 def test_missing_ffmpeg_says_what_to_install(tmp_path, warm_env):
     env = dict(warm_env, PATH=_path_without("ffmpeg", "ffprobe"))
-    proc = vg("render", "scripts/daily-five.yaml", "-o", str(tmp_path), env=env)
+    proc = vg("render", "scripts/daily-five.yaml", *PIPER, "-o", str(tmp_path), env=env)
     assert proc.returncode == 1
     assert "ffmpeg" in proc.stderr and "apt-get install ffmpeg" in proc.stderr and "Traceback" not in proc.stderr
     doctor = vg("doctor", "-o", str(tmp_path), env=env)
@@ -137,7 +141,7 @@ def test_doctor_reports_a_working_machine(tmp_path):
 def test_title_never_changes_the_output_path(tmp_path, warm_env):
     routine = tmp_path / "safe-name.yaml"
     routine.write_text("title: ../../etc/passwd/ with / slashes\nsteps:\n  - say: Hello there.\n")
-    proc = vg("render", str(routine), "-o", str(tmp_path / "out"), env=warm_env)
+    proc = vg("render", str(routine), *PIPER, "-o", str(tmp_path / "out"), env=warm_env)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["safe-name.json", "safe-name.lrc", "safe-name.mp3", "safe-name.srt",
                                                                  "safe-name.vtt"]

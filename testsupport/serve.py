@@ -33,7 +33,7 @@ def render_library(base: Path):
         out = base / "output"
         timelines = {}
         for script in ("daily-five", "two-minute-reset"):
-            sess = session(ROOT / "scripts" / f"{script}.yaml")
+            sess = session(ROOT / "scripts" / f"{script}.yaml", engine="piper")  # the server is under test, not the voice
             export(sess, out)
             timelines[script] = sess.timeline
         with_json = out / f"{output_name(ROOT / 'scripts' / 'daily-five.yaml')}.json"

@@ -17,7 +17,7 @@ from typing import Callable
 from .. import dsp
 from ..errors import VoiceguideError
 from ..fsutil import atomic_path, atomic_write_text
-from ..mix.mixer import TARGET_LUFS, Mixer
+from ..mix.mixer import CEILING_DBTP, TARGET_LUFS, Mixer
 from ..routine import Routine
 from ..session.build import Session
 from ..voice import ClipCache
@@ -40,7 +40,8 @@ class RenderResult:
 
 
 def _gain_key(sess: Session, fmt: str, bitrate: int) -> str:
-    """What the session's loudness depends on: the timeline, the clips' engine and format, the sounds' files."""
+    """What the session's loudness depends on: the timeline, the clips' engine and format, the sounds'
+    files, the limiter's ceiling."""
     import hashlib
 
     from ..voice.cache import CLIP_FORMAT
@@ -56,7 +57,8 @@ def _gain_key(sess: Session, fmt: str, bitrate: int) -> str:
     cues = sess.voice.cues.fingerprint() if sess.voice.cues is not None else None  # the recordings in use
     digest = hashlib.sha256()
     head = [sess.voice.engine.name, sess.voice.engine.version(), sess.voice.voice_id, sess.voice.wpm, CLIP_FORMAT,
-            stamp, fmt, bitrate, TARGET_LUFS, cues, sess.timeline.duration]
+            stamp, fmt, bitrate, TARGET_LUFS, cues, sess.timeline.duration,
+            CEILING_DBTP - sess.voice.engine.peak_headroom_db]  # the limiter's ceiling
     digest.update(json.dumps(head, sort_keys=True).encode("utf-8"))
     for e in sess.timeline.events:  # event by event: no copy of a long timeline is built
         digest.update(repr((round(e.start, 6), round(e.end, 6), str(e.kind), e.text, e.sound, e.role)).encode("utf-8"))
@@ -122,7 +124,7 @@ def export(
         raise VoiceguideError(f"{out_dir}: the output folder is not writable")
     stem = output_name(sess.routine.path)
     target = out_dir / f"{stem}.{kind.suffix}"
-    mixer = Mixer(sess.timeline, sess.voice.clip)
+    mixer = Mixer(sess.timeline, sess.voice.clip, ceiling_dbtp=CEILING_DBTP - sess.voice.engine.peak_headroom_db)
     total = mixer.length
     known = _gain_key(sess, f"{kind.name}{kind.loss_db(bitrate):+.2f}", bitrate)
     gain_db = _cached_gain(sess.voice.cache, known)

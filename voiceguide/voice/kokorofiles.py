@@ -270,6 +270,8 @@ def best_kokoro_voice(wanted: str | None, language: str) -> KokoroVoice | None:
         if asked.neither:
             return None
         found = [v for v in found if asked.gender in (None, v.gender)]
+        if asked.language and "-" in asked.language and all(v.language != asked.language for v in found):
+            return None  # a region asked for by name (en-gb) is that region's voice or none: not en-uss as en
         lang = asked.language or lang
     exact = [v for v in found if v.language == lang]
     near = [v for v in found if _of_language(v, lang)]
