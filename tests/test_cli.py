@@ -16,7 +16,8 @@ def run(*args, cwd=ROOT, **kw):
 
 
 def test_check_accepts_every_shipped_routine_and_prints_safety_and_length():
-    proc = run("check", *[str(p.relative_to(ROOT)) for p in SHIPPED])
+    # --estimate: validation is under test here; exact lengths mean synthesising every routine (render's tests do)
+    proc = run("check", "--estimate", *[str(p.relative_to(ROOT)) for p in SHIPPED])
     assert proc.returncode == 0, proc.stderr
     for path in SHIPPED:
         assert f"{path.relative_to(ROOT)}: ok:" in proc.stdout

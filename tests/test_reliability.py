@@ -18,7 +18,7 @@ from testsupport.cli import interrupt_render, processes_mentioning, start, voice
 from voiceguide import dsp
 
 ENV = dict(os.environ)
-PIPER = ("--engine", "piper")
+PIPER = ("--engine", "piper", "--voice", "joe")  # joe: partner-hip-massage asks for en-gb, which Piper has not
 
 
 def vg(*args, env=None, cwd=ROOT, **kw):

@@ -107,3 +107,10 @@ def float_scalar(body: memoryview | None) -> float | None:
         elif f in (4, 9) and wt == 2:  # float_data (packed) or raw_data: both little-endian float32s
             raw = bytes(body[v[0] : v[1]])
     return float(np.frombuffer(raw, "<f4")[0]) if dtype == FLOAT and len(raw) == 4 else None
+
+
+def rewritten(model: ModelPieces, made: dict[int, list[bytes]], dropped: set[int]) -> ModelPieces:
+    """The model with the graph's field at each key of `made` replaced by those fields (a field a
+    piece) and the fields at `dropped` left out."""
+    kept = [piece for at, field_ in enumerate(model.graph) if at not in dropped for piece in made.get(at, [field_])]
+    return ModelPieces(model.before, kept, model.after, model.patched)

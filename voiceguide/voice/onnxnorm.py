@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .onnxgraph import GraphIndex, GraphNode, attributes, float_scalar, index_graph, int64s
+from .onnxgraph import GraphIndex, GraphNode, attributes, float_scalar, index_graph, int64s, rewritten
 from .onnxpatch import ModelPieces
 from .protowire import float_attribute, node, tensor
 
@@ -71,24 +71,21 @@ def instance_norms_fused(model: ModelPieces) -> tuple[ModelPieces, int]:
     """The model with every spelt-out instance norm (see the module's docstring) as one
     InstanceNormalization, and how many; the model unchanged, and 0, if it has none."""
     graph = index_graph(model)
-    pieces, replaced, fused = [[piece] for piece in model.graph], set(), 0
+    made: dict[int, list[bytes]] = {}
+    dropped: set[int] = set()
     for mean in graph.nodes:
         found = _fusion(mean, graph)
         if found is None:
             continue
         nodes, eps, gamma, beta = found
-        p = f"{PREFIX}/{fused}"
+        p = f"{PREFIX}/{len(made)}"
         # gamma and beta are the style's [1, C, 1]; the operator takes them as [C] (one voice at a time)
-        pieces[mean.at] = [  # a field a piece
+        made[mean.at] = [
             tensor(f"{p}/axes", np.array([0, 2], np.int64)),
             node("Squeeze", [gamma, f"{p}/axes"], [f"{p}/scale"], f"{p}/SqueezeScale"),
             node("Squeeze", [beta, f"{p}/axes"], [f"{p}/bias"], f"{p}/SqueezeBias"),
             node("InstanceNormalization", [mean.inputs[0], f"{p}/scale", f"{p}/bias"], [nodes[-1].outputs[0]],
                  f"{p}/Norm", (float_attribute("epsilon", eps),)),
         ]
-        replaced |= {n.at for n in nodes}
-        fused += 1
-    if not fused:
-        return model, 0
-    kept = [piece for at, made in enumerate(pieces) if at not in replaced for piece in made]
-    return ModelPieces(model.before, kept, model.after, model.patched), fused
+        dropped |= {n.at for n in nodes}
+    return (rewritten(model, made, dropped), len(made)) if made else (model, 0)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .onnxgraph import FLOAT, GraphIndex, GraphNode, attributes, float_scalar, index_graph
+from .onnxgraph import FLOAT, GraphIndex, GraphNode, attributes, float_scalar, index_graph, rewritten
 from .onnxpatch import ModelPieces
 from .protowire import fields, int_attribute, ints_attribute, node, strings, tensor
 
@@ -84,18 +84,19 @@ def rescaling_fused(model: ModelPieces) -> tuple[ModelPieces, int]:
     if not _imports_contrib_ops(model):
         return model, 0
     graph = index_graph(model)
-    pieces, replaced, fused = [[piece] for piece in model.graph], set(), 0
+    made: dict[int, list[bytes]] = {}
+    dropped: set[int] = set()
     for product in graph.nodes:
         found = _chain(product, graph)
         if found is None:
             continue
         transpose, bias, gone, scale = found
-        p = f"{PREFIX}/{fused}"
+        p = f"{PREFIX}/{len(made)}"
         out = gone[-1].outputs[0]
         inputs = [product.inputs[0], product.inputs[1], scale, f"{p}/one", product.inputs[2], product.inputs[3]]
-        made = [tensor(f"{p}/one", np.array(1.0, np.float32))]
+        fields_ = [tensor(f"{p}/one", np.array(1.0, np.float32))]
         if bias is not None:
-            made += [
+            fields_ += [
                 tensor(f"{p}/flat", np.array([-1], np.int64)),
                 node("Reshape", [bias, f"{p}/flat"], [f"{p}/bias_q"], f"{p}/BiasFlat"),
                 node("Cast", [f"{p}/bias_q"], [f"{p}/bias_f"], f"{p}/BiasCast", (int_attribute("to", FLOAT),)),
@@ -103,14 +104,10 @@ def rescaling_fused(model: ModelPieces) -> tuple[ModelPieces, int]:
             ]
             inputs.append(f"{p}/bias")
         y = f"{p}/y" if transpose is not None else out
-        made.append(node("MatMulIntegerToFloat", inputs, [y], f"{p}/MatMulIntegerToFloat", domain=DOMAIN))
+        fields_.append(node("MatMulIntegerToFloat", inputs, [y], f"{p}/MatMulIntegerToFloat", domain=DOMAIN))
         if transpose is not None:
-            made.append(node("Transpose", [y], [out], f"{p}/Transpose", (ints_attribute("perm", [0, 2, 1]),)))
-            replaced.add(transpose.at)
-        pieces[product.at] = made  # a field a piece
-        replaced |= {n.at for n in gone}
-        fused += 1
-    if not fused:
-        return model, 0
-    kept = [piece for at, made in enumerate(pieces) if at not in replaced for piece in made]
-    return ModelPieces(model.before, kept, model.after, model.patched), fused
+            fields_.append(node("Transpose", [y], [out], f"{p}/Transpose", (ints_attribute("perm", [0, 2, 1]),)))
+            dropped.add(transpose.at)
+        made[product.at] = fields_
+        dropped |= {n.at for n in gone}
+    return (rewritten(model, made, dropped), len(made)) if made else (model, 0)
