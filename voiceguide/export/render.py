@@ -39,7 +39,7 @@ class RenderResult:
     extras: tuple[Path, ...] = field(default=())
 
 
-def _gain_key(sess: Session, fmt: str, bitrate: int) -> str:
+def _gain_key(sess: Session, fmt: str, bitrate: int, ceiling_dbtp: float) -> str:
     """What the session's loudness depends on: the timeline, the clips' engine and format, the sounds'
     files, the limiter's ceiling."""
     import hashlib
@@ -57,8 +57,7 @@ def _gain_key(sess: Session, fmt: str, bitrate: int) -> str:
     cues = sess.voice.cues.fingerprint() if sess.voice.cues is not None else None  # the recordings in use
     digest = hashlib.sha256()
     head = [sess.voice.engine.name, sess.voice.engine.version(), sess.voice.voice_id, sess.voice.wpm, CLIP_FORMAT,
-            stamp, fmt, bitrate, TARGET_LUFS, cues, sess.timeline.duration,
-            CEILING_DBTP - sess.voice.engine.peak_headroom_db]  # the limiter's ceiling
+            stamp, fmt, bitrate, TARGET_LUFS, cues, sess.timeline.duration, ceiling_dbtp]
     digest.update(json.dumps(head, sort_keys=True).encode("utf-8"))
     for e in sess.timeline.events:  # event by event: no copy of a long timeline is built
         digest.update(repr((round(e.start, 6), round(e.end, 6), str(e.kind), e.text, e.sound, e.role)).encode("utf-8"))
@@ -124,9 +123,10 @@ def export(
         raise VoiceguideError(f"{out_dir}: the output folder is not writable")
     stem = output_name(sess.routine.path)
     target = out_dir / f"{stem}.{kind.suffix}"
-    mixer = Mixer(sess.timeline, sess.voice.clip, ceiling_dbtp=CEILING_DBTP - sess.voice.engine.peak_headroom_db)
+    ceiling_dbtp = CEILING_DBTP - sess.voice.engine.peak_headroom_db  # lower for a voice that asks for headroom
+    mixer = Mixer(sess.timeline, sess.voice.clip, ceiling_dbtp=ceiling_dbtp)
     total = mixer.length
-    known = _gain_key(sess, f"{kind.name}{kind.loss_db(bitrate):+.2f}", bitrate)
+    known = _gain_key(sess, f"{kind.name}{kind.loss_db(bitrate):+.2f}", bitrate, ceiling_dbtp)
     gain_db = _cached_gain(sess.voice.cache, known)
     if gain_db is None:
         gain_db = mixer.normalise(

@@ -37,8 +37,8 @@ class Engine(Protocol):
     name: str
     workers: int = 0  # utterances it can synthesise at once; 0: the voice stage decides from the cores
     loads_a_model: bool = False  # True: `load` takes seconds, worth starting before the first words
-    # dB more headroom than the speech ceiling that its clips keep below full scale: a voice whose peaks
-    # a 64 kbit/s MP3 raises further than the ceiling allows for declares it (see `process_clip`)
+    # dB by which an export of its speech is limited below the mixer's ceiling (CEILING_DBTP): a voice
+    # whose peaks a 64 kbit/s MP3 raises further than that ceiling allows for declares it
     peak_headroom_db: float = 0.0
 
     def version(self) -> str: ...

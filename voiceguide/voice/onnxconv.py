@@ -28,7 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .onnxgraph import attributes
+from .onnxgraph import attributes, opset_imports
 from .onnxpatch import ModelPieces
 from .protowire import fields, ints_attribute, int_attribute, node, packed_ints, strings, tensor
 
@@ -95,17 +95,6 @@ def _uint8_tensor(body) -> np.ndarray | None:
     return values.reshape(dims)
 
 
-def _opset(model: ModelPieces) -> int:
-    for piece in model.before + model.after:
-        f, wt, v, _, _ = next(fields(piece))
-        if f == 8 and wt == 2:  # ModelProto.opset_import: domain 1, version 2
-            body = memoryview(piece)[v[0] : v[1]]
-            domain = strings(body, 1)
-            if not domain or domain == [""]:
-                return next((x for vf, _, x, _, _ in fields(body) if vf == 2), 0)
-    return 0
-
-
 def _as_matmul(conv: _Conv, weight: np.ndarray, w_zero: int, index: int) -> list[bytes]:
     """The graph's fields that compute `conv` as Transpose, Pad, Gather, MatMulInteger, Transpose."""
     cout, cin, k = weight.shape
@@ -151,7 +140,7 @@ def _as_matmul(conv: _Conv, weight: np.ndarray, w_zero: int, index: int) -> list
 def convolutions_as_matmuls(model: ModelPieces) -> tuple[ModelPieces, int]:
     """The model with every ConvInteger it can take rewritten (see the module's docstring), and how
     many; the model unchanged, and 0, where the rewrite would not give the same samples."""
-    if not has_int8_dot_product() or _opset(model) < MIN_OPSET:
+    if not has_int8_dot_product() or opset_imports(model).get("", 0) < MIN_OPSET:
         return model, 0
     initializers, nodes = {}, []
     for i, piece in enumerate(model.graph):

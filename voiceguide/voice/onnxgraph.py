@@ -1,4 +1,5 @@
-"""A read-only index of an ONNX graph's nodes, for the rewrites that fuse a pattern of them.
+"""A read-only index of an ONNX graph's nodes, and the one way the fusions that use it put their
+new fields in place of a pattern's nodes (`fuse_each`).
 
 Why: a fusion (onnxnorm, onnxrescale) must know which nodes read a value before it may drop the
 nodes that make it; this parses each node's type, inputs and outputs once (about 40 ms for Kokoro's
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -49,6 +51,19 @@ class GraphIndex:
         """The node reading `value`, if it is an `op` and nothing else reads it."""
         readers = self.readers.get(value, [])
         return readers[0] if self.reads[value] == 1 and readers[0].op == op else None
+
+
+def opset_imports(model: ModelPieces) -> dict[str, int]:
+    """The model's operator sets by domain ("" for ONNX's own) and version (ModelProto.opset_import:
+    domain 1, version 2)."""
+    out = {}
+    for piece in model.before + model.after:
+        f, wt, v, _, _ = next(fields(piece))
+        if f == 8 and wt == 2:
+            body = memoryview(piece)[v[0] : v[1]]
+            domain = strings(body, 1)
+            out[domain[0] if domain else ""] = next((x for vf, _, x, _, _ in fields(body) if vf == 2), 0)
+    return out
 
 
 def index_graph(model: ModelPieces) -> GraphIndex:
@@ -109,8 +124,23 @@ def float_scalar(body: memoryview | None) -> float | None:
     return float(np.frombuffer(raw, "<f4")[0]) if dtype == FLOAT and len(raw) == 4 else None
 
 
-def rewritten(model: ModelPieces, made: dict[int, list[bytes]], dropped: set[int]) -> ModelPieces:
-    """The model with the graph's field at each key of `made` replaced by those fields (a field a
-    piece) and the fields at `dropped` left out."""
+# A fusion at one node: (node, graph, a name prefix of its own) -> (the fields that replace the node,
+# the places of the nodes they make redundant), or None where the node does not begin its pattern.
+Fusion = Callable[[GraphNode, GraphIndex, str], "tuple[list[bytes], set[int]] | None"]
+
+
+def fuse_each(model: ModelPieces, prefix: str, fuse: Fusion) -> tuple[ModelPieces, int]:
+    """The model with `fuse` applied wherever its pattern begins (the new fields named PREFIX/0,
+    PREFIX/1, ...), and how many; the model unchanged, and 0, where it matches nothing."""
+    graph = index_graph(model)
+    made: dict[int, list[bytes]] = {}
+    dropped: set[int] = set()
+    for n in graph.nodes:
+        found = fuse(n, graph, f"{prefix}/{len(made)}")
+        if found is not None:
+            made[n.at], gone = found
+            dropped |= gone
+    if not made:
+        return model, 0
     kept = [piece for at, field_ in enumerate(model.graph) if at not in dropped for piece in made.get(at, [field_])]
-    return ModelPieces(model.before, kept, model.after, model.patched)
+    return ModelPieces(model.before, kept, model.after, model.patched), len(made)

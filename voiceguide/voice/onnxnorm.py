@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .onnxgraph import GraphIndex, GraphNode, attributes, float_scalar, index_graph, int64s, rewritten
+from .onnxgraph import GraphIndex, GraphNode, attributes, float_scalar, fuse_each, int64s
 from .onnxpatch import ModelPieces
 from .protowire import float_attribute, node, tensor
 
@@ -67,25 +67,23 @@ def _fusion(mean: GraphNode, graph: GraphIndex) -> tuple[list[GraphNode], float,
             scale.other_input(divide.outputs[0]), shift.other_input(scale.outputs[0]))
 
 
+def _fused(mean: GraphNode, graph: GraphIndex, p: str) -> tuple[list[bytes], set[int]] | None:
+    """The InstanceNormalization that replaces the norm `mean` begins, and the nodes it replaces."""
+    found = _fusion(mean, graph)
+    if found is None:
+        return None
+    nodes, eps, gamma, beta = found
+    # gamma and beta are the style's [1, C, 1]; the operator takes them as [C] (one voice at a time)
+    return [
+        tensor(f"{p}/axes", np.array([0, 2], np.int64)),
+        node("Squeeze", [gamma, f"{p}/axes"], [f"{p}/scale"], f"{p}/SqueezeScale"),
+        node("Squeeze", [beta, f"{p}/axes"], [f"{p}/bias"], f"{p}/SqueezeBias"),
+        node("InstanceNormalization", [mean.inputs[0], f"{p}/scale", f"{p}/bias"], [nodes[-1].outputs[0]],
+             f"{p}/Norm", (float_attribute("epsilon", eps),)),
+    ], {n.at for n in nodes}
+
+
 def instance_norms_fused(model: ModelPieces) -> tuple[ModelPieces, int]:
     """The model with every spelt-out instance norm (see the module's docstring) as one
     InstanceNormalization, and how many; the model unchanged, and 0, if it has none."""
-    graph = index_graph(model)
-    made: dict[int, list[bytes]] = {}
-    dropped: set[int] = set()
-    for mean in graph.nodes:
-        found = _fusion(mean, graph)
-        if found is None:
-            continue
-        nodes, eps, gamma, beta = found
-        p = f"{PREFIX}/{len(made)}"
-        # gamma and beta are the style's [1, C, 1]; the operator takes them as [C] (one voice at a time)
-        made[mean.at] = [
-            tensor(f"{p}/axes", np.array([0, 2], np.int64)),
-            node("Squeeze", [gamma, f"{p}/axes"], [f"{p}/scale"], f"{p}/SqueezeScale"),
-            node("Squeeze", [beta, f"{p}/axes"], [f"{p}/bias"], f"{p}/SqueezeBias"),
-            node("InstanceNormalization", [mean.inputs[0], f"{p}/scale", f"{p}/bias"], [nodes[-1].outputs[0]],
-                 f"{p}/Norm", (float_attribute("epsilon", eps),)),
-        ]
-        dropped |= {n.at for n in nodes}
-    return (rewritten(model, made, dropped), len(made)) if made else (model, 0)
+    return fuse_each(model, PREFIX, _fused)
