@@ -20,7 +20,7 @@ import numpy as np
 
 from ..audiofile import write_wav
 
-CLIP_FORMAT = 5  # bump when clip processing changes, so old entries are not reused
+CLIP_FORMAT = 6  # bump when clip processing changes, so old entries are not reused (6: the polyphase resampler)
 
 
 def default_cache_dir() -> Path:
