@@ -133,6 +133,35 @@ def test_a_command_s_certainty_is_its_first_saying_s():
     assert Transcript("").certainty("stop") == 0.0
 
 
+def test_a_phrase_said_first_counts_when_the_decoder_nearly_ended_there_and_a_command_needs_its_first_word():
+    """The rule (recognizer.Rule): "stop it." for a UK "stop" whose released p Whisper writes as a word
+    is the command when the decoder's odds of ending after "stop" were high; a person's "Stop it." or
+    "Next, the other side" is not. And a short sound the prompt pulls towards a command ("Hmm." as
+    "how long") is dropped when, decoded without the prompt, its first word is unlikely."""
+    from voiceguide.live.listen.recognizer import Rule, Transcript, command_of
+
+    rule = Rule(floor=-2.5, ending=-2.5, unprompted=-3.0)
+    alone = (("stop", -2.0), ("next", -0.1), ("how long", -0.4), ("resume", -0.2))
+    released = Transcript("stop it.", ((" stop", -0.3), (" it", -0.4), (".", -0.1)), (-8.9, -1.3, -0.2, -0.1), alone)
+    assert command_of(released, "en", rule) == ("stop", "stop")
+    assert command_of(released, "en", Rule(floor=-2.5)) is None  # the phrase only, as before
+    said = Transcript("stop it.", ((" stop", -0.1), (" it", -0.01), (".", -0.1)), (-10.7, -6.0, -0.3, -0.1), alone)
+    assert command_of(said, "en", rule) is None
+    sentence = Transcript("next the other side", ((" next", -0.1), (" the", -0.1), (" other", 0.0), (" side", 0.0)),
+                          (-12.5, -6.8, -11.3, -10.8, -0.1), alone)
+    assert command_of(sentence, "en", rule) is None
+    stopping = Transcript("Stopping", ((" Stop", -0.9), ("ping", -1.0)), (-9.0, -1.1, -0.1), alone)
+    assert command_of(stopping, "en", rule) == ("stop", "stop")
+    unsure = Transcript("stop it.", ((" stop", -2.7), (" it", -0.4), (".", -0.1)), (-8.9, -1.3, -0.2, -0.1), alone)
+    assert command_of(unsure, "en", rule) is None  # the floor still holds
+    hmm = Transcript("how long", ((" how", -0.8), (" long", -0.2)), (-8.0, -9.0, -0.1), (("how long", -6.3),))
+    assert command_of(hmm, "en", rule) is None
+    assert command_of(hmm, "en", Rule(floor=-2.5)) == ("how long", "remaining")
+    asked = Transcript("how long", ((" how", -0.3), (" long", -0.1)), (-8.0, -9.0, -0.1), alone)
+    assert command_of(asked, "en", rule) == ("how long", "remaining")
+    assert command_of(Transcript("how long", asked.tokens, asked.ends), "en", rule) is None  # not decoded alone: no
+
+
 def test_every_language_has_every_command_and_no_phrase_means_two():
     from voiceguide.live.listen.words import ORDER, PHRASES, fold, phrases, reminder
     from voiceguide.live.steer import COMMANDS

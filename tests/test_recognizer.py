@@ -28,6 +28,21 @@ def test_recognizer_obeys_every_phrase_said_alone_and_no_sentence(recognizer, se
         assert feed(recognizer, at_16k(session_voice.clip(sentence))) == [], (sentence, recognizer.transcripts[-1:])
 
 
+def test_a_transcript_carries_its_odds_of_ending_and_each_phrase_s_first_word_unprompted(recognizer, session_voice):
+    """What the rule reads (recognizer.Rule): the odds of ending before each token and after the last,
+    and every phrase's first word decoded without the prompt, the said one the likeliest."""
+    from voiceguide.live.listen.words import fold, phrases
+
+    audio = np.frombuffer(at_16k(session_voice.clip("Stop.")), "<i2").astype(np.float32) / 32768
+    heard = recognizer.transcribe(audio)
+    assert fold(heard.text) == "stop", heard
+    assert len(heard.ends) == len(heard.tokens) + 1 and all(e <= 0 for e in heard.ends)
+    assert heard.ends[0] < -3 < -0.7 < heard.ends[-1]  # it did not end before the word, and did after it
+    unprompted = dict(heard.unprompted)
+    assert set(unprompted) == set(phrases("en"))
+    assert max(unprompted, key=unprompted.get) == "stop" and unprompted["stop"] > -1.5, unprompted
+
+
 SENTENCES = {  # "Stop if it hurts.", "Next, the other side.", "Pause here, then continue."
     "de": ("Stopp, wenn es weh tut.", "Weiter, die andere Seite.", "Pause hier, dann weiter."),
     "fr": ("Arrête si ça fait mal.", "Suivant, l'autre côté.", "Pause ici, puis continue."),

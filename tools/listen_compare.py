@@ -1,13 +1,15 @@
 """Prompts and matching rules for spoken commands compared offline, from listen_eval.py's JSON.
 
-listen_eval.py keeps, for every utterance of every recording, what each of its prompts decoded and
-each token's log-probability. Here each variant (a prompt, a rule for which transcripts are a
-command, a floor on the log-probability of the command's first saying, recognizer.Transcript.certainty)
-is scored on those transcripts without running Whisper
-again. The choice is made on the voices choices may be made on (tuned, checked, seen), by a rule set
-before the figures: the fewest false commands among the variants within one point of the most
-commands obeyed (a tie goes to more commands obeyed). The held-out voices are then shown for that
-choice and for the recogniser as it is, per condition and per voice.
+listen_eval.py keeps, for every utterance of every recording, what each of its prompts decoded, each
+token's log-probability, the odds of ending at each step, and each phrase's first word decoded with
+no prompt. Here each variant (a prompt and a `recognizer.Rule`: a floor on the log-probability of
+the command's first saying, the odds of ending after a phrase said first that make it the phrase,
+and a floor on the command's first word decoded without the prompt) is scored on those transcripts
+without running Whisper again. The choice is made on the voices choices may be made on (tuned,
+checked, seen), by a rule set before the figures: the fewest false commands among the variants
+within one point of the most commands obeyed (a tie goes to more commands obeyed, then to the
+simplest rule). The held-out
+voices are then shown for that choice and for the recogniser as it is, per condition and per voice.
 
 The offline decision takes every utterance's command in a recording; the recogniser also drops a
 command that speech follows within 0.5 s. How often the two agree for the recogniser's own variant
@@ -18,46 +20,45 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import product
 
-from voiceguide.live.listen.recognizer import FLOOR, Transcript
-from voiceguide.live.listen.words import command_in, fold
+from voiceguide.live.listen.recognizer import RULE, Rule, Transcript, command_of
 
-# Said around a command by people (and by breaths Whisper writes as a word): "okay, stop",
-# "pause please", "let's go on". Chosen from everyday speech before any figure; one each side at most.
-LEAD_INS = ("okay", "ok", "so", "and", "now", "just", "um", "uh", "er", "hey", "let's", "lets", "i", "please")
-TAILS = ("please", "now")
-FLOORS = (None, -6.0, -5.0, -4.5, -4.0, -3.5, -3.0, -2.5, -2.0, -1.5, -1.0)
+FLOORS = (-3.5, -3.0, -2.5, -2.0)
+ENDINGS = (None, -1.0, -1.5, -2.0, -2.5, -3.0, -4.0)
+UNPROMPTED = (None, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0)
 CHOOSING = ("tuned", "checked", "seen")
 
 
 @dataclass(frozen=True)
 class Variant:
     prompt: str
-    rule: str  # "exact" or "lead-in"
-    floor: float | None
+    rule: Rule
 
     def __str__(self) -> str:
-        floor = "" if self.floor is None else f", first saying's log-probability >= {self.floor}"
-        return f"{self.prompt}; {self.rule}{floor}"
+        r = self.rule
+        ending = "the phrase only" if r.ending is None else f"ending after it >= {r.ending}"
+        unprompted = "" if r.unprompted is None else f", first word unprompted >= {r.unprompted}"
+        return f"{self.prompt}; first saying >= {r.floor}, {ending}{unprompted}"
 
 
-def command_of(text: str, tokens: list, variant: Variant) -> str | None:
-    found = command_in(text)
-    if found is None and variant.rule == "lead-in":
-        words = fold(text).split()
-        if len(words) > 1 and words[0] in LEAD_INS:
-            words = words[1:]
-        if len(words) > 1 and words[-1] in TAILS:
-            words = words[:-1]
-        found = command_in(" ".join(words))
-    if found is None:
-        return None
-    certainty = Transcript(text, tuple((t, p) for t, p in tokens)).certainty(found[0])
-    return None if variant.floor is not None and certainty < variant.floor else found[1]
+def _features(v: Variant) -> tuple:
+    """How much a variant adds to the phrase-only rule: fewer checks, then the floor nearest -2.5."""
+    return (v.rule.ending is not None) + (v.rule.unprompted is not None), abs(v.rule.floor + 2.5)
+
+
+def transcript(record: list) -> Transcript:
+    text, tokens, ends, unprompted = record
+    return Transcript(text, tuple((t, p) for t, p in tokens), tuple(ends), tuple((w, p) for w, p in unprompted))
+
+
+def command_of_record(record: list, variant: Variant) -> str | None:
+    found = command_of(transcript(record), "en", variant.rule)
+    return found[1] if found else None
 
 
 def heard(row: dict, variant: Variant) -> list[str]:
-    found = (command_of(*utterance[variant.prompt], variant) for utterance in row["decoded"])
+    found = (command_of_record(utterance[variant.prompt], variant) for utterance in row["decoded"])
     return [c for c in found if c]
 
 
@@ -88,18 +89,28 @@ def table(rows: list[dict], variant: Variant, key: str) -> None:
 
 def compare(rows: list[dict]) -> None:
     prompts = list(next(r["decoded"][0] for r in rows if r["decoded"]))  # the recogniser's own first
-    own = Variant(prompts[0], "exact", FLOOR)
+    own = Variant(prompts[0], RULE)
     agree = sum(heard(r, own) == r["heard"] for r in rows)
     print(f"offline decision = the recogniser's, for its own variant: {agree} of {len(rows)} recordings\n")
     choosing = [r for r in rows if r["group"] in CHOOSING]
-    variants = [Variant(p, rule, floor) for p in prompts for rule in ("exact", "lead-in") for floor in FLOORS]
-    scores = {v: tally(choosing, v) for v in variants}
-    print("On the tuned, checked and seen voices:\n\n| variant | commands obeyed | false commands |\n|---|---|---|")
-    for v, (ok, n, false, talk) in scores.items():
-        print(f"| {v} | {ok}/{n} ({ok / n:.1%}) | {false} in {talk} |")
+    variants = [Variant(p, Rule(floor, ending, unprompted))
+                for p in prompts for floor, ending, unprompted in product(FLOORS, ENDINGS, UNPROMPTED)]
+    scores = {v: tally(choosing, v) for v in [*variants, own]}
+    front: dict[tuple[int, int], list[Variant]] = defaultdict(list)  # those no other variant beats on both counts
+    for v, (ok, _, false, _) in scores.items():
+        if not any(o >= ok and f <= false and (o, f) != (ok, false) for o, _, f, _ in scores.values()):
+            front[ok, false].append(v)
+    print(f"On the tuned, checked and seen voices, the variants that no other beats on both counts (the simplest "
+          "of those that tie, and how many do), and the recogniser's own:\n\n"
+          "| variant | commands obeyed | false commands |\n|---|---|---|")
+    rows_ = [(min(vs, key=_features), len(vs)) for vs in front.values()] + [(own, 1)]
+    for v, ties in sorted(rows_, key=lambda r: (-scores[r[0]][0], scores[r[0]][2])):
+        ok, n, false, talk = scores[v]
+        tag = " (as it is)" if v == own else f" (and {ties - 1} more)" if ties > 1 else ""
+        print(f"| {v}{tag} | {ok}/{n} ({ok / n:.1%}) | {false} in {talk} |")
     best = max(ok / n for ok, n, _, _ in scores.values())
     eligible = [v for v, (ok, n, _, _) in scores.items() if ok / n >= best - 0.01]
-    chosen = min(eligible, key=lambda v: (scores[v][2], -scores[v][0]))
+    chosen = min(eligible, key=lambda v: (scores[v][2], -scores[v][0], _features(v)))  # then the simplest
     print(f"\nchosen by the rule: {chosen}\n")
     held = [r for r in rows if r["group"] == "held-out"]
     if not held:
@@ -110,6 +121,7 @@ def compare(rows: list[dict]) -> None:
         print(f"## held-out voices, {name} ({v}): {ok}/{n} obeyed ({ok / max(n, 1):.1%}), {false} false in {talk}\n")
         table(held, v, "condition")
         table(held, v, "voice")
+        table(held, v, "text")
         for row in held:
             got = heard(row, v)
             if row["command"] and got != [row["command"]] or not row["command"] and got:

@@ -16,13 +16,15 @@ cue words, numbers, sentences that begin or end with a command word), spoken by 
 - **checked**: the bundled natural voice (Piper) at three rates and six other espeak-ng voices. They
   were held out until the choice of the prompt's words, which they decided (a change that kept the
   tuned voices' figures cost these 12 commands).
-- **seen**: Kokoro's four shipped English voices (US and UK, female and male). They were held out
-  until the round that measured them (92 % obeyed); their misses were read then, so from the next
-  round they are among the voices choices are made on.
-- **held-out**: eight Kokoro voices, picked by a rule set before any figure (the first two of each
-  accent and gender in alphabetical order, among those not used before: af_alloy, af_aoede, am_adam,
-  am_echo, bf_alice, bf_isabella, bm_daniel, bm_fable; `voiceguide voices --get` installs them).
-  Never looked at while choosing: their figures are the ones the documentation reports first.
+- **seen**: Kokoro's four shipped English voices (US and UK, female and male), and the eight Kokoro
+  voices held out in the round after (af_alloy, af_aoede, am_adam, am_echo, bf_alice, bf_isabella,
+  bm_daniel, bm_fable). Each was held out until the round that measured it; its misses were read
+  then, so from the next round on it is among the voices choices are made on.
+- **held-out**: six Kokoro voices, picked by the same rule set before any figure (the first two of
+  each accent and gender in alphabetical order, among those not used before; the UK ones have one
+  each left): af_bella, af_jessica, am_eric, am_fenrir, bf_lily, bm_lewis (`voiceguide voices
+  --get` installs them). Never looked at while choosing: their figures are the ones the
+  documentation reports first.
 
 Each recording is heard in four conditions: clean (speech peaking near -3 dBFS), quiet (the same
 20 dB lower), in pink noise at 15 dB SNR, and over the `ocean` bed at the level the session mixes
@@ -65,9 +67,9 @@ TUNED = [("espeak", v, 150) for v in ("en-us", "en-gb", "en-us+f2", "en-us+m3", 
 CHECKED = [("piper", None, wpm) for wpm in (110, 150, 190)] + [
     ("espeak", v, wpm) for v, wpm in (("en-us+f4", 140), ("en-gb+m2", 160), ("en-gb-x-gbclan+f1", 150),
                                       ("en-gb-x-gbcwmd+m4", 150), ("en-us+m6", 170), ("en-gb+f5", 130))]
-SEEN = [("kokoro", v, 150) for v in ("af_heart", "am_michael", "bf_emma", "bm_george")]
-HELD_OUT = [("kokoro", v, 150) for v in ("af_alloy", "af_aoede", "am_adam", "am_echo",
-                                         "bf_alice", "bf_isabella", "bm_daniel", "bm_fable")]
+SEEN = [("kokoro", v, 150) for v in ("af_heart", "am_michael", "bf_emma", "bm_george", "af_alloy", "af_aoede",
+                                     "am_adam", "am_echo", "bf_alice", "bf_isabella", "bm_daniel", "bm_fable")]
+HELD_OUT = [("kokoro", v, 150) for v in ("af_bella", "af_jessica", "am_eric", "am_fenrir", "bf_lily", "bm_lewis")]
 GROUPS = {"tuned": TUNED, "checked": CHECKED, "seen": SEEN, "held-out": HELD_OUT}  # reported in the reverse order
 SHORT_TALK = (  # said alone by a person on the floor, or by the session between its silences
     "Stop if it hurts.", "Next, the other side.", "Front left.", "Two.", "Ten.", "Left side.", "Right side.",
@@ -135,7 +137,8 @@ def in_condition(clip: np.ndarray, condition: str, seed: int) -> np.ndarray:
 
 class SidePrompts:
     """The recogniser's transcriber, which also decodes each utterance with every one of `PROMPTS`
-    from the same encoding and logs {prompt: [text, [[token, log-probability], ...]]} per utterance."""
+    from the same encoding and logs {prompt: [text, [[token, log-probability], ...], ends,
+    [[phrase, log-probability unprompted], ...]]} per utterance (recognizer.Transcript's fields)."""
 
     def __init__(self, transcriber):
         self.transcriber = transcriber
@@ -145,9 +148,14 @@ class SidePrompts:
         self.log: list[dict[str, list]] = []
 
     def __call__(self, audio: np.ndarray):
+        from dataclasses import replace
+
         encoded = self.transcriber.encode(audio)
-        decoded = {name: self.transcriber.decode(encoded, start) for name, start in self.starts.items()}
-        self.log.append({name: [t.text, [list(token) for token in t.tokens]] for name, t in decoded.items()})
+        unprompted = self.transcriber.unprompted(encoded)
+        decoded = {name: replace(self.transcriber.decode(encoded, start), unprompted=unprompted)
+                   for name, start in self.starts.items()}
+        self.log.append({name: [t.text, [list(token) for token in t.tokens], list(t.ends),
+                                [list(u) for u in t.unprompted]] for name, t in decoded.items()})
         return decoded[self.own]
 
 
@@ -163,6 +171,7 @@ def main() -> None:
     parser.add_argument("--voices", default="held-out", choices=(*GROUPS, "all"))
     parser.add_argument("--limit", type=int, default=0, help="non-command texts of the routines at most (0: all)")
     parser.add_argument("--only", default="", help="these voices of the groups only (ids, comma-separated)")
+    parser.add_argument("--share", default="1/1", help="K/N: the K-th of N interleaved shares of the voices, to run N at once")
     parser.add_argument("--compare", type=Path, help="compare the prompts and rules in this --json file, and stop")
     args = parser.parse_args()
     if args.compare:
@@ -180,8 +189,9 @@ def main() -> None:
     started = time.monotonic()
     cache = ClipCache()
     only = set(filter(None, args.only.split(",")))
-    for group, (engine, voice_id, wpm) in voices(args.voices):
-        if only and voice_id not in only:
+    k, n = (int(x) for x in args.share.split("/"))
+    for i, (group, (engine, voice_id, wpm)) in enumerate(voices(args.voices)):
+        if only and voice_id not in only or i % n != k - 1:
             continue
         voice = Voice.create(engine, voice_id, "en", wpm, cache)
         name = f"{engine} {voice_id or 'bundled'} {wpm} wpm"
