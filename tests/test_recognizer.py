@@ -34,7 +34,11 @@ def test_a_transcript_carries_its_odds_of_ending_and_each_phrase_s_first_word_un
     from voiceguide.live.listen.words import fold, phrases
 
     audio = np.frombuffer(at_16k(session_voice.clip("Stop.")), "<i2").astype(np.float32) / 32768
-    heard = recognizer.transcribe(audio)
+    from dataclasses import replace
+
+    encoded = recognizer.transcribe.encode(audio)
+    heard = replace(recognizer.transcribe.decode(encoded, recognizer.transcribe.prompt),
+                    unprompted=recognizer.transcribe.unprompted(encoded))
     assert fold(heard.text) == "stop", heard
     assert len(heard.ends) == len(heard.tokens) + 1 and all(e <= 0 for e in heard.ends)
     assert heard.ends[0] < -3 < -0.7 < heard.ends[-1]  # it did not end before the word, and did after it

@@ -203,7 +203,10 @@ class Transcriber:
 
     def __call__(self, audio: np.ndarray) -> Transcript:
         encoded = self.encode(audio)
-        return replace(self.decode(encoded, self.prompt), unprompted=self.unprompted(encoded))
+        heard = self.decode(encoded, self.prompt)
+        if RULE.unprompted is None:  # not read: a decoding step saved on every utterance
+            return heard
+        return replace(heard, unprompted=self.unprompted(encoded))
 
 
 def _log_softmax(logits) -> np.ndarray:
