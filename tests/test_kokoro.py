@@ -102,7 +102,8 @@ def test_auto_picks_kokoro_where_it_has_the_voice(engine, wanted, language, engi
     assert (chosen.engine.name, chosen.voice) == (engine_name, voice)
 
 
-def test_auto_passes_kokoro_by_where_it_has_no_voice(engine):
+def test_auto_passes_kokoro_by_where_it_has_no_voice(engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("VOICEGUIDE_VOICES_DIR", str(tmp_path))  # no downloaded voice: af_bella is not here
     assert choose("auto", None, "de").engine.name != "kokoro"  # Piper's downloads or espeak-ng speak German
     assert choose(None, "male", "fr").engine.name != "kokoro"  # Kokoro has no French man
     with pytest.raises(VoiceError, match="af_bella is a Kokoro voice that is not here yet: voiceguide voices --get af_bella"):
