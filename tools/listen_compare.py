@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from itertools import product
 
-from voiceguide.live.listen.recognizer import RULE, Rule, Transcript, command_of
+from voiceguide.live.listen.recognizer import FLOOR, RULE, Rule, Transcript, command_of
 
 FLOORS = (-3.5, -3.0, -2.5, -2.0)
 ENDINGS = (None, -1.0, -1.5, -2.0, -2.5, -3.0, -4.0)
@@ -43,8 +43,8 @@ class Variant:
 
 
 def _features(v: Variant) -> tuple:
-    """How much a variant adds to the phrase-only rule: fewer checks, then the floor nearest -2.5."""
-    return (v.rule.ending is not None) + (v.rule.unprompted is not None), abs(v.rule.floor + 2.5)
+    """How much a variant adds to the phrase-only rule: fewer checks, then the floor nearest FLOOR."""
+    return (v.rule.ending is not None) + (v.rule.unprompted is not None), abs(v.rule.floor - FLOOR)
 
 
 def transcript(record: list) -> Transcript:

@@ -72,13 +72,21 @@ def _sinc_weights(d: np.ndarray, cutoff: float) -> np.ndarray:
     return 2 * cutoff * np.sinc(2 * cutoff * d) * (0.5 + 0.5 * np.cos(np.pi * d / RESAMPLE_TAPS))
 
 
+def _cutoff(src: int, dst: int) -> float:
+    """The filter's cutoff relative to the source rate: below the lower Nyquist frequency."""
+    return 0.5 * min(1.0, dst / src) * 0.95
+
+
 @lru_cache(maxsize=8)
-def _polyphase_bank(src: int, dst: int) -> tuple[np.ndarray, int, int]:
+def _polyphase_bank(src: int, dst: int) -> tuple[np.ndarray, int, int] | None:
     """The filter as one matrix for `up` output samples from a window of source samples starting
-    every `down` (src/dst = down/up in lowest terms): row r holds output r's weights at its place."""
+    every `down` (src/dst = down/up in lowest terms): row r holds output r's weights at its place.
+    None for rates with more than MAX_PHASES phases."""
     g = math.gcd(src, dst)
     up, down = dst // g, src // g
-    cutoff = 0.5 * min(1.0, dst / src) * 0.95  # relative to the source rate
+    if up > MAX_PHASES:
+        return None
+    cutoff = _cutoff(src, dst)
     width = (up - 1) * down // up + 2 * RESAMPLE_TAPS
     bank = np.zeros((up, width), np.float64)
     taps = np.arange(-RESAMPLE_TAPS + 1, RESAMPLE_TAPS + 1)
@@ -98,10 +106,10 @@ def resample(x: np.ndarray, src: int, dst: int = RATE) -> np.ndarray:
     if src == dst or x.size == 0:
         return x.astype(np.float32, copy=False)
     n_out = int(math.floor(x.size * dst / src))
-    g = math.gcd(src, dst)
-    if dst // g > MAX_PHASES:
+    polyphase = _polyphase_bank(src, dst)
+    if polyphase is None:
         return resample_sample_by_sample(x, src, dst, n_out)
-    bank, up, down = _polyphase_bank(src, dst)
+    bank, up, down = polyphase
     blocks = -(-n_out // up)
     padded = np.zeros(blocks * down + bank.shape[1], np.float64)
     padded[RESAMPLE_TAPS - 1 : RESAMPLE_TAPS - 1 + x.size] = x  # a window's column j is its step's source sample j - TAPS + 1
@@ -112,7 +120,7 @@ def resample(x: np.ndarray, src: int, dst: int = RATE) -> np.ndarray:
 def resample_sample_by_sample(x: np.ndarray, src: int, dst: int, n_out: int) -> np.ndarray:
     """The same filter, its weights worked out for every output sample: for rates with more phases
     than MAX_PHASES, and the reference the filter bank is tested against."""
-    cutoff = 0.5 * min(1.0, dst / src) * 0.95
+    cutoff = _cutoff(src, dst)
     half = RESAMPLE_TAPS
     t = np.arange(n_out, dtype=np.float64) * (src / dst)  # output times in source samples
     base = np.floor(t).astype(np.int64)

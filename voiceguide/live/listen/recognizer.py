@@ -91,7 +91,7 @@ class Rule:
     thing said when decoded without the prompt, which pulls a short sound towards the nearest
     command ("Hmm." as "how long"); None: not checked."""
 
-    floor: float = -2.5
+    floor: float = FLOOR
     ending: float | None = None
     unprompted: float | None = None
 
