@@ -28,6 +28,7 @@ FLOORS = (-3.5, -3.0, -2.5, -2.0)
 ENDINGS = (None, -1.0, -1.5, -2.0, -2.5, -3.0, -4.0)
 UNPROMPTED = (None, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0)
 CHOOSING = ("tuned", "checked", "seen")
+AGREE = " and "  # prompts joined by it: a command only when each of them decodes it
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,31 @@ def transcript(record: list) -> Transcript:
     return Transcript(text, tuple((t, p) for t, p in tokens), tuple(ends), tuple((w, p) for w, p in unprompted))
 
 
+_parsed: dict[int, tuple[list, Transcript]] = {}  # id(record): (the record, kept alive; its transcript)
+
+
+def parsed(record: list) -> Transcript:
+    """`transcript(record)`, made once per record: several hundred variants read each one."""
+    found = _parsed.get(id(record))
+    if found is None or found[0] is not record:
+        found = _parsed[id(record)] = (record, transcript(record))
+    return found[1]
+
+
 def command_of_record(record: list, variant: Variant) -> str | None:
-    found = command_of(transcript(record), "en", variant.rule)
+    found = command_of(parsed(record), "en", variant.rule)
     return found[1] if found else None
 
 
+def command_of_utterance(utterance: dict, variant: Variant) -> str | None:
+    """The utterance's command by `variant`; with prompts joined by AGREE, the command every one of
+    them decoded (the second decoding confirms the first), else None."""
+    found = {command_of_record(utterance[p], variant) for p in variant.prompt.split(AGREE)}
+    return found.pop() if len(found) == 1 else None
+
+
 def heard(row: dict, variant: Variant) -> list[str]:
-    found = (command_of_record(utterance[variant.prompt], variant) for utterance in row["decoded"])
+    found = (command_of_utterance(utterance, variant) for utterance in row["decoded"])
     return [c for c in found if c]
 
 
@@ -89,6 +108,7 @@ def table(rows: list[dict], variant: Variant, key: str) -> None:
 
 def compare(rows: list[dict]) -> None:
     prompts = list(next(r["decoded"][0] for r in rows if r["decoded"]))  # the recogniser's own first
+    prompts += [AGREE.join(prompts[:2])] if len(prompts) > 1 else []
     own = Variant(prompts[0], RULE)
     agree = sum(heard(r, own) == r["heard"] for r in rows)
     print(f"offline decision = the recogniser's, for its own variant: {agree} of {len(rows)} recordings\n")
@@ -125,7 +145,7 @@ def compare(rows: list[dict]) -> None:
         for row in held:
             got = heard(row, v)
             if row["command"] and got != [row["command"]] or not row["command"] and got:
-                texts = [u[v.prompt][0] for u in row["decoded"]]
+                texts = [[u[p][0] for p in v.prompt.split(AGREE)] for u in row["decoded"]]
                 print(f"{'missed' if row['command'] else 'FALSE'}: {row['text']!r} ({row['voice']}, "
                       f"{row['condition']}): {texts}")
         print()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # phrase -> live/steer.py's command, per routine language. Keep each phrase short and unlike the others.
 PHRASES: dict[str, dict[str, str]] = {
@@ -92,8 +93,11 @@ LANGUAGES = tuple(PHRASES)
 ORDER = ("pause", "resume", "next", "back", "repeat", "stop", "extend", "remaining")
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
-    """Lower case, no accents, no punctuation, single spaces: how transcripts and phrases are compared."""
+    """Lower case, no accents, no punctuation, single spaces: how transcripts and phrases are compared.
+    Remembered: a transcript's pieces are folded once per phrase, and the evaluation weighs hundreds of
+    rules on the same transcripts (tools/listen_compare.py)."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(re.sub(r"[^\w\s']|_", " ", plain).replace("'", " ").split())
