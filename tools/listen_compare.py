@@ -2,7 +2,8 @@
 
 listen_eval.py keeps, for every utterance of every recording, what each of its prompts decoded, each
 token's log-probability, the odds of ending at each step, and each phrase's first word decoded with
-no prompt. Here each variant (a prompt and a `recognizer.Rule`: a floor on the log-probability of
+no prompt. Here each variant (a prompt, or two prompts that must both decode the command, and a
+`recognizer.Rule`: a floor on the log-probability of
 the command's first saying, the odds of ending after a phrase said first that make it the phrase,
 and a floor on the command's first word decoded without the prompt) is scored on those transcripts
 without running Whisper again. The choice is made on the voices choices may be made on (tuned,
