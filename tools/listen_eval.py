@@ -86,7 +86,7 @@ SESSION_WORDS = ("breathe in", "breathe out", "breathe hold", "switch sides")
 PROMPTS = {  # decoded side by side; the first is the recogniser's own (words.prompt)
     "phrases": prompt("en"),
     "session": ", ".join([prompt("en").rstrip("."), *(text.PHRASES["en"][k].lower().rstrip(".") for k in SESSION_WORDS)])
-    + ".",  # weighed in three rounds and not kept (docs: performance, decisions)
+    + ".",  # kept after the first round that weighed it, not after the two since (docs: performance)
 }
 
 
