@@ -3,15 +3,16 @@ prompts that must agree (the variant weighed against false commands, docs: perfo
 
 from __future__ import annotations
 
-from tools.listen_compare import AGREE, Variant, command_of_utterance, tally
+from tools.listen_compare import AGREE, Variant, command_of_utterance, tally, transcript
 from voiceguide.live.listen.recognizer import RULE
 
 
-def record(*tokens: tuple[str, float]) -> list:
-    """A logged transcript: text, tokens with log-probabilities, the odds of ending at each step, and
-    no unprompted first words; the decoder sure to end after the last token and nowhere before."""
+def record(*tokens: tuple[str, float]):
+    """A logged transcript as compare() reads it: text, tokens with log-probabilities, the odds of
+    ending at each step, and no unprompted first words; the decoder sure to end after the last token
+    and nowhere before."""
     ends = [-8.0] * len(tokens) + [-0.05]
-    return ["".join(t for t, _ in tokens).strip(), [list(t) for t in tokens], ends, []]
+    return transcript(["".join(t for t, _ in tokens).strip(), [list(t) for t in tokens], ends, []])
 
 
 PAUSE = record((" pause", -0.2), (".", -0.3))

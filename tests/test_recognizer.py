@@ -31,11 +31,11 @@ def test_recognizer_obeys_every_phrase_said_alone_and_no_sentence(recognizer, se
 def test_a_transcript_carries_its_odds_of_ending_and_each_phrase_s_first_word_unprompted(recognizer, session_voice):
     """What the rule reads (recognizer.Rule): the odds of ending before each token and after the last,
     and every phrase's first word decoded without the prompt, the said one the likeliest."""
+    from dataclasses import replace
+
     from voiceguide.live.listen.words import fold, phrases
 
     audio = np.frombuffer(at_16k(session_voice.clip("Stop.")), "<i2").astype(np.float32) / 32768
-    from dataclasses import replace
-
     encoded = recognizer.transcribe.encode(audio)
     heard = replace(recognizer.transcribe.decode(encoded, recognizer.transcribe.prompt),
                     unprompted=recognizer.transcribe.unprompted(encoded))

@@ -54,26 +54,22 @@ def transcript(record: list) -> Transcript:
     return Transcript(text, tuple((t, p) for t, p in tokens), tuple(ends), tuple((w, p) for w, p in unprompted))
 
 
-_parsed: dict[int, tuple[list, Transcript]] = {}  # id(record): (the record, kept alive; its transcript)
+def parsed(rows: list[dict]) -> list[dict]:
+    """The rows with each utterance's logged records as Transcripts, made once: several hundred
+    variants read each one."""
+    return [dict(row, decoded=[{p: transcript(record) for p, record in u.items()} for u in row["decoded"]])
+            for row in rows]
 
 
-def parsed(record: list) -> Transcript:
-    """`transcript(record)`, made once per record: several hundred variants read each one."""
-    found = _parsed.get(id(record))
-    if found is None or found[0] is not record:
-        found = _parsed[id(record)] = (record, transcript(record))
-    return found[1]
-
-
-def command_of_record(record: list, variant: Variant) -> str | None:
-    found = command_of(parsed(record), "en", variant.rule)
+def command_of_transcript(heard: Transcript, variant: Variant) -> str | None:
+    found = command_of(heard, "en", variant.rule)
     return found[1] if found else None
 
 
 def command_of_utterance(utterance: dict, variant: Variant) -> str | None:
-    """The utterance's command by `variant`; with prompts joined by AGREE, the command every one of
+    """The utterance's command (Transcripts by prompt, `parsed`) by `variant`; with prompts joined by AGREE, the command every one of
     them decoded (the second decoding confirms the first), else None."""
-    found = {command_of_record(utterance[p], variant) for p in variant.prompt.split(AGREE)}
+    found = {command_of_transcript(utterance[p], variant) for p in variant.prompt.split(AGREE)}
     return found.pop() if len(found) == 1 else None
 
 
@@ -108,6 +104,7 @@ def table(rows: list[dict], variant: Variant, key: str) -> None:
 
 
 def compare(rows: list[dict]) -> None:
+    rows = parsed(rows)
     prompts = list(next(r["decoded"][0] for r in rows if r["decoded"]))  # the recogniser's own first
     prompts += [AGREE.join(prompts[:2])] if len(prompts) > 1 else []
     own = Variant(prompts[0], RULE)
@@ -146,7 +143,7 @@ def compare(rows: list[dict]) -> None:
         for row in held:
             got = heard(row, v)
             if row["command"] and got != [row["command"]] or not row["command"] and got:
-                texts = [[u[p][0] for p in v.prompt.split(AGREE)] for u in row["decoded"]]
+                texts = [[u[p].text for p in v.prompt.split(AGREE)] for u in row["decoded"]]
                 print(f"{'missed' if row['command'] else 'FALSE'}: {row['text']!r} ({row['voice']}, "
                       f"{row['condition']}): {texts}")
         print()

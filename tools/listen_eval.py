@@ -48,7 +48,7 @@ import json
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -153,8 +153,6 @@ class SidePrompts:
         self.log: list[dict[str, list]] = []
 
     def __call__(self, audio: np.ndarray):
-        from dataclasses import replace
-
         encoded = self.transcriber.encode(audio)
         unprompted = self.transcriber.unprompted(encoded)
         decoded = {name: replace(self.transcriber.decode(encoded, start), unprompted=unprompted)
