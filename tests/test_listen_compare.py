@@ -1,10 +1,17 @@
 """tools/listen_compare.py's offline decision, on hand-made transcripts: a prompt alone, and two
-prompts that must agree (the variant weighed against false commands, docs: performance)."""
+prompts that must agree (the variant weighed against false commands, docs: performance); the quiet
+before and after each utterance applied as the recogniser does, and listen_eval.py's endpointer that
+logs it."""
 
 from __future__ import annotations
 
-from tools.listen_compare import AGREE, Variant, command_of_utterance, tally, transcript
-from voiceguide.live.listen.recognizer import RULE
+import numpy as np
+import pytest
+
+from tools.listen_compare import AGREE, SETTLE, Variant, command_of_utterance, heard, tally, transcript
+from tools.listen_eval import TimedEndpointer
+from voiceguide.live.listen.recognizer import LONGEST, RULE
+from voiceguide.live.listen.vad import FRAME, RATE
 
 
 def record(*tokens: tuple[str, float]):
@@ -43,3 +50,31 @@ def test_tally_counts_commands_obeyed_and_false_ones_per_recording():
     assert tally(rows, Variant("phrases", RULE)) == (2, 2, 1, 2)
     assert tally(rows, Variant("session", RULE)) == (1, 2, 0, 2)
     assert tally(rows, Variant("phrases" + AGREE + "session", RULE)) == (1, 2, 0, 2)
+
+
+def test_a_command_needs_the_quiet_before_it_and_no_speech_soon_after():
+    """[quiet before, time until speech began again] per utterance, as listen_eval.py logs it."""
+    row = {"command": None, "decoded": [{"phrases": HOLD}, {"phrases": PAUSE}]}
+    said_after_talk = dict(row, timing=[[None, 0.6], [0.7, None]])  # "Hold, ... pause": 0.7 s between
+    assert heard(said_after_talk, Variant("phrases", RULE, alone=0.5)) == ["pause"]
+    assert heard(said_after_talk, Variant("phrases", RULE, alone=1.0)) == []
+    first = {"command": None, "decoded": [{"phrases": PAUSE}, {"phrases": HOLD}]}
+    assert heard(dict(first, timing=[[None, SETTLE], [0.5, None]]), Variant("phrases", RULE)) == []  # "pause, hold"
+    assert heard(dict(first, timing=[[None, SETTLE + 0.032], [0.5, None]]), Variant("phrases", RULE)) == ["pause"]
+    assert heard(first, Variant("phrases", RULE)) == ["pause"]  # an older log, without timing
+
+
+def test_the_evaluation_endpointer_logs_the_quiet_around_each_utterance():
+    endpointer = TimedEndpointer(LONGEST)
+    frame = np.zeros(FRAME, np.float32)
+    ended = []
+    for probability in [0.9] * 10 + [0.0] * 20 + [0.9] * 10 + [0.0] * 20:
+        ended.append(endpointer.push(frame, probability))
+    first, second = (u for u in ended if u is not None)
+    step = FRAME / RATE
+    # the first utterance ends (HANG into its silence) on frame 18; speech began again on frame 31
+    assert endpointer.timing[0] == [None, pytest.approx(13 * step)]
+    assert second.quiet_before == pytest.approx(20 * step)  # from its first silent frame, 11, to 31
+    assert endpointer.timing[1] == [pytest.approx(20 * step), None]
+    endpointer.reset()
+    assert endpointer.timing == []

@@ -12,23 +12,33 @@ within one point of the most commands obeyed (a tie goes to more commands obeyed
 simplest rule). The held-out
 voices are then shown for that choice and for the recogniser as it is, per condition and per voice.
 
-The offline decision takes every utterance's command in a recording; the recogniser also drops a
-command that speech follows within 0.5 s. How often the two agree for the recogniser's own variant
-is printed first.
+Each utterance also comes with when it was said (listen_eval.py logs it; the recogniser there
+transcribes every utterance): the quiet before it, and how soon speech began again after it. So the
+offline decision is the recogniser's own: an utterance that follows other speech within the variant's
+`alone` seconds is never a command (recognizer.ALONE), and a command that speech follows before the
+recogniser would have obeyed it is dropped (recognizer.CONFIRM). How often the two agree for the
+recogniser's own variant, as the evaluation ran it, is printed first.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import product
 
-from voiceguide.live.listen.recognizer import FLOOR, RULE, Rule, Transcript, command_of
+from voiceguide.live.listen.recognizer import ALONE, CONFIRM, FLOOR, RULE, Rule, Transcript, command_of
+from voiceguide.live.listen.vad import FRAME, HANG, RATE
 
 FLOORS = (-3.5, -3.0, -2.5, -2.0)
 ENDINGS = (None, -1.0, -1.5, -2.0, -2.5, -3.0, -4.0)
 UNPROMPTED = (None, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0)
+ALONES = (0.5, 0.75, 1.0, 1.25, 1.5)  # seconds of quiet a command needs before it
 CHOOSING = ("tuned", "checked", "seen")
+# How soon after an utterance ends (its emission, HANG into the silence) speech that begins again drops
+# its command: Recognizer.feed obeys it on the first whole frame at least CONFIRM - HANG seconds later,
+# and checks for speech on that frame first.
+SETTLE = math.ceil(int((CONFIRM - HANG) * RATE) / FRAME) * FRAME / RATE
 AGREE = " and "  # prompts joined by it: a command only when each of them decodes it
 
 
@@ -36,17 +46,20 @@ AGREE = " and "  # prompts joined by it: a command only when each of them decode
 class Variant:
     prompt: str
     rule: Rule
+    alone: float = ALONE
 
     def __str__(self) -> str:
         r = self.rule
         ending = "the phrase only" if r.ending is None else f"ending after it >= {r.ending}"
         unprompted = "" if r.unprompted is None else f", first word unprompted >= {r.unprompted}"
-        return f"{self.prompt}; first saying >= {r.floor}, {ending}{unprompted}"
+        return f"{self.prompt}; first saying >= {r.floor}, {ending}{unprompted}; {self.alone} s quiet before"
 
 
 def _features(v: Variant) -> tuple:
-    """How much a variant adds to the phrase-only rule: fewer checks, then the floor nearest FLOOR."""
-    return (v.rule.ending is not None) + (v.rule.unprompted is not None), abs(v.rule.floor - FLOOR)
+    """How much a variant adds to the phrase-only rule: fewer checks, then the floor nearest FLOOR,
+    then the quiet before nearest ALONE."""
+    return ((v.rule.ending is not None) + (v.rule.unprompted is not None), abs(v.rule.floor - FLOOR),
+            abs(v.alone - ALONE))
 
 
 def transcript(record: list) -> Transcript:
@@ -73,16 +86,30 @@ def command_of_utterance(utterance: dict, variant: Variant) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+def obeyed_commands(row: dict, found: list[str | None], alone: float) -> list[str]:
+    """The commands the recogniser obeys in a recording whose utterances decode to `found`: each
+    utterance's `timing` is [the quiet before it in seconds, or None when nothing was heard before it;
+    seconds until speech began again, or None when it did not], absent from older logs (then every
+    command counts)."""
+    timing = row.get("timing") or [[None, None]] * len(found)
+    return [command for command, (before, after) in zip(found, timing)
+            if command and (before is None or before >= alone) and (after is None or after > SETTLE + 1e-9)]
+
+
 def heard(row: dict, variant: Variant) -> list[str]:
-    found = (command_of_utterance(utterance, variant) for utterance in row["decoded"])
-    return [c for c in found if c]
+    return obeyed_commands(row, [command_of_utterance(utterance, variant) for utterance in row["decoded"]], variant.alone)
 
 
-def tally(rows: list[dict], variant: Variant) -> tuple[int, int, int, int]:
-    """(commands obeyed, commands, false commands, non-command recordings)."""
+def tally(rows: list[dict], variant: Variant, decided: list[list[str | None]] | None = None) -> tuple[int, int, int, int]:
+    """(commands obeyed, commands, false commands, non-command recordings). `decided`: each row's
+    utterances already decoded to commands by the variant's prompt and rule (the grid decodes once
+    for all its quiets)."""
     obeyed = commands = false = talk = 0
-    for row in rows:
-        got = heard(row, variant)
+    for i, row in enumerate(rows):
+        if decided is None:
+            got = heard(row, variant)
+        else:
+            got = obeyed_commands(row, decided[i], variant.alone) if any(decided[i]) else []
         if row["command"]:
             commands += 1
             obeyed += got == [row["command"]]
@@ -108,12 +135,17 @@ def compare(rows: list[dict]) -> None:
     prompts = list(next(r["decoded"][0] for r in rows if r["decoded"]))  # the recogniser's own first
     prompts += [AGREE.join(prompts[:2])] if len(prompts) > 1 else []
     own = Variant(prompts[0], RULE)
-    agree = sum(heard(r, own) == r["heard"] for r in rows)
+    ran = Variant(prompts[0], RULE, 0.0 if any("timing" in r for r in rows) else ALONE)  # as the evaluation ran it
+    agree = sum(heard(r, ran) == r["heard"] for r in rows)
     print(f"offline decision = the recogniser's, for its own variant: {agree} of {len(rows)} recordings\n")
     choosing = [r for r in rows if r["group"] in CHOOSING]
-    variants = [Variant(p, Rule(floor, ending, unprompted))
-                for p in prompts for floor, ending, unprompted in product(FLOORS, ENDINGS, UNPROMPTED)]
-    scores = {v: tally(choosing, v) for v in [*variants, own]}
+    scores = {}
+    for p, floor, ending, unprompted in product(prompts, FLOORS, ENDINGS, UNPROMPTED):
+        base = Variant(p, Rule(floor, ending, unprompted))
+        decided = [[command_of_utterance(u, base) for u in row["decoded"]] for row in choosing]
+        for alone in ALONES:
+            scores[Variant(p, base.rule, alone)] = tally(choosing, Variant(p, base.rule, alone), decided)
+    scores[own] = tally(choosing, own)
     front: dict[tuple[int, int], list[Variant]] = defaultdict(list)  # those no other variant beats on both counts
     for v, (ok, _, false, _) in scores.items():
         if not any(o >= ok and f <= false and (o, f) != (ok, false) for o, _, f, _ in scores.values()):

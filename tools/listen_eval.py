@@ -3,7 +3,7 @@
 
 Run from the repository root (needs the neural and listen extras and espeak-ng):
 
-    python3 tools/listen_eval.py [--json FILE] [--voices tuned|checked|seen|held-out|all] [--limit N]
+    python3 tools/listen_eval.py [--json FILE] [--voices tuned,checked,seen,held-out|all] [--limit N]
     python3 tools/listen_eval.py --compare FILE    # the decoders and rules side by side, from --json's file
 
 The recordings are made here: every English command phrase said alone, and things that are not
@@ -19,17 +19,21 @@ cue words, numbers, sentences that begin or end with a command word), spoken by 
 - **seen**: Kokoro's four shipped English voices (US and UK, female and male), the eight Kokoro
   voices held out in the round after (af_alloy, af_aoede, am_adam, am_echo, bf_alice, bf_isabella,
   bm_daniel, bm_fable) and the six of the round after that (af_bella, af_jessica, am_eric,
-  am_fenrir, bf_lily, bm_lewis). Each was held out until the round that measured it; its misses
-  were read then, so from the next round on it is among the voices choices are made on.
+  am_fenrir, bf_lily, bm_lewis) and the four of the round after that (af_kore, af_nicole, am_liam,
+  am_onyx). Each was held out until the round that measured it; its misses were read then, so from
+  the next round on it is among the voices choices are made on.
 - **held-out**: four Kokoro voices, picked by the same rule set before any figure (the first two of
   each accent and gender in alphabetical order, among those not used before; no UK voice is left):
-  af_kore, af_nicole, am_liam, am_onyx (`voiceguide voices --get` installs them). Never looked at
+  af_nova, af_river, am_puck, am_santa (`voiceguide voices --get` installs them). Never looked at
   while choosing: their figures are the ones the documentation reports first.
 
 Each recording is heard in four conditions: clean (speech peaking near -3 dBFS), quiet (the same
 20 dB lower), in pink noise at 15 dB SNR, and over the `ocean` bed at the level the session mixes
 it. A recording is fed to the real `Recognizer` in the microphone's 30 ms blocks, with 0.8 s of the
-room before and 1 s after, as a live session does in one of its silences. A command recording
+room before and 1 s after, as a live session does in one of its silences. It transcribes every
+utterance (no quiet asked for before one), and each utterance's quiet before it and the time until
+speech began again are logged, so that `--compare` applies the quiet a command needs before it
+(`recognizer.ALONE`) and the silence that confirms it as the recogniser does, for any value. A command recording
 counts as obeyed when exactly its command is heard; anything heard in a non-command recording is a
 false command, listed with what was transcribed.
 
@@ -58,8 +62,8 @@ sys.path.insert(0, str(ROOT))
 
 from voiceguide import dsp, text  # noqa: E402
 from voiceguide.live.listen.model import load_models  # noqa: E402
-from voiceguide.live.listen.recognizer import Recognizer  # noqa: E402
-from voiceguide.live.listen.vad import RATE  # noqa: E402
+from voiceguide.live.listen.recognizer import LONGEST, Recognizer  # noqa: E402
+from voiceguide.live.listen.vad import DEFAULT_SENSITIVITY, FRAME, RATE, Endpointer  # noqa: E402
 from voiceguide.live.listen.words import PHRASES, prompt  # noqa: E402
 
 TUNED = [("espeak", v, 150) for v in ("en-us", "en-gb", "en-us+f2", "en-us+m3", "en-gb-x-rp+f4", "en-029",
@@ -69,8 +73,9 @@ CHECKED = [("piper", None, wpm) for wpm in (110, 150, 190)] + [
                                       ("en-gb-x-gbcwmd+m4", 150), ("en-us+m6", 170), ("en-gb+f5", 130))]
 SEEN = [("kokoro", v, 150) for v in ("af_heart", "am_michael", "bf_emma", "bm_george", "af_alloy", "af_aoede",
                                      "am_adam", "am_echo", "bf_alice", "bf_isabella", "bm_daniel", "bm_fable",
-                                     "af_bella", "af_jessica", "am_eric", "am_fenrir", "bf_lily", "bm_lewis")]
-HELD_OUT = [("kokoro", v, 150) for v in ("af_kore", "af_nicole", "am_liam", "am_onyx")]
+                                     "af_bella", "af_jessica", "am_eric", "am_fenrir", "bf_lily", "bm_lewis",
+                                     "af_kore", "af_nicole", "am_liam", "am_onyx")]
+HELD_OUT = [("kokoro", v, 150) for v in ("af_nova", "af_river", "am_puck", "am_santa")]
 GROUPS = {"tuned": TUNED, "checked": CHECKED, "seen": SEEN, "held-out": HELD_OUT}  # reported in the reverse order
 SHORT_TALK = (  # said alone by a person on the floor, or by the session between its silences
     "Stop if it hurts.", "Next, the other side.", "Front left.", "Two.", "Ten.", "Left side.", "Right side.",
@@ -162,8 +167,33 @@ class SidePrompts:
         return decoded[self.own]
 
 
+class TimedEndpointer(Endpointer):
+    """The recogniser's endpointer, noting for each utterance it ends [the quiet before it in seconds
+    (None: nothing heard since the reset), seconds from its end until speech began again (None: not in
+    this recording)], in `timing`, one entry per utterance the recogniser transcribes."""
+
+    def reset(self) -> None:
+        super().reset()
+        self.timing: list[list[float | None]] = []
+        self._ended: int | None = None  # the frame the last utterance ended on, until speech begins again
+
+    def push(self, frame: np.ndarray, probability: float):
+        was_speech = self.in_speech
+        utterance = super().push(frame, probability)
+        if not was_speech and self.in_speech and self._ended is not None:
+            self.timing[-1][1] = (self.seen - self._ended) * FRAME / RATE
+            self._ended = None
+        if utterance is not None:
+            before = utterance.quiet_before
+            self.timing.append([None if before == float("inf") else before, None])
+            self._ended = self.seen
+        return utterance
+
+
 def voices(which: str):
-    return [(group, v) for group, members in GROUPS.items() if which in (group, "all") for v in members]
+    """The voices of the groups named (comma-separated, or all)."""
+    named = set(which.split(","))
+    return [(group, v) for group, members in GROUPS.items() if named & {group, "all"} for v in members]
 
 
 def main() -> None:
@@ -171,7 +201,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, help="write every result here")
-    parser.add_argument("--voices", default="held-out", choices=(*GROUPS, "all"))
+    parser.add_argument("--voices", default="held-out", help=f"groups, comma-separated: {', '.join(GROUPS)} or all")
     parser.add_argument("--limit", type=int, default=0, help="non-command texts of the routines at most (0: all)")
     parser.add_argument("--only", default="", help="these voices of the groups only (ids, comma-separated)")
     parser.add_argument("--share", default="1/1", help="K/N: the K-th of N interleaved shares of the voices, to run N at once")
@@ -183,7 +213,8 @@ def main() -> None:
         compare(json.loads(args.compare.read_text()))
         return
 
-    recognizer = Recognizer(load_models())
+    recognizer = Recognizer(load_models(), alone=0.0)  # every utterance transcribed; ALONE applied by --compare
+    recognizer.endpointer = TimedEndpointer(LONGEST, DEFAULT_SENSITIVITY)
     decoded = SidePrompts(recognizer.transcribe)
     recognizer.transcribe = decoded
     commands = list(PHRASES["en"].items())
@@ -210,9 +241,12 @@ def main() -> None:
                 heard = []
                 for j in range(0, len(pcm), 960):
                     heard += recognizer.feed(pcm[j : j + 960])
+                timing = recognizer.endpointer.timing
+                assert len(timing) == len(decoded.log), "one timing per transcribed utterance"
                 rows.append({"text": s.text, "command": s.command, "voice": s.voice, "group": s.group,
                              "condition": condition, "heard": [h.command for h in heard],
-                             "transcripts": recognizer.transcripts[before:], "decoded": list(decoded.log)})
+                             "transcripts": recognizer.transcripts[before:], "decoded": list(decoded.log),
+                             "timing": [list(t) for t in timing]})
         print(f"{name}: done ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
         if args.json:  # after each voice, so that a run cut short keeps the voices it finished
             partial = args.json.with_name(args.json.name + ".part")

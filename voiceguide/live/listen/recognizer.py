@@ -33,6 +33,7 @@ what comes after.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -62,16 +63,21 @@ class Transcript:
     ends: tuple[float, ...] = ()
     unprompted: tuple[tuple[str, float], ...] = ()
 
+    @cached_property
+    def pieces(self) -> tuple[str, ...]:
+        """The tokens' texts, in order."""
+        return tuple(t for t, _ in self.tokens)
+
     def certainty(self, phrase: str) -> float:
         """The log-probability of the transcript's first saying of `phrase` (folded, as words.py
         compares): the sum over the tokens that spell it. A decoder unsure of a word may still repeat
         it with confidence ("Arrêtez, arrêtez, arrêtez" for "retour"), so only the first counts."""
-        return sum(p for _, p in self.tokens[: spelt_by([t for t, _ in self.tokens], phrase)])
+        return sum(p for _, p in self.tokens[: spelt_by(self.pieces, phrase)])
 
     def ended_after(self, phrase: str) -> float | None:
         """When the transcript says `phrase` first and then goes on ("stop it.", "resume her."): the
         log-probability that the decoder would have ended right after it instead; else None."""
-        pieces = [t for t, _ in self.tokens]
+        pieces = self.pieces
         n = spelt_by(pieces, phrase)
         if n >= len(pieces) or n >= len(self.ends) or fold("".join(pieces[:n])) != phrase:
             return None
@@ -223,9 +229,10 @@ class Recognizer:
     """Feed 16 kHz mono s16 audio with `feed(pcm, quiet)`; it returns the commands heard."""
 
     def __init__(self, models: ListenModels, language: str = "en", *, window: float = WINDOW,
-                 sensitivity: float = DEFAULT_SENSITIVITY, rule: Rule = RULE):
+                 sensitivity: float = DEFAULT_SENSITIVITY, rule: Rule = RULE, alone: float = ALONE):
         self.language = language
         self.rule = rule
+        self.alone = alone  # the evaluation passes 0 to transcribe every utterance and weigh ALONE offline
         self.transcribe = Transcriber(models, language, window, unprompted=rule.unprompted is not None)
         self.probability = SpeechProbability(models.vad)
         self.endpointer = Endpointer(LONGEST, sensitivity)
@@ -259,7 +266,7 @@ class Recognizer:
             utterance = self.endpointer.push(frame, self.probability(frame))
             if self._command is not None and self.endpointer.in_speech:
                 self._command = None  # the sentence went on: its first word was no command
-            if utterance is not None and utterance.quiet_before >= ALONE:
+            if utterance is not None and utterance.quiet_before >= self.alone:
                 found = self.hear(utterance.audio, utterance.speech)
                 if found is not None:
                     self._command = (found, at + i + FRAME + int((CONFIRM - HANG) * RATE))

@@ -105,7 +105,12 @@ def fold(text: str) -> str:
 
 def phrases(language: str) -> dict[str, str]:
     """The folded phrases of a language (English for a language without its own words)."""
-    return {fold(p): c for p, c in PHRASES.get(language, PHRASES["en"]).items()}
+    return dict(_folded_phrases(language))
+
+
+@lru_cache(maxsize=16)
+def _folded_phrases(language: str) -> tuple[tuple[str, str], ...]:
+    return tuple((fold(p), c) for p, c in PHRASES.get(language, PHRASES["en"]).items())
 
 
 def command_in(transcript: str, language: str = "en") -> tuple[str, str] | None:
@@ -129,11 +134,22 @@ def _repeated(text: str, phrase: str) -> bool:
 def spelt_by(pieces: list[str], phrase: str) -> int:
     """How many of a transcript's pieces (its tokens' texts) it takes to spell `phrase`, said first
     (all of them when they never do)."""
-    for n in range(1, len(pieces) + 1):
-        text = fold("".join(pieces[:n]))
+    return _spelt_by(tuple(pieces), phrase)
+
+
+@lru_cache(maxsize=1 << 16)
+def _spelt_by(pieces: tuple[str, ...], phrase: str) -> int:
+    for n, text in enumerate(_folded_prefixes(pieces), start=1):
         if text == phrase or text.startswith(phrase + " "):
             return n
     return len(pieces)
+
+
+@lru_cache(maxsize=4096)
+def _folded_prefixes(pieces: tuple[str, ...]) -> tuple[str, ...]:
+    """The first piece, the first two, ... joined and folded. Remembered, like `fold`: a transcript
+    is spelt against every phrase, and the evaluation does that under hundreds of rules."""
+    return tuple(fold("".join(pieces[:n])) for n in range(1, len(pieces) + 1))
 
 
 def prompt(language: str = "en") -> str:
