@@ -85,7 +85,8 @@ def test_commands_in_the_routine_s_language(language, listen_cache):
 def test_a_command_word_inside_a_sentence_s_pauses_is_not_a_command(recognizer, natural):
     """A sentence said slowly, with pauses around its command word ("If it hurts, stop, and rest.")
     is cut into several utterances; the one that is only "stop" follows other speech, so it is the
-    rest of a sentence. Said alone after a silence, the same audio is a command."""
+    rest of a sentence, even when the pauses are long enough to confirm a command after it (a slow
+    reader's 0.8 s). Said alone after a silence, the same audio is a command."""
     from voiceguide import dsp
     from voiceguide.live.listen.vad import RATE as MODEL_RATE
 
@@ -98,6 +99,8 @@ def test_a_command_word_inside_a_sentence_s_pauses_is_not_a_command(recognizer, 
 
     recognizer.reset()
     assert feed(recognizer, pcm("If it hurts", "stop", "and rest a while", gap=0.35)) == []
+    recognizer.reset()  # a slow reader's pauses at the commas: longer than CONFIRM, shorter than ALONE
+    assert feed(recognizer, pcm("If it hurts", "stop", "and rest a while", gap=0.8)) == []
     recognizer.reset()
     assert [h.command for h in feed(recognizer, pcm("stop", gap=1.0))] == ["stop"]
 

@@ -135,7 +135,8 @@ def compare(rows: list[dict]) -> None:
     prompts = list(next(r["decoded"][0] for r in rows if r["decoded"]))  # the recogniser's own first
     prompts += [AGREE.join(prompts[:2])] if len(prompts) > 1 else []
     own = Variant(prompts[0], RULE)
-    ran = Variant(prompts[0], RULE, 0.0 if any("timing" in r for r in rows) else ALONE)  # as the evaluation ran it
+    # as the evaluation ran it: its rule (logged since timing was), every utterance transcribed
+    ran = Variant(prompts[0], Rule(*rows[0]["rule"]), 0.0) if "rule" in rows[0] else Variant(prompts[0], RULE)
     agree = sum(heard(r, ran) == r["heard"] for r in rows)
     print(f"offline decision = the recogniser's, for its own variant: {agree} of {len(rows)} recordings\n")
     choosing = [r for r in rows if r["group"] in CHOOSING]
@@ -153,7 +154,8 @@ def compare(rows: list[dict]) -> None:
     print(f"On the tuned, checked and seen voices, the variants that no other beats on both counts (the simplest "
           "of those that tie, and how many do), and the recogniser's own:\n\n"
           "| variant | commands obeyed | false commands |\n|---|---|---|")
-    rows_ = [(min(vs, key=_features), len(vs)) for vs in front.values()] + [(own, 1)]
+    rows_ = [(own, 1) if own in vs else (min(vs, key=_features), len(vs)) for vs in front.values()]
+    rows_ += [] if any(v == own for v, _ in rows_) else [(own, 1)]
     for v, ties in sorted(rows_, key=lambda r: (-scores[r[0]][0], scores[r[0]][2])):
         ok, n, false, talk = scores[v]
         tag = " (as it is)" if v == own else f" (and {ties - 1} more)" if ties > 1 else ""

@@ -52,7 +52,7 @@ import json
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -246,7 +246,7 @@ def main() -> None:
                 rows.append({"text": s.text, "command": s.command, "voice": s.voice, "group": s.group,
                              "condition": condition, "heard": [h.command for h in heard],
                              "transcripts": recognizer.transcripts[before:], "decoded": list(decoded.log),
-                             "timing": [list(t) for t in timing]})
+                             "timing": [list(t) for t in timing], "rule": list(astuple(recognizer.rule))})
         print(f"{name}: done ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
         if args.json:  # after each voice, so that a run cut short keeps the voices it finished
             partial = args.json.with_name(args.json.name + ".part")
