@@ -33,9 +33,9 @@ it. A recording is fed to the real `Recognizer` in the microphone's 30 ms blocks
 room before and 1 s after, as a live session does in one of its silences. It transcribes every
 utterance (no quiet asked for before one), and each utterance's quiet before it and the time until
 speech began again are logged, so that `--compare` applies the quiet a command needs before it
-(`recognizer.ALONE`) and the silence that confirms it as the recogniser does, for any value. A command recording
-counts as obeyed when exactly its command is heard; anything heard in a non-command recording is a
-false command, listed with what was transcribed.
+(`recognizer.ALONE`) and the silence that confirms it as the recogniser does, for any value. A
+command recording counts as obeyed when exactly its command is heard; anything heard in a
+non-command recording is a false command, listed with what was transcribed.
 
 Every utterance is also decoded with each of `PROMPTS` from the same encoding, and its transcript and
 each token's log-probability are kept in the JSON, so that `--compare` can weigh prompts and matching rules
