@@ -27,18 +27,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from itertools import product
 
-from voiceguide.live.listen.recognizer import ALONE, CONFIRM, FLOOR, RULE, Rule, Transcript, command_of
-from voiceguide.live.listen.vad import FRAME, HANG, RATE
+from voiceguide.live.listen.recognizer import ALONE, FLOOR, OBEY_AFTER, RULE, Rule, Transcript, command_of
+from voiceguide.live.listen.vad import FRAME, RATE
 
 FLOORS = (-3.5, -3.0, -2.5, -2.0)
 ENDINGS = (None, -1.0, -1.5, -2.0, -2.5, -3.0, -4.0)
 UNPROMPTED = (None, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0)
 ALONES = (0.5, 0.75, 1.0, 1.25, 1.5)  # seconds of quiet a command needs before it
 CHOOSING = ("tuned", "checked", "seen")
-# How soon after an utterance ends (its emission, HANG into the silence) speech that begins again drops
-# its command: Recognizer.feed obeys it on the first whole frame at least CONFIRM - HANG seconds later,
-# and checks for speech on that frame first.
-SETTLE = math.ceil(int((CONFIRM - HANG) * RATE) / FRAME) * FRAME / RATE
+# Seconds after an utterance ends (HANG into its silence) within which speech that begins again drops
+# its command: Recognizer.feed obeys it on the first whole frame OBEY_AFTER samples later, and checks
+# for speech on that frame first.
+SETTLE = math.ceil(OBEY_AFTER / FRAME) * FRAME / RATE
 AGREE = " and "  # prompts joined by it: a command only when each of them decodes it
 
 
@@ -145,8 +145,10 @@ def compare(rows: list[dict]) -> None:
         base = Variant(p, Rule(floor, ending, unprompted))
         decided = [[command_of_utterance(u, base) for u in row["decoded"]] for row in choosing]
         for alone in ALONES:
-            scores[Variant(p, base.rule, alone)] = tally(choosing, Variant(p, base.rule, alone), decided)
-    scores[own] = tally(choosing, own)
+            variant = Variant(p, base.rule, alone)
+            scores[variant] = tally(choosing, variant, decided)
+    if own not in scores:  # the recogniser's own values off the grid
+        scores[own] = tally(choosing, own)
     front: dict[tuple[int, int], list[Variant]] = defaultdict(list)  # those no other variant beats on both counts
     for v, (ok, _, false, _) in scores.items():
         if not any(o >= ok and f <= false and (o, f) != (ok, false) for o, _, f, _ in scores.values()):
@@ -155,7 +157,8 @@ def compare(rows: list[dict]) -> None:
           "of those that tie, and how many do), and the recogniser's own:\n\n"
           "| variant | commands obeyed | false commands |\n|---|---|---|")
     rows_ = [(own, 1) if own in vs else (min(vs, key=_features), len(vs)) for vs in front.values()]
-    rows_ += [] if any(v == own for v, _ in rows_) else [(own, 1)]
+    if not any(own in vs for vs in front.values()):
+        rows_.append((own, 1))
     for v, ties in sorted(rows_, key=lambda r: (-scores[r[0]][0], scores[r[0]][2])):
         ok, n, false, talk = scores[v]
         tag = " (as it is)" if v == own else f" (and {ties - 1} more)" if ties > 1 else ""

@@ -48,6 +48,9 @@ CONFIRM = 0.5  # seconds of silence after a command before it is obeyed: "Next, 
 # costs no response time (it is waited for before the word, not after), and a slow reader pauses 0.6
 # to 1 s at a comma; listen_compare's rule chose 1.0 of 0.5-1.5 s (the longer ones tied with it)
 ALONE = 1.0
+# samples from an utterance's end (HANG into its silence) to the frame its command is obeyed on, unless
+# speech began again by then: CONFIRM of silence in all (listen_compare applies the same offline)
+OBEY_AFTER = int((CONFIRM - HANG) * RATE)
 WINDOW = 10.0  # seconds of audio the encoder sees (Whisper's own is 30)
 MAX_TOKENS = 12  # tokens decoded at most: a phrase is two or three, a sentence more
 FLOOR = -2.5  # log-probability a command's first saying needs (Transcript.certainty; listen_compare chose it)
@@ -273,7 +276,7 @@ class Recognizer:
             if utterance is not None and utterance.quiet_before >= self.alone:
                 found = self.hear(utterance.audio, utterance.speech)
                 if found is not None:
-                    self._command = (found, at + i + FRAME + int((CONFIRM - HANG) * RATE))
+                    self._command = (found, at + i + FRAME + OBEY_AFTER)
             if self._command is not None and at + i + FRAME >= self._command[1]:
                 heard.append(self._command[0])
                 self._command = None
