@@ -45,7 +45,7 @@ sys.path[:0] = [str(REPO)]  # the source checkout: voiceguide and testsupport (b
 
 import generator  # noqa: E402  (the generated routine)
 import harness  # noqa: E402  (the floor, child processes and their peak memory)
-from testsupport.pulse import BARE_PROGRAM, RATE, Pulse, time_to_first_sound  # noqa: E402
+from testsupport.pulse import BARE_PROGRAM, RATE, Pulse, clips_cached, time_to_first_sound  # noqa: E402
 
 LIVE_ROUTINE = REPO / "scripts" / "two-minute-reset.yaml"
 MEMORY_TARGET_MB = 300.0  # Piper, cold, at the shorter --memory-minutes
@@ -135,11 +135,14 @@ def start_rows(repeats: int, tmp: Path, log) -> dict:
             runs["bare audio program"].append(
                 time_to_first_sound(server, [sys.executable, "-c", BARE_PROGRAM, str(RATE)], env, tmp))
             piper = [*play, "--engine", "piper"]
-            runs["piper cold"].append(time_to_first_sound(server, piper, voice_env, tmp, cwd=REPO, linger=2.0))
+            runs["piper cold"].append(time_to_first_sound(server, piper, voice_env, tmp, cwd=REPO,
+                                                         until=clips_cached(cache)))
             runs["piper warm"].append(time_to_first_sound(server, piper, voice_env, tmp, cwd=REPO))
             kokoro = play  # the default engine, with the neural extra
-            kokoro_env = dict(env, VOICEGUIDE_CACHE_DIR=str(tmp / f"k-{i}"))
-            runs["kokoro cold"].append(time_to_first_sound(server, kokoro, kokoro_env, tmp, cwd=REPO, linger=2.0))
+            kokoro_cache = tmp / f"k-{i}"
+            kokoro_env = dict(env, VOICEGUIDE_CACHE_DIR=str(kokoro_cache))
+            runs["kokoro cold"].append(time_to_first_sound(server, kokoro, kokoro_env, tmp, cwd=REPO,
+                                                           until=clips_cached(kokoro_cache)))
             runs["kokoro warm"].append(time_to_first_sound(server, kokoro, kokoro_env, tmp, cwd=REPO))
             runs["espeak-ng cold"].append(time_to_first_sound(
                 server, [*play, "--engine", "espeak"], dict(env, VOICEGUIDE_CACHE_DIR=str(tmp / f"e-{i}")), tmp,

@@ -38,6 +38,16 @@ def cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def shared_clips(tmp_path_factory) -> Path:
+    """One clip cache for the tests that render shipped routines to check what is done with the clips
+    (the files, their tags and loudness, failures mid-render, the engine chosen), not how a cold cache
+    fills: a clip's key holds its engine, voice, model digest, delivery and text, so a clip made by one
+    test is the very clip another would make, as a person's one cache serves all their renders.
+    Tests of the cache itself, of a cold start or of two renders filling it at once keep their own."""
+    return tmp_path_factory.mktemp("shared-clips")
+
+
+@pytest.fixture(scope="session")
 def serve_rendered(tmp_path_factory):
     """Two real renders and the bait beside them, for the tests of `voiceguide serve`
     (testsupport/serve.py: render_library). Once per session, not per module: the render is the slow

@@ -26,9 +26,8 @@ def vg(*args, env=None, cwd=ROOT, **kw):
 
 
 @pytest.fixture(scope="module")
-def warm_env(tmp_path_factory):
-    env = dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path_factory.mktemp("cache")))
-    return env
+def warm_env(shared_clips):
+    return dict(os.environ, VOICEGUIDE_CACHE_DIR=str(shared_clips))
 
 
 def _interrupt_render(tmp_path, env, sig):

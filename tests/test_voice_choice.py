@@ -31,8 +31,8 @@ WITHOUT_PIPER = "import sys; sys.modules['piper'] = None\nfrom voiceguide.cli im
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    return dict(os.environ, VOICEGUIDE_CACHE_DIR=str(tmp_path_factory.mktemp("cache")),
+def env(tmp_path_factory, shared_clips):
+    return dict(os.environ, VOICEGUIDE_CACHE_DIR=str(shared_clips),
                 VOICEGUIDE_VOICES_DIR=str(tmp_path_factory.mktemp("voices")),
                 VOICEGUIDE_CONFIG_DIR=str(tmp_path_factory.mktemp("config")))
 

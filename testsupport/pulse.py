@@ -15,6 +15,7 @@ import subprocess
 import time
 import wave
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -195,11 +196,18 @@ device.close()
 """
 
 
+def clips_cached(cache: Path) -> Callable[[], bool]:
+    """True once a clip cache (VOICEGUIDE_CACHE_DIR) holds a clip: `time_to_first_sound`'s `until`."""
+    return lambda: any((cache / "clips").glob("*/*.wav"))
+
+
 def time_to_first_sound(server: Pulse, argv: list[str], env: dict, tmp: Path, timeout: float = 60.0,
-                        cwd: Path | None = None, linger: float = 0.0) -> float:
+                        cwd: Path | None = None, until: Callable[[], bool] | None = None) -> float:
     """Seconds from launching `argv` (playing to a fresh null sink of its own) to its first sound on
-    that sink, on the recording's clock. The program is stopped `linger` seconds after it has been
-    heard (long enough, say, for its first clips to reach the cache, as in any real session)."""
+    that sink, on the recording's clock. Once heard, the program runs on until `until()` holds (say,
+    until its first clips are in the cache, as in any real session; `clips_cached`), within the same
+    `timeout`, and is then stopped: a wait for an event, not for a time a slower machine may need
+    more of."""
     sink = server.new_sink()
     rec = MonitorRecording(server, sink, tmp / f"{sink}.raw")
     try:
@@ -214,8 +222,9 @@ def time_to_first_sound(server: Pulse, argv: list[str], env: dict, tmp: Path, ti
             heard = rec.first_sound_after(launched)
             if heard is None and proc.poll() is not None:
                 break
-        if heard is not None and linger > 0:
-            time.sleep(linger)
+        while heard is not None and until is not None and not until() and proc.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGINT)
         try:
