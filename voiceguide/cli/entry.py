@@ -46,23 +46,33 @@ def main(argv: list[str] | None = None) -> int:
             settle()
 
 
+def _stopped(how: str, code: int) -> int:
+    """Ctrl-C or SIGTERM: drop the speech still queued for a session nobody will hear, let a model
+    that another thread is loading finish (or onnxruntime aborts the exit), and say so. A module not
+    imported had nothing queued or loading."""
+    sentences = sys.modules.get("voiceguide.voice.sentences")
+    if sentences is not None:
+        sentences.stop_speaking()
+    sessions = sys.modules.get("voiceguide.voice.onnxsession")
+    if sessions is not None:
+        sessions.end_sessions()
+    print(f"voiceguide: {how}; nothing half-written was left behind", file=sys.stderr)
+    return code
+
+
 def _run(argv: list[str] | None) -> int:
-    interrupted = "voiceguide: interrupted; nothing half-written was left behind"
     try:
         head_start(argv_of(argv))
         result = app(args=argv, prog_name="voiceguide", standalone_mode=False)
         if _interrupted:
-            print(interrupted, file=sys.stderr)
-            return 130
+            return _stopped("interrupted", 130)
         return result if isinstance(result, int) else 0
     except typer.Exit as exc:
         return exc.exit_code
     except (typer.Abort, KeyboardInterrupt):
-        print(interrupted, file=sys.stderr)
-        return 130
+        return _stopped("interrupted", 130)
     except Terminated:
-        print("voiceguide: terminated; nothing half-written was left behind", file=sys.stderr)
-        return 143
+        return _stopped("terminated", 143)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except ScriptError as exc:

@@ -35,7 +35,7 @@ from .onnxconv import convolutions_as_matmuls
 from .onnxnorm import instance_norms_fused
 from .onnxrescale import rescaling_fused
 from .onnxpatch import ModelPieces, deterministic_pieces
-from .onnxsession import open_session
+from .onnxsession import open_session, stoppable_run
 from .sentences import cores, full_scale_pcm, guarded, sentence_pieces
 
 ONNX_THREADS = 1  # per sentence in a render; the sentence pool (one thread a core) gives the parallelism
@@ -114,7 +114,8 @@ class _Model:
             "style": style[style_row(len(ids))][None, :],
             "speed": np.array([speed], dtype=np.float32),
         }
-        return self.session.run(None, feed)[0].reshape(-1)
+        with stoppable_run() as options:  # Ctrl-C stops a sentence mid-way (onnxsession.end_sessions)
+            return self.session.run(None, feed, options)[0].reshape(-1)
 
 
 # Sentences already spoken in this process, by (tokens, voice, speed): a sentence in two utterances

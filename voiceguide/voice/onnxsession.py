@@ -84,10 +84,63 @@ def _shared_allocator() -> bool:
         return _SHARED_ALLOCATOR[0]
 
 
+_BUILDS = threading.Condition()
+_BUILDING = [0]  # sessions being made now, in any thread
+_ENDING: list[bool] = []  # set once by end_sessions: no session is made after it
+
+
+_RUNNING: dict[int, object] = {}  # the RunOptions of the runs going on now (`stoppable_run`), by id
+
+
+def end_sessions(timeout: float = 5.0) -> None:
+    """The process is ending (Ctrl-C, SIGTERM): stop the runs going on (`stoppable_run`), wait (a
+    while) for the sessions other threads are making, and refuse new ones. onnxruntime aborts a
+    process that exits while a session is being made ("terminate called without an active
+    exception", exit -6): a warm live session makes its model's in the thread that renders ahead, and
+    Ctrl-C about 1.5 s into it did that one time in six. And the interpreter's exit waits for the
+    sentence being spoken, 1-4 s of Kokoro's on two cores, unless its run is stopped."""
+    with _BUILDS:
+        _ENDING.append(True)
+        for options in _RUNNING.values():
+            options.terminate = True
+        _BUILDS.wait_for(lambda: _BUILDING[0] == 0, timeout)
+
+
+@contextlib.contextmanager
+def stoppable_run():
+    """RunOptions for one `session.run`, which `end_sessions` stops between two operators (the run
+    then raises). Already stopped once the process is ending."""
+    import onnxruntime
+
+    options = onnxruntime.RunOptions()
+    with _BUILDS:
+        options.terminate = bool(_ENDING)
+        _RUNNING[id(options)] = options
+    try:
+        yield options
+    finally:
+        with _BUILDS:
+            _RUNNING.pop(id(options), None)
+
+
 def open_session(model: list | str, threads: int):
     """A CPU session for the model, given as its path or as the byte pieces that make it in order
     (`onnxpatch.deterministic_parts`, Kokoro's joined parts): they are written to a temporary file, so
-    that no copy of the whole model is made in memory or kept by the session."""
+    that no copy of the whole model is made in memory or kept by the session. RuntimeError once the
+    process is ending (`end_sessions`)."""
+    with _BUILDS:
+        if _ENDING:
+            raise RuntimeError("the process is ending: no new onnxruntime session")
+        _BUILDING[0] += 1
+    try:
+        return _open_session(model, threads)
+    finally:
+        with _BUILDS:
+            _BUILDING[0] -= 1
+            _BUILDS.notify_all()
+
+
+def _open_session(model: list | str, threads: int):
     import onnxruntime
 
     if isinstance(model, str):
@@ -101,7 +154,7 @@ def open_session(model: list | str, threads: int):
     try:
         with os.fdopen(fd, "wb") as f:
             f.writelines(model)
-        return open_session(path, threads)
+        return _open_session(path, threads)
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)

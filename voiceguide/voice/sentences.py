@@ -43,6 +43,16 @@ def sentence_pool() -> ThreadPoolExecutor:
         return _POOL
 
 
+def stop_speaking() -> None:
+    """The process is ending (Ctrl-C, SIGTERM): cancel the sentences waiting in the pool and take no
+    more (those being spoken finish). At exit the interpreter joins the pool's threads, and they would
+    first speak every sentence queued for nobody: a cold Kokoro session took 2.5 s to end after
+    Ctrl-C. A sentence asked for later raises RuntimeError in the thread that asks."""
+    with _POOL_LOCK:
+        if _POOL is not None:
+            _POOL.shutdown(wait=False, cancel_futures=True)
+
+
 def _settle(target: Future, done: Future) -> None:
     exc = done.exception()
     if exc is not None:
@@ -70,7 +80,10 @@ def sentence_pieces(sentences: Sequence, speak: Callable[..., np.ndarray],
 
     def then_the_rest(_: Future) -> None:
         for s, later in zip(sentences[1:], rest):
-            pool.submit(speak, s).add_done_callback(partial(_settle, later))
+            try:
+                pool.submit(speak, s).add_done_callback(partial(_settle, later))
+            except RuntimeError as exc:  # the process is ending (stop_speaking, or the interpreter's exit)
+                later.set_exception(exc)
 
     first.add_done_callback(then_the_rest)
     futures = [first, *rest]
