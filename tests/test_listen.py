@@ -162,6 +162,31 @@ def test_a_phrase_said_first_counts_when_the_decoder_nearly_ended_there_and_a_co
     assert command_of(Transcript("how long", asked.tokens, asked.ends), "en", rule) is None  # not decoded alone: no
 
 
+def test_a_command_s_later_words_must_be_heard_not_pulled_by_the_prompt():
+    """`Rule.rest`: once the decoder wrote "go", the prompt pulls "on" after it, so "Good." comes out
+    as "go on" with "on" unsure (the log-probabilities are af_river's "Good.", clean); a person's
+    "go on" has its "on" near certain. Only the tokens of the words of the phrase's first saying after
+    its first word are weighed: not a one-word command's (however many tokens spell it), nor
+    punctuation or what follows."""
+    from voiceguide.live.listen.recognizer import Rule, Transcript, command_of
+
+    rule = Rule(floor=-2.5, rest=-0.5)
+    good = Transcript("go on,", ((" go", -0.64), (" on", -1.46), (",", -1.07)))
+    said = Transcript("Go on.", ((" Go", -1.2), (" on", -0.05), (".", -2.0)))
+    assert good.least_after_first("go on") == pytest.approx(-1.46)
+    assert said.least_after_first("go on") == pytest.approx(-0.05)
+    assert command_of(good, "en", rule) is None
+    assert command_of(good, "en", Rule(floor=-2.5)) == ("go on", "resume")  # not checked
+    assert command_of(said, "en", rule) == ("go on", "resume")
+    stop = Transcript("stop.", ((" stop", -0.4), (".", -3.0)))
+    assert stop.least_after_first("stop") == 0.0
+    assert command_of(stop, "en", rule) == ("stop", "stop")
+    word = Transcript("siguiente", ((" sig", -0.4), ("u", -1.9), ("iente", -0.9)))
+    assert word.least_after_first("siguiente") == 0.0  # one word, however many tokens spell it
+    asked = Transcript("cuánto falta", ((" cu", -0.3), ("án", -1.2), ("to", -0.1), (" fal", -0.2), ("ta", -0.9)))
+    assert asked.least_after_first("cuanto falta") == pytest.approx(-0.9)  # every token of the later words
+
+
 def test_every_language_has_every_command_and_no_phrase_means_two():
     from voiceguide.live.listen.words import ORDER, PHRASES, fold, phrases, reminder
     from voiceguide.live.steer import COMMANDS

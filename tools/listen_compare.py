@@ -5,7 +5,8 @@ token's log-probability, the odds of ending at each step, and each phrase's firs
 no prompt. Here each variant (a prompt, or two prompts that must both decode the command, and a
 `recognizer.Rule`: a floor on the log-probability of
 the command's first saying, the odds of ending after a phrase said first that make it the phrase,
-and a floor on the command's first word decoded without the prompt) is scored on those transcripts
+a floor on the command's first word decoded without the prompt, and a floor on each token of the
+command after its first) is scored on those transcripts
 without running Whisper again. The choice is made on the voices choices may be made on (tuned,
 checked, seen), by a rule set before the figures: the fewest false commands among the variants
 within one point of the most commands obeyed (a tie goes to more commands obeyed, then to the
@@ -33,6 +34,7 @@ from voiceguide.live.listen.vad import FRAME, RATE
 FLOORS = (-3.5, -3.0, -2.5, -2.0)
 ENDINGS = (None, -1.0, -1.5, -2.0, -2.5, -3.0, -4.0)
 UNPROMPTED = (None, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0)
+RESTS = (None, -0.25, -0.5, -0.75, -1.0, -1.5)  # weighed only without the unprompted check (time)
 ALONES = (0.5, 0.75, 1.0, 1.25, 1.5)  # seconds of quiet a command needs before it
 CHOOSING = ("tuned", "checked", "seen")
 # Seconds after an utterance ends (HANG into its silence) within which speech that begins again drops
@@ -52,13 +54,15 @@ class Variant:
         r = self.rule
         ending = "the phrase only" if r.ending is None else f"ending after it >= {r.ending}"
         unprompted = "" if r.unprompted is None else f", first word unprompted >= {r.unprompted}"
-        return f"{self.prompt}; first saying >= {r.floor}, {ending}{unprompted}; {self.alone} s quiet before"
+        rest = "" if r.rest is None else f", its later tokens >= {r.rest}"
+        return f"{self.prompt}; first saying >= {r.floor}, {ending}{unprompted}{rest}; {self.alone} s quiet before"
 
 
 def _features(v: Variant) -> tuple:
     """How much a variant adds to the phrase-only rule: fewer checks, then the floor nearest FLOOR,
     then the quiet before nearest ALONE."""
-    return ((v.rule.ending is not None) + (v.rule.unprompted is not None), abs(v.rule.floor - FLOOR),
+    checks = (v.rule.ending, v.rule.unprompted, v.rule.rest)
+    return (sum(c is not None for c in checks), abs(v.rule.floor - FLOOR),
             abs(v.alone - ALONE))
 
 
@@ -135,14 +139,17 @@ def compare(rows: list[dict]) -> None:
     prompts = list(next(r["decoded"][0] for r in rows if r["decoded"]))  # the recogniser's own first
     prompts += [AGREE.join(prompts[:2])] if len(prompts) > 1 else []
     own = Variant(prompts[0], RULE)
-    # as the evaluation ran it: its rule (logged since timing was), every utterance transcribed
-    ran = Variant(prompts[0], Rule(*rows[0]["rule"]), 0.0) if "rule" in rows[0] else Variant(prompts[0], RULE)
-    agree = sum(heard(r, ran) == r["heard"] for r in rows)
+    def ran(row: dict) -> Variant:  # as the evaluation ran: its rule (logged since timing was), every utterance transcribed
+        return Variant(prompts[0], Rule(*row["rule"]), 0.0) if "rule" in row else Variant(prompts[0], RULE)
+
+    agree = sum(heard(r, ran(r)) == r["heard"] for r in rows)
     print(f"offline decision = the recogniser's, for its own variant: {agree} of {len(rows)} recordings\n")
     choosing = [r for r in rows if r["group"] in CHOOSING]
     scores = {}
-    for p, floor, ending, unprompted in product(prompts, FLOORS, ENDINGS, UNPROMPTED):
-        base = Variant(p, Rule(floor, ending, unprompted))
+    for p, floor, ending, unprompted, rest in product(prompts, FLOORS, ENDINGS, UNPROMPTED, RESTS):
+        if unprompted is not None and rest is not None:
+            continue
+        base = Variant(p, Rule(floor, ending, unprompted, rest))
         decided = [[command_of_utterance(u, base) for u in row["decoded"]] for row in choosing]
         for alone in ALONES:
             variant = Variant(p, base.rule, alone)
