@@ -109,10 +109,10 @@ def play_session(
     player.seek(start)
     player.start_producer()
     started = started if started is not None else time.monotonic()
-    output.start(dsp.RATE, player.pull)
-    ahead.start_background(player.update)  # after the device has started: the first words go out first
     started_controllers: list[Controller] = []
-    try:
+    try:  # from the device's start: a device left open when Ctrl-C lands hangs the exit in its finaliser
+        output.start(dsp.RATE, player.pull)
+        ahead.start_background(player.update)  # after the device has started: the first words go out first
         for controller in controllers:
             controller.start(player)
             started_controllers.append(controller)
