@@ -14,11 +14,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from testsupport import ROOT
-from testsupport.cli import interrupt_render, processes_mentioning, start, voiceguide
+from testsupport.cli import PIPER, interrupt_render, processes_mentioning, start, voiceguide
 from voiceguide import dsp
 
 ENV = dict(os.environ)
-PIPER = ("--engine", "piper", "--voice", "joe")  # joe: partner-hip-massage asks for en-gb, which Piper has not
 
 
 def vg(*args, env=None, cwd=ROOT, **kw):

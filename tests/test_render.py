@@ -15,7 +15,7 @@ from voiceguide.export.render import export
 from voiceguide.session.build import session
 from voiceguide.voice import ClipCache
 from testsupport.audio import decode, ffprobe, onset_lag
-from testsupport.cli import voiceguide
+from testsupport.cli import PIPER, voiceguide
 
 SHIPPED = sorted((ROOT / "scripts").glob("*.yaml"))
 TOLERANCE = 0.050  # seconds: how closely the file must follow `plan --json`
@@ -37,7 +37,6 @@ def cache_env(shared_clips):
 # than Piper on a processor without VNNI: 415 s of the suite's 1,629 s when every routine spoke in
 # Kokoro's voices. Kokoro's own renders are checked against their plans in tests/test_kokoro.py.
 KOKORO_ROUTINE = "two-minute-reset"
-PIPER = ("--engine", "piper", "--voice", "joe")  # joe: two routines name an espeak-ng voice, which Piper has not
 
 
 def engine_args(path: Path) -> tuple[str, ...]:

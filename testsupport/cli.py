@@ -13,6 +13,12 @@ from pathlib import Path
 from testsupport import ROOT, wait_until
 
 
+# Piper's bundled voice for every routine (two shipped ones name an espeak-ng voice, which Piper has
+# not): the tests that render shipped routines with it share one clip cache (`shared_clips`), so
+# they must ask for the same voice to find each other's clips.
+PIPER = ("--engine", "piper", "--voice", "joe")
+
+
 def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "voiceguide", *map(str, args)]
 

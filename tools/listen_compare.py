@@ -6,7 +6,7 @@ no prompt. Here each variant (a prompt, or two prompts that must both decode the
 `recognizer.Rule`: a floor on the log-probability of
 the command's first saying, the odds of ending after a phrase said first that make it the phrase,
 a floor on the command's first word decoded without the prompt, and a floor on each token of the
-command after its first) is scored on those transcripts
+command's words after its first word) is scored on those transcripts
 without running Whisper again. The choice is made on the voices choices may be made on (tuned,
 checked, seen), by a rule set before the figures: the fewest false commands among the variants
 within one point of the most commands obeyed (a tie goes to more commands obeyed, then to the
@@ -54,7 +54,7 @@ class Variant:
         r = self.rule
         ending = "the phrase only" if r.ending is None else f"ending after it >= {r.ending}"
         unprompted = "" if r.unprompted is None else f", first word unprompted >= {r.unprompted}"
-        rest = "" if r.rest is None else f", its later tokens >= {r.rest}"
+        rest = "" if r.rest is None else f", its later words >= {r.rest}"
         return f"{self.prompt}; first saying >= {r.floor}, {ending}{unprompted}{rest}; {self.alone} s quiet before"
 
 
@@ -139,6 +139,7 @@ def compare(rows: list[dict]) -> None:
     prompts = list(next(r["decoded"][0] for r in rows if r["decoded"]))  # the recogniser's own first
     prompts += [AGREE.join(prompts[:2])] if len(prompts) > 1 else []
     own = Variant(prompts[0], RULE)
+
     def ran(row: dict) -> Variant:  # as the evaluation ran: its rule (logged since timing was), every utterance transcribed
         return Variant(prompts[0], Rule(*row["rule"]), 0.0) if "rule" in row else Variant(prompts[0], RULE)
 
