@@ -187,6 +187,34 @@ def test_a_command_s_later_words_must_be_heard_not_pulled_by_the_prompt():
     assert asked.least_after_first("cuanto falta") == pytest.approx(-0.9)  # every token of the later words
 
 
+def test_a_command_after_one_word_counts_when_the_decoder_nearly_opened_with_it():
+    """`Rule.lead`: a soft onset written as a word of its own ("so again") leaves the command after it,
+    which counts when the decoder's odds of opening with the command's first word were high; a
+    person's "Don't stop." opens with "stop" at low odds. The rest must pass the other checks, and a
+    first word that is itself a command ("next stop") is two commands, never one."""
+    from voiceguide.live.listen.recognizer import Rule, Transcript, command_of
+
+    rule = Rule(floor=-2.5, ending=-1.5, rest=-0.75, lead=-2.0)
+    onset = Transcript("so again", ((" so", -1.1), (" again", -0.2)), (-9.0, -7.0, -0.1),
+                       opening=(("again", -1.3), ("stop", -9.0)))
+    assert onset.without_first_word == Transcript("again", ((" again", -0.2),), (-7.0, -0.1))
+    assert command_of(onset, "en", rule) == ("again", "repeat")
+    assert command_of(onset, "en", Rule(floor=-2.5, ending=-1.5, rest=-0.75)) is None  # not admitted
+    assert command_of(onset, "en", Rule(floor=-2.5, lead=-1.0)) is None  # odds too low for this rule
+    dont = Transcript("Don't stop.", ((" Don", -0.2), ("'t", 0.0), (" stop", -0.1), (".", -0.3)),
+                      (-9.0, -9.0, -6.0, -0.2, -0.1), opening=(("stop", -6.5),))
+    assert command_of(dont, "en", rule) is None
+    unsure = Transcript("let's stop.", ((" let", -1.0), ("'s", -0.1), (" stop", -2.7), (".", -0.1)),
+                        (-9.0, -9.0, -8.0, -0.2, -0.1), opening=(("stop", -1.0),))
+    assert command_of(unsure, "en", rule) is None  # the floor holds for the command after the word
+    onset_said_on = Transcript("is stop it", ((" is", -1.0), (" stop", -0.3), (" it", -0.4)),
+                               (-9.0, -8.0, -1.2, -0.1), opening=(("stop", -1.0),))
+    assert command_of(onset_said_on, "en", rule) == ("stop", "stop")  # with the ending odds, as said first
+    two = Transcript("next stop", ((" next", -0.5), (" stop", -0.3)), (-9.0, -3.0, -0.1), opening=(("stop", -0.5),))
+    assert command_of(two, "en", rule) is None
+    assert Transcript("again", ((" again", -0.1),)).without_first_word is None
+
+
 def test_every_language_has_every_command_and_no_phrase_means_two():
     from voiceguide.live.listen.words import ORDER, PHRASES, fold, phrases, reminder
     from voiceguide.live.steer import COMMANDS

@@ -28,9 +28,10 @@ def test_recognizer_obeys_every_phrase_said_alone_and_no_sentence(recognizer, se
         assert feed(recognizer, at_16k(session_voice.clip(sentence))) == [], (sentence, recognizer.transcripts[-1:])
 
 
-def test_a_transcript_carries_its_odds_of_ending_and_each_phrase_s_first_word_unprompted(recognizer, session_voice):
+def test_a_transcript_carries_its_odds_of_ending_and_each_phrase_s_first_word_first(recognizer, session_voice):
     """What the rule reads (recognizer.Rule): the odds of ending before each token and after the last,
-    and every phrase's first word decoded without the prompt, the said one the likeliest."""
+    and every phrase's first word as the first thing said, decoded without the prompt and with it, the
+    said one the likeliest both ways."""
     from dataclasses import replace
 
     from voiceguide.live.listen.words import fold, phrases
@@ -45,6 +46,10 @@ def test_a_transcript_carries_its_odds_of_ending_and_each_phrase_s_first_word_un
     unprompted = dict(heard.unprompted)
     assert set(unprompted) == set(phrases("en"))
     assert max(unprompted, key=unprompted.get) == "stop" and unprompted["stop"] > -1.5, unprompted
+    opening = dict(heard.opening)
+    assert set(opening) == set(phrases("en"))
+    assert max(opening, key=opening.get) == "stop", opening
+    assert opening["stop"] >= heard.tokens[0][1] - 1e-6  # the written token's odds, and those of "Stop"
 
 
 SENTENCES = {  # "Stop if it hurts.", "Next, the other side.", "Pause here, then continue."

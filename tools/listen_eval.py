@@ -20,12 +20,14 @@ cue words, numbers, sentences that begin or end with a command word), spoken by 
   voices held out in the round after (af_alloy, af_aoede, am_adam, am_echo, bf_alice, bf_isabella,
   bm_daniel, bm_fable) and the six of the round after that (af_bella, af_jessica, am_eric,
   am_fenrir, bf_lily, bm_lewis), the four of the round after that (af_kore, af_nicole, am_liam,
-  am_onyx) and the four after them (af_nova, af_river, am_puck, am_santa). Each was held out until
-  the round that measured it; its misses were read then, so from the next round on it is among the
-  voices choices are made on.
-- **held-out**: the last two English Kokoro voices not used before, af_sarah and af_sky (both US
-  female; `voiceguide voices --get` installs them). Never looked at while choosing: their figures are
-  the ones the documentation reports first.
+  am_onyx), the four after them (af_nova, af_river, am_puck, am_santa) and the last two English ones
+  (af_sarah, af_sky). Each was held out until the round that measured it; its misses were read then,
+  so from the next round on it is among the voices choices are made on.
+- **held-out**: Kokoro's voices of the other languages voiceguide speaks (es, fr, it, pt: ef_dora,
+  em_alex, em_santa, ff_siwis, if_sara, im_nicola, pf_dora, pm_alex, pm_santa) reading English, its
+  phonemes with their own style: English said with an accent, as by a person whose first language
+  is another, which no English voice gives. Never looked at while choosing: their figures are the
+  ones the documentation reports first. (`voiceguide voices --get` installs em_santa and pm_santa.)
 
 Each recording is heard in four conditions: clean (speech peaking near -3 dBFS), quiet (the same
 20 dB lower), in pink noise at 15 dB SNR, and over the `ocean` bed at the level the session mixes
@@ -75,8 +77,9 @@ SEEN = [("kokoro", v, 150) for v in ("af_heart", "am_michael", "bf_emma", "bm_ge
                                      "am_adam", "am_echo", "bf_alice", "bf_isabella", "bm_daniel", "bm_fable",
                                      "af_bella", "af_jessica", "am_eric", "am_fenrir", "bf_lily", "bm_lewis",
                                      "af_kore", "af_nicole", "am_liam", "am_onyx", "af_nova", "af_river",
-                                     "am_puck", "am_santa")]
-HELD_OUT = [("kokoro", v, 150) for v in ("af_sarah", "af_sky")]
+                                     "am_puck", "am_santa", "af_sarah", "af_sky")]
+HELD_OUT = [("kokoro-en", v, 150) for v in ("ef_dora", "em_alex", "em_santa", "ff_siwis", "if_sara", "im_nicola",
+                                            "pf_dora", "pm_alex", "pm_santa")]
 GROUPS = {"tuned": TUNED, "checked": CHECKED, "seen": SEEN, "held-out": HELD_OUT}  # reported in the reverse order
 SHORT_TALK = (  # said alone by a person on the floor, or by the session between its silences
     "Stop if it hurts.", "Next, the other side.", "Front left.", "Two.", "Ten.", "Left side.", "Right side.",
@@ -102,6 +105,32 @@ class Said:
     command: str | None
     voice: str
     group: str
+
+
+class SpokenInEnglish:
+    """A Kokoro voice of another language reading English: English phonemes (espeak-ng's en-us), the
+    voice's own style, at `wpm` by its natural rate; `clip(text)` as Voice.clip gives it (int16 at the
+    session rate), each sentence followed by the engine's pause."""
+
+    def __init__(self, key: str, wpm: float):
+        from voiceguide.voice import kokoro
+        from voiceguide.voice.kokorofiles import SAMPLE_RATE, find_kokoro_voice
+
+        own = find_kokoro_voice(key)
+        if own is None:
+            raise SystemExit(f"{key}: not installed; voiceguide voices --get {key}")
+        self.kokoro, self.rate = kokoro, SAMPLE_RATE
+        self.voice = replace(own, language="en-us", espeak="en-us")
+        lo, hi = kokoro.SPEED_RANGE
+        self.speed = min(hi, max(lo, wpm / kokoro.natural_wpm(own)))
+
+    def clip(self, text: str) -> np.ndarray:
+        parts = []
+        for ids in self.kokoro.phonemize(text, self.voice):
+            pause = self.kokoro.pause_after(len(ids)) / self.speed
+            parts += [self.kokoro.speak(ids, self.voice, self.speed), np.zeros(int(pause * self.rate), np.int16)]
+        audio = dsp.from_int16(np.concatenate(parts[:-1]))
+        return dsp.to_int16(dsp.resample(audio, self.rate, dsp.RATE))
 
 
 def narration_texts() -> list[str]:
@@ -149,7 +178,8 @@ def in_condition(clip: np.ndarray, condition: str, seed: int) -> np.ndarray:
 class SidePrompts:
     """The recogniser's transcriber, which also decodes each utterance with every one of `PROMPTS`
     from the same encoding and logs {prompt: [text, [[token, log-probability], ...], ends,
-    [[phrase, log-probability unprompted], ...]]} per utterance (recognizer.Transcript's fields)."""
+    [[phrase, log-probability unprompted], ...], [[phrase, log-probability prompted], ...]]} per
+    utterance (recognizer.Transcript's fields)."""
 
     def __init__(self, transcriber):
         self.transcriber = transcriber
@@ -164,7 +194,8 @@ class SidePrompts:
         decoded = {name: replace(self.transcriber.decode(encoded, start), unprompted=unprompted)
                    for name, start in self.starts.items()}
         self.log.append({name: [t.text, [list(token) for token in t.tokens], list(t.ends),
-                                [list(u) for u in t.unprompted]] for name, t in decoded.items()})
+                                [list(u) for u in t.unprompted], [list(o) for o in t.opening]]
+                         for name, t in decoded.items()})
         return decoded[self.own]
 
 
@@ -228,7 +259,10 @@ def main() -> None:
     for i, (group, (engine, voice_id, wpm)) in enumerate(voices(args.voices)):
         if only and voice_id not in only or i % n != k - 1:
             continue
-        voice = Voice.create(engine, voice_id, "en", wpm, cache)
+        if engine == "kokoro-en":
+            voice = SpokenInEnglish(voice_id, wpm)
+        else:
+            voice = Voice.create(engine, voice_id, "en", wpm, cache)
         name = f"{engine} {voice_id or 'bundled'} {wpm} wpm"
         said = [Said(p, c, name, group) for p, c in commands] + [Said(t, None, name, group) for t in talk]
         for i, s in enumerate(said):

@@ -113,6 +113,7 @@ def _folded_phrases(language: str) -> tuple[tuple[str, str], ...]:
     return tuple((fold(p), c) for p, c in PHRASES.get(language, PHRASES["en"]).items())
 
 
+@lru_cache(maxsize=4096)  # the evaluation asks it of the same transcripts under hundreds of rules
 def command_in(transcript: str, language: str = "en") -> tuple[str, str] | None:
     """(phrase, command) when the transcript is exactly one command phrase, said once or repeated
     (the last repetition may be cut short: the decoder stops after a few tokens)."""
