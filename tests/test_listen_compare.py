@@ -78,3 +78,34 @@ def test_the_evaluation_endpointer_logs_the_quiet_around_each_utterance():
     assert endpointer.timing[1] == [pytest.approx(20 * step), None]
     endpointer.reset()
     assert endpointer.timing == []
+
+
+def test_only_transcripts_with_a_phrase_among_their_words_are_weighed():
+    """The grid skips what no rule could take for a command; what it skips must really hold none."""
+    from tools.listen_compare import may_hold_a_command
+
+    assert may_hold_a_command("so again") and may_hold_a_command("That's how long.")
+    assert may_hold_a_command("stop, stop, stop")
+    assert not may_hold_a_command("Breathe in.") and not may_hold_a_command("Stopping")
+    assert not may_hold_a_command("")
+
+
+def test_a_voice_of_another_language_reads_english_with_its_own_style():
+    """The held-out voices (listen_eval.SpokenInEnglish): English phonemes, as an English voice gets
+    them, said in the voice's own style, as Voice.clip gives a clip (int16 at the session rate)."""
+    from dataclasses import replace
+
+    from tools.listen_eval import SpokenInEnglish
+    from voiceguide import dsp
+    from voiceguide.voice import kokoro
+    from voiceguide.voice.kokorofiles import find_kokoro_voice
+
+    spanish = SpokenInEnglish("ef_dora", 150)
+    english = find_kokoro_voice("af_heart")
+    assert kokoro.phonemize("Stop.", spanish.voice) == kokoro.phonemize("Stop.", english)
+    assert kokoro.phonemize("Stop.", spanish.voice) != kokoro.phonemize("Stop.", find_kokoro_voice("ef_dora"))
+    assert spanish.voice.id == "ef_dora"  # its own style table
+    clip = spanish.clip("Stop. Pause.")
+    assert clip.dtype == np.int16 and 0.5 < clip.size / dsp.RATE < 4.0
+    assert np.abs(clip).max() > 10_000
+    assert replace(spanish.voice, language="es", espeak="es") == find_kokoro_voice("ef_dora")
