@@ -28,6 +28,14 @@ from .write import Placed, focus_words, routine_text
 
 Measure = Callable[[Routine], Timeline]
 ATTEMPTS = 6  # selections tried for the fewest changes of position
+MORE_ATTEMPTS = 30  # selections tried at most while the best still climbs more than `allowed_extra`
+
+
+def allowed_extra(minutes: float) -> int:
+    """Changes of position beyond one per position that a session of `minutes` may make: a longer one
+    works more areas, and their order (rolling before pressure before stretching) can ask for a
+    second visit to a position. "About once per position" (docs: compose)."""
+    return 2 if minutes <= 20 else 3 if minutes <= 45 else 4
 CORRECTIONS = 6  # measured plans at most, to settle the holds
 CLOSE = 0.004  # of the target: good enough to stop correcting
 
@@ -91,12 +99,12 @@ def _sequence(request: Request, pool: tuple[Move, ...], estimate: Estimate, rng:
     """The seed's session with the fewest changes of position over a few selections, then with a
     main move left out where that saves a change and the others' holds can still fill the length."""
     best: tuple[int, Selection, tuple[Move, ...]] | None = None
-    for _ in range(ATTEMPTS):
+    for attempt in range(MORE_ATTEMPTS):
         selection = choose(request, pool, estimate, rng=rng, avoid=avoid)
         session = arrange(selection, openings(pool), closings(pool), rng, avoid)
         if best is None or _extra(session) < best[0]:
             best = (_extra(session), selection, session)
-        if best[0] == 0:
+        if best[0] == 0 or attempt + 1 >= ATTEMPTS and best[0] <= allowed_extra(request.minutes):
             break
     assert best is not None
     extra, selection, session = best
