@@ -169,12 +169,12 @@ RULE = Rule(FLOOR, ending=-2.5, rest=-0.75, lead=-3.0)
 def command_of(transcript: Transcript, language: str, rule: Rule) -> tuple[str, str] | None:
     """(phrase, command) when the transcript is one by `rule`, else None."""
     found = _said_first(transcript, language, rule)
-    if found is not None or rule.lead is None or not transcript.pieces:
-        return found
-    if command_in(transcript.pieces[0], language) is not None:
-        return None  # "next stop": two commands, not a word before one
     rest = transcript.without_first_word
-    found = _said_first(rest, language, rule) if rest is not None else None
+    if found is not None or rule.lead is None or rest is None:
+        return found
+    if command_in("".join(transcript.pieces[: len(transcript.pieces) - len(rest.pieces)]), language):
+        return None  # "next stop": two commands, not a word before one
+    found = _said_first(rest, language, rule)
     opened = transcript.opened_with(found[0]) if found else None
     return found if opened is not None and opened >= rule.lead else None
 
