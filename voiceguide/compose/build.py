@@ -29,13 +29,6 @@ from .write import Placed, focus_words, routine_text
 Measure = Callable[[Routine], Timeline]
 ATTEMPTS = 6  # selections tried for the fewest changes of position
 MORE_ATTEMPTS = 30  # selections tried at most while the best still climbs more than `allowed_extra`
-
-
-def allowed_extra(minutes: float) -> int:
-    """Changes of position beyond one per position that a session of `minutes` may make: a longer one
-    works more areas, and their order (rolling before pressure before stretching) can ask for a
-    second visit to a position. "About once per position" (docs: compose)."""
-    return 2 if minutes <= 20 else 3 if minutes <= 45 else 4
 CORRECTIONS = 6  # measured plans at most, to settle the holds
 CLOSE = 0.004  # of the target: good enough to stop correcting
 
@@ -87,6 +80,13 @@ def _check_focus(request: Request, pool: tuple[Move, ...]) -> None:
                 f"no move for {area} can be done with {tools} at the {request.level} level; "
                 "add equipment or choose other areas (voiceguide moves --area " + area + " lists them)"
             )
+
+
+def allowed_extra(minutes: float) -> int:
+    """Changes of position beyond one per position that a session of `minutes` may make: a longer one
+    works more areas, and their order (rolling before pressure before stretching) can ask for a
+    second visit to a position. "About once per position" (docs: compose)."""
+    return 2 if minutes <= 20 else 3 if minutes <= 45 else 4
 
 
 def _extra(session: tuple[Move, ...]) -> int:

@@ -59,6 +59,12 @@ FLOOR = -2.5  # log-probability a command's first saying needs (Transcript.certa
 ENDINGS = (".", "!", "?")  # tokens that end an utterance as the end of text does
 
 
+def _next_word(tokens: tuple[tuple[str, float], ...]) -> int | None:
+    """The index of the first token after the first that begins a word (Whisper's tokens begin a
+    word with a space), or None when every token belongs to the first word."""
+    return next((i for i, (text, _) in enumerate(tokens) if i and text.startswith(" ")), None)
+
+
 @dataclass(frozen=True)
 class Transcript:
     """What one utterance was decoded as: its text, each token's text and log-probability, the
@@ -108,20 +114,20 @@ class Transcript:
         is heard. The rest of the first word's own tokens are not weighed ("sig", "u", "iente" for
         "siguiente", where a continuation may be unsure of its spelling, not of the word): with
         them, espeak-ng's Portuguese voice lost a phrase more (tests/test_recognizer.py)."""
-        later = self.tokens[1: spelt_by(self.pieces, phrase)]
-        starts = [i for i, (text, _) in enumerate(later) if text.startswith(" ")]  # a token that begins a word
-        return min((p for _, p in later[starts[0]:]), default=0.0) if starts else 0.0
+        n = spelt_by(self.pieces, phrase)
+        second = _next_word(self.tokens[:n])
+        return min(p for _, p in self.tokens[second:n]) if second is not None else 0.0
 
     @cached_property
     def without_first_word(self) -> Transcript | None:
         """The transcript without its first word ("so again" -> "again"), with its odds of ending; None
         for a transcript of one word. A soft onset or a breath before a command can be written as a
         word of its own ("so again", "I continue.", "let's stop."); `Rule.lead` weighs the rest."""
-        starts = [i for i, (text, _) in enumerate(self.tokens) if i and text.startswith(" ")]
-        if not starts:
+        second = _next_word(self.tokens)
+        if second is None:
             return None
-        rest = self.tokens[starts[0]:]
-        return Transcript("".join(t for t, _ in rest).strip(), rest, self.ends[starts[0]:])
+        rest = self.tokens[second:]
+        return Transcript("".join(t for t, _ in rest).strip(), rest, self.ends[second:])
 
     def opened_with(self, phrase: str) -> float | None:
         """The log-probability, with the prompt, that `phrase`'s first word was the first thing said."""
@@ -169,9 +175,11 @@ RULE = Rule(FLOOR, ending=-2.5, rest=-0.75, lead=-3.0)
 def command_of(transcript: Transcript, language: str, rule: Rule) -> tuple[str, str] | None:
     """(phrase, command) when the transcript is one by `rule`, else None."""
     found = _said_first(transcript, language, rule)
-    rest = transcript.without_first_word
-    if found is not None or rule.lead is None or rest is None:
+    if found is not None or rule.lead is None:
         return found
+    rest = transcript.without_first_word
+    if rest is None:
+        return None
     if command_in("".join(transcript.pieces[: len(transcript.pieces) - len(rest.pieces)]), language):
         return None  # "next stop": two commands, not a word before one
     found = _said_first(rest, language, rule)
