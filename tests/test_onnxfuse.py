@@ -19,7 +19,7 @@ if not os.environ.get("CI"):
 from voiceguide.voice.onnxconv import has_int8_dot_product  # noqa: E402
 from voiceguide.voice.onnxnorm import instance_norms_fused  # noqa: E402
 from voiceguide.voice.onnxpatch import deterministic_pieces  # noqa: E402
-from voiceguide.voice.onnxrescale import rescaling_fused  # noqa: E402
+from voiceguide.voice.onnxrescale import TRANSPOSE_BLOCKS, rescaling_fused, transposed_in_blocks  # noqa: E402
 from voiceguide.voice.onnxsession import open_session  # noqa: E402
 from voiceguide.voice.protowire import float_attribute, int_attribute, ints_attribute, node, tensor  # noqa: E402
 from testsupport.onnxmodels import model_bytes  # noqa: E402
@@ -104,6 +104,16 @@ def test_an_int8_product_s_rescaling_runs_inside_it(bias):
     (before,), (after,) = run(model, feed), run(fused, feed)
     assert after.shape == before.shape == (1, 12, 300)
     np.testing.assert_allclose(after, before, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("steps", [0, 1, TRANSPOSE_BLOCKS - 1, TRANSPOSE_BLOCKS, TRANSPOSE_BLOCKS + 1, 7921])
+def test_the_transpose_back_in_blocks_moves_every_float_where_one_transpose_would(steps):
+    """Shorter than the blocks (empty pieces first), a multiple of them, and a remainder for the last."""
+    x = np.random.default_rng(4).standard_normal((1, steps, 24)).astype(np.float32)
+    model = model_bytes(transposed_in_blocks("x", "y", "t"), inputs={"x": "float32"}, outputs={"y": "float32"})
+    (y,) = run(model, {"x": x})
+    assert y.shape == (1, 24, steps)
+    np.testing.assert_array_equal(y, x.transpose(0, 2, 1))
 
 
 def test_a_model_without_onnxruntime_s_operators_keeps_its_rescaling():
