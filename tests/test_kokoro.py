@@ -160,14 +160,15 @@ def test_deterministic(engine, loaded, voice):
 
 
 def test_a_live_session_s_two_threads_speak_the_same_samples(loaded):
-    """A live session runs each sentence on two threads, a render on one (kokoro.LIVE_ONNX_THREADS):
-    the clips they leave in the shared cache must be the same to the bit."""
+    """A live session runs each sentence on two threads, a render on one (kokoro.LIVE_ONNX_THREADS),
+    and the render's model transposes its products' results in pieces (onnxrescale): the clips they
+    leave in the shared cache must be the same to the bit."""
     from voiceguide.voice.onnxsession import open_session
 
     model, _ = loaded
-    pieces, _ = kokoro.runnable_model(read_model())
-    sessions = {threads: open_session(pieces.parts(), threads) for threads in (kokoro.ONNX_THREADS,
-                                                                                 kokoro.LIVE_ONNX_THREADS)}
+    data = read_model()
+    sessions = {threads: open_session(kokoro.runnable_model(data, threads)[0].parts(), threads)
+                for threads in (kokoro.ONNX_THREADS, kokoro.LIVE_ONNX_THREADS)}
     for voice, text in (("af_heart", "Two minutes for yourself. Hold for 20-30 seconds."), ("ef_dora", "Respira.")):
         v = kokoro.find_kokoro_voice(voice)
         for ids in kokoro.phonemize(text, v):

@@ -33,7 +33,7 @@ from .kokorofiles import (
 )
 from .onnxconv import convolutions_as_matmuls
 from .onnxnorm import instance_norms_fused
-from .onnxrescale import rescaling_fused
+from .onnxrescale import TRANSPOSE_BLOCKS, rescaling_fused
 from .onnxpatch import ModelPieces, deterministic_pieces
 from .onnxsession import open_session, stoppable_run
 from .sentences import cores, full_scale_pcm, guarded, sentence_pieces
@@ -72,11 +72,12 @@ class Rewrites:
     rescalings: int  # inside the int8 products (onnxrescale)
 
 
-def runnable_model(data) -> tuple[ModelPieces, Rewrites]:
-    """Kokoro's model as this engine runs it: the fixed noise, then the three rewrites in order."""
+def runnable_model(data, threads: int = ONNX_THREADS) -> tuple[ModelPieces, Rewrites]:
+    """Kokoro's model as this engine runs it with `threads` a sentence: the fixed noise, then the
+    three rewrites in order (the products' transposes back in pieces on one thread: onnxrescale)."""
     model, convolutions = convolutions_as_matmuls(deterministic_pieces(data))
     model, norms = instance_norms_fused(model)
-    model, rescalings = rescaling_fused(model)
+    model, rescalings = rescaling_fused(model, transpose_blocks=TRANSPOSE_BLOCKS if threads == 1 else 1)
     return model, Rewrites(convolutions, norms, rescalings)
 
 
@@ -94,7 +95,7 @@ class _Model:
             # 0.08 s less before the first words; nothing is made from the bytes before it passes
             verified = verifying.submit(verify_model, data)
             try:
-                model, self.rewrites = runnable_model(data)
+                model, self.rewrites = runnable_model(data, threads)
             except Exception as exc:  # noqa: BLE001 - damaged bytes can fail anywhere in the walk
                 verified.result()  # then the digest says which part is damaged
                 raise VoiceError(f"Kokoro's model would not load: {str(exc).splitlines()[0]}") from None

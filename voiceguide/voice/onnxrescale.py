@@ -14,14 +14,19 @@ The bias is scaled before it is added (sum * s + bias * s, where the model compu
 s), so the samples differ in the last bits of a float, as with `onnxnorm`: the engine's version names
 the fusion, and `tests/test_onnxfuse.py` holds the result to the unfused model's.
 
-The transpose back to channels first is done in TRANSPOSE_BLOCKS pieces along time, concatenated:
-onnxruntime transposes a [time, channel] tensor that outgrows the processor's cache at a third of
-the speed of one that fits (1.8 ms for 7,921 x 128 floats whole, 1.1 ms in four pieces with the
-split and the join), and these transposes were 16-18 % of a sentence on a processor with AMX. The
-same floats move, so the samples are the same to the bit.
+For a session that runs each sentence on one thread (a render), the transpose back to channels
+first is done in TRANSPOSE_BLOCKS pieces along time, concatenated: onnxruntime transposes a [time,
+channel] tensor that outgrows the processor's cache at a third of the speed of one that fits (1.8 ms
+for 7,921 x 128 floats whole, 1.1 ms in four pieces with the split and the join), and these
+transposes were 16-18 % of a sentence on a processor with AMX. The same floats move, so the samples
+are the same to the bit. On two threads a sentence (a live session's first words) the pieces are
+too small to share out and cost more than they save (0.35 -> 0.39 s for the first sentence), so
+that session keeps one transpose.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 
@@ -77,17 +82,18 @@ def _chain(product: GraphNode, graph: GraphIndex) -> tuple[GraphNode | None, str
     return transpose, bias, [*gone, cast, mul], mul.other_input(cast.outputs[0])
 
 
-def rescaling_fused(model: ModelPieces) -> tuple[ModelPieces, int]:
-    """The model with each int8 product's bias, cast and scale computed by the product itself (see
-    the module's docstring), and how many; the model unchanged, and 0, where nothing matches or the
-    model does not import onnxruntime's operators (or is older than opset 13)."""
+def rescaling_fused(model: ModelPieces, *, transpose_blocks: int = TRANSPOSE_BLOCKS) -> tuple[ModelPieces, int]:
+    """The model with each int8 product's bias, cast and scale computed by the product itself, its
+    transpose back in `transpose_blocks` pieces (see the module's docstring), and how many; the model
+    unchanged, and 0, where nothing matches or the model does not import onnxruntime's operators (or
+    is older than opset 13)."""
     imports = opset_imports(model)
     if DOMAIN not in imports or imports.get("", 0) < MIN_OPSET:
         return model, 0
-    return fuse_each(model, PREFIX, _fused)
+    return fuse_each(model, PREFIX, partial(_fused, blocks=transpose_blocks))
 
 
-def _fused(product: GraphNode, graph: GraphIndex, p: str) -> tuple[list[bytes], set[int]] | None:
+def _fused(product: GraphNode, graph: GraphIndex, p: str, *, blocks: int) -> tuple[list[bytes], set[int]] | None:
     """The MatMulIntegerToFloat (and transpose) that replace the chain `product` begins, and the
     nodes they replace."""
     found = _chain(product, graph)
@@ -108,7 +114,8 @@ def _fused(product: GraphNode, graph: GraphIndex, p: str) -> tuple[list[bytes], 
     y = f"{p}/y" if transpose is not None else out
     fields_.append(node("MatMulIntegerToFloat", inputs, [y], f"{p}/MatMulIntegerToFloat", domain=DOMAIN))
     if transpose is not None:
-        fields_ += transposed_in_blocks(y, out, f"{p}/back")
+        fields_ += (transposed_in_blocks(y, out, f"{p}/back", blocks) if blocks > 1 else
+                    [node("Transpose", [y], [out], f"{p}/Transpose", (ints_attribute("perm", [0, 2, 1]),))])
         gone = [transpose, *gone]
     return fields_, {n.at for n in gone}
 
