@@ -63,7 +63,9 @@ def check_session(composed, request, text_path: Path, measured: float | None = N
     # grouped by position
     changes = sum(1 for a, b in zip(moves, moves[1:]) if a.position != b.position)
     distinct = len({m.position for m in moves})
-    assert changes <= distinct + (1 if request.minutes <= 20 else 2 if request.minutes <= 45 else 3), (changes, distinct)
+    # about once per position (docs: compose), one or two more as sessions grow; over 45 minutes up to
+    # four more (hip flexors near what their moves fill: 10 changes over 6 positions, compose.allowed_extra)
+    assert changes <= distinct + (1 if request.minutes <= 20 else 2 if request.minutes <= 45 else 4), (changes, distinct)
     # the focus share, over every move of the session: the opening and closing breaths and the cool-down
     # count too (with a breathing focus the breaths are the focus)
     if request.focus:
@@ -117,6 +119,15 @@ def test_every_composed_session_keeps_every_rule(tmp_path_factory, asked):
             assert "too short" in message, message
         return
     check_session(composed, request, path)
+
+
+@pytest.mark.parametrize("asked", [(60, "hip-flexors", "roller", "intermediate", 0),
+                                   (67, "hip-flexors", "roller,ball", "intermediate", 0)])
+def test_a_long_hip_flexor_session_near_what_its_moves_fill_keeps_every_rule(tmp_path, asked):
+    """Hypothesis found these (10 changes over 6 positions, 9 over 5): nearly every hip-flexor move,
+    in six positions, each visited for rolling, for pressure and for stretching."""
+    request = parse_request(*asked)
+    check_session(compose(request, estimated(), tmp_path / "s.yaml"), request, tmp_path / "s.yaml")
 
 
 @pytest.mark.parametrize("focus", FOCUS_AREAS + ["breathing"])
