@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from .onnxpatch import ModelPieces
-from .protowire import fields, packed_ints, strings
+from .protowire import fields, packed_ints, strings, strings_by_field
 
 FLOAT = 1  # TensorProto.DataType
 
@@ -73,9 +73,9 @@ def index_graph(model: ModelPieces) -> GraphIndex:
         if wt != 2:
             continue
         body = memoryview(piece)[v[0] : v[1]]
-        if f == 1:
-            op = strings(body, 4)
-            nodes.append(GraphNode(at, op[0] if op else "", tuple(strings(body, 1)), tuple(strings(body, 2)), body))
+        if f == 1:  # NodeProto: input 1, output 2, op_type 4
+            node = strings_by_field(body, (1, 2, 4))
+            nodes.append(GraphNode(at, node[4][0] if node[4] else "", tuple(node[1]), tuple(node[2]), body))
         elif f == 5:
             initializers[strings(body, 8)[0]] = body
         elif f == 12:  # the graph's outputs: read by whoever runs it
