@@ -36,9 +36,9 @@ from .protowire import int_attribute, ints_attribute, node, tensor
 
 PREFIX = "voiceguide_rescale"
 DOMAIN = "com.microsoft"
-# Pieces of each transpose back (see the module's docstring). One sentence of Kokoro, 4 sentences, one
-# thread, CPU per second of speech: whole 0.241-0.250 s; 4 pieces 0.250; 8: 0.227-0.231; 16:
-# 0.220-0.229; 32: 0.221-0.226; 48: 0.222 (Xeon with AMX, onnxruntime 1.32).
+# Pieces of each transpose back (see the module's docstring). Kokoro's CPU per second of speech, four
+# sentences on one thread: whole 0.241-0.250 s; 4 pieces 0.250; 8: 0.227-0.231; 16: 0.220-0.229;
+# 32: 0.221-0.226; 48: 0.222 (Xeon with AMX, onnxruntime 1.32).
 TRANSPOSE_BLOCKS = 16
 MIN_OPSET = 13  # Split with its sizes as an input
 
