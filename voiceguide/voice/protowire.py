@@ -50,11 +50,11 @@ def fields(b, i: int = 0, n: int | None = None) -> Iterator[tuple[int, int, obje
 
 def strings(b, field: int) -> list[str]:
     """Every string of field number `field` in the message b (a node's inputs, a tensor's name)."""
-    return [bytes(b[v[0] : v[1]]).decode("utf-8") for f, wt, v, _, _ in fields(b) if f == field and wt == 2]
+    return strings_by_field(b, (field,))[field]
 
 
 def strings_by_field(b, wanted: tuple[int, ...]) -> dict[int, list[str]]:
-    """`strings(b, f)` for every f in `wanted`, in one walk over the message (a node's inputs,
+    """The strings of each field number in `wanted`, in one walk over the message (a node's inputs,
     outputs and type: a third of the walks when a whole graph is indexed)."""
     out: dict[int, list[str]] = {f: [] for f in wanted}
     for f, wt, v, _, _ in fields(b):
