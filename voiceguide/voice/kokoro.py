@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import partial
 from typing import Callable
 
@@ -31,7 +31,8 @@ from .kokorofiles import (
     INSTALL_HINT, MODEL_DIGEST, SAMPLE_RATE, KokoroVoice, best_kokoro_voice, catalogue, find_kokoro_voice, known_voices,
     join_model, read_style, style_row, tokens, verify_model, voices_digest,
 )
-from .onnxconv import convolutions_as_matmuls
+from .kokoroprepared import PreparedModel
+from .onnxconv import convolutions_as_matmuls, has_int8_dot_product
 from .onnxnorm import instance_norms_fused
 from .onnxrescale import TRANSPOSE_BLOCKS, rescaling_fused
 from .onnxpatch import ModelPieces, deterministic_pieces
@@ -77,37 +78,67 @@ def runnable_model(data, threads: int = ONNX_THREADS) -> tuple[ModelPieces, Rewr
     three rewrites in order (the products' transposes back in pieces on one thread: onnxrescale)."""
     model, convolutions = convolutions_as_matmuls(deterministic_pieces(data))
     model, norms = instance_norms_fused(model)
-    model, rescalings = rescaling_fused(model, transpose_blocks=TRANSPOSE_BLOCKS if threads == 1 else 1)
+    model, rescalings = rescaling_fused(model, transpose_blocks=transpose_blocks(threads))
     return model, Rewrites(convolutions, norms, rescalings)
 
 
+def transpose_blocks(threads: int) -> int:
+    """The pieces each product's transpose back is done in: on two threads (a live session's first
+    words) the pieces cost more than they save (0.35 -> 0.39 s for the first sentence)."""
+    return TRANSPOSE_BLOCKS if threads == 1 else 1
+
+
 class _Model:
-    """The ONNX session, made from the verified joined bytes through a temporary file (onnxsession.py:
-    a session made from bytes keeps them, 92 MB, and its memory pattern grows with every new sentence
-    length), its int8 convolutions run as int8 matrix products where that gives the same samples
-    (onnxconv.py: half the CPU time), its spelt-out instance norms as one operator each
-    (onnxnorm.py) and its products' rescaling inside them (onnxrescale.py): 15 % less together."""
+    """The ONNX session, made from the verified joined bytes through a file (onnxsession.py: a session
+    made from bytes keeps them, 92 MB, and its memory pattern grows with every new sentence length),
+    its int8 convolutions run as int8 matrix products where that gives the same samples (onnxconv.py:
+    half the CPU time), its spelt-out instance norms as one operator each (onnxnorm.py) and its
+    products' rescaling inside them (onnxrescale.py): 15 % less together. The file is kept in the
+    cache folder (kokoroprepared.py): a later process verifies it and skips the join and rewrite."""
 
     def __init__(self, threads: int) -> None:
+        prepared = PreparedModel.for_variant(transpose_blocks=transpose_blocks(threads),
+                                             int8_dot_product=has_int8_dot_product())
+        counts = prepared.counts() if prepared is not None else None
+        if prepared is not None and counts is not None:
+            self.rewrites = Rewrites(**counts)
+            self.session = self._open(str(prepared.model), threads)
+        else:
+            model, self.rewrites = self._rewritten(threads)
+            pieces = model.parts()
+            kept = prepared is not None and prepared.write(pieces)
+            with ThreadPoolExecutor(1, thread_name_prefix="record-model") as recording:
+                # its digest is taken beside the session's making (hashlib lets other threads run)
+                recorded = recording.submit(prepared.record, pieces, asdict(self.rewrites)) if kept else None
+                self.session = self._open(str(prepared.model) if kept else pieces, threads)
+                if recorded is not None:
+                    recorded.result()
+        names = {i.name for i in self.session.get_inputs()}
+        self.token_input = "input_ids" if "input_ids" in names else "tokens"  # older exports say "tokens"
+
+    @staticmethod
+    def _rewritten(threads: int) -> tuple[ModelPieces, Rewrites]:
         data = join_model()
         with ThreadPoolExecutor(1, thread_name_prefix="verify-model") as verifying:
             # the SHA-256 runs beside the graph's rewrite (hashlib releases the interpreter's lock):
             # 0.08 s less before the first words; nothing is made from the bytes before it passes
             verified = verifying.submit(verify_model, data)
             try:
-                model, self.rewrites = runnable_model(data, threads)
+                rewritten = runnable_model(data, threads)
             except Exception as exc:  # noqa: BLE001 - damaged bytes can fail anywhere in the walk
                 verified.result()  # then the digest says which part is damaged
                 raise VoiceError(f"Kokoro's model would not load: {str(exc).splitlines()[0]}") from None
             verified.result()
+        return rewritten
+
+    @staticmethod
+    def _open(model: str | list[bytes], threads: int):
         try:
             # no graph optimisation: the model comes optimised (its layer norms and GELUs fused), and
             # with it the session took 0.68 s to make instead of 0.34 s, for no faster synthesis
-            self.session = open_session(model.parts(), threads)
+            return open_session(model, threads)
         except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own types
             raise VoiceError(f"Kokoro's model would not load: {str(exc).splitlines()[0]}") from None
-        names = {i.name for i in self.session.get_inputs()}
-        self.token_input = "input_ids" if "input_ids" in names else "tokens"  # older exports say "tokens"
 
     def run(self, ids: list[int], style: np.ndarray, speed: float) -> np.ndarray:
         feed = {
