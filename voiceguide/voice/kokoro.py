@@ -1,8 +1,9 @@
 """Kokoro: Kokoro-82M (Apache-2.0), a near-human offline voice, behind the same `Engine` interface.
 
 - The model (92 MB, int8 ONNX) comes from four pip packages, joined and verified in memory and
-  loaded once per process (`kokorofiles`); its voices are style tables shipped in this package, or
-  fetched by `voices --get` (`kokorovoices`).
+  loaded once per process (`kokorofiles`); rewritten as it is run here, it is kept in the cache
+  folder for the next process (`kokoroprepared`). Its voices are style tables shipped in this
+  package, or fetched by `voices --get` (`kokorovoices`).
 - Phonemes: espeak-ng's IPA from piper-tts's bundled espeak-ng (the [neural] extra already has it),
   mapped onto Kokoro's vocabulary, sentence by sentence.
 - A sentence of N tokens takes row N of the voice's style table (as kokoro-js does).
@@ -165,7 +166,8 @@ _PHONEMIZER = None  # piper's EspeakPhonemizer, made on first use
 
 
 def load(threads: int = ONNX_THREADS) -> _Model:
-    """The model, loaded and verified once per process (about 0.8 s; all the engine's I/O), its
+    """The model, loaded and verified once per process (about 0.45 s kept, 0.8 s the first time; all
+    the engine's I/O), its
     sentences run on `threads` each (the first call's choice: ONNX_THREADS, LIVE_ONNX_THREADS)."""
     global _MODEL
     with _MODEL_LOCK:
