@@ -167,8 +167,8 @@ _PHONEMIZER = None  # piper's EspeakPhonemizer, made on first use
 
 def load(threads: int = ONNX_THREADS) -> _Model:
     """The model, loaded and verified once per process (about 0.45 s kept, 0.8 s the first time; all
-    the engine's I/O), its
-    sentences run on `threads` each (the first call's choice: ONNX_THREADS, LIVE_ONNX_THREADS)."""
+    the engine's I/O), its sentences run on `threads` each (the first call's choice: ONNX_THREADS,
+    LIVE_ONNX_THREADS)."""
     global _MODEL
     with _MODEL_LOCK:
         if _MODEL is None:
