@@ -20,14 +20,15 @@ cue words, numbers, sentences that begin or end with a command word), spoken by 
   voices held out in the round after (af_alloy, af_aoede, am_adam, am_echo, bf_alice, bf_isabella,
   bm_daniel, bm_fable) and the six of the round after that (af_bella, af_jessica, am_eric,
   am_fenrir, bf_lily, bm_lewis), the four of the round after that (af_kore, af_nicole, am_liam,
-  am_onyx), the four after them (af_nova, af_river, am_puck, am_santa) and the last two English ones
-  (af_sarah, af_sky). Each was held out until the round that measured it; its misses were read then,
-  so from the next round on it is among the voices choices are made on.
-- **held-out**: Kokoro's voices of the other languages voiceguide speaks (es, fr, it, pt: ef_dora,
-  em_alex, em_santa, ff_siwis, if_sara, im_nicola, pf_dora, pm_alex, pm_santa) reading English, its
-  phonemes with their own style: English said with an accent, as by a person whose first language
-  is another, which no English voice gives. Never looked at while choosing: their figures are the
-  ones the documentation reports first. (`voiceguide voices --get` installs em_santa and pm_santa.)
+  am_onyx), the four after them (af_nova, af_river, am_puck, am_santa), the last two English ones
+  (af_sarah, af_sky), and the voices of the other languages voiceguide speaks reading English (es,
+  fr, it, pt: ef_dora, em_alex, em_santa, ff_siwis, if_sara, im_nicola, pf_dora, pm_alex, pm_santa;
+  `SpokenInEnglish`), held out in the round before. Each was held out until the round that measured
+  it; its misses were read then, so from the next round on it is among the voices choices are made on.
+- **held-out**: Kokoro's four Hindi voices (hf_alpha, hf_beta, hm_omega, hm_psi) reading English,
+  its phonemes with their own style: English said with an accent, as by a person whose first
+  language is another, which no English voice gives. Never looked at while choosing: their figures
+  are the ones the documentation reports first. (`voiceguide voices --get KEY` installs them.)
 
 Each recording is heard in four conditions: clean (speech peaking near -3 dBFS), quiet (the same
 20 dB lower), in pink noise at 15 dB SNR, and over the `ocean` bed at the level the session mixes
@@ -77,9 +78,10 @@ SEEN = [("kokoro", v, 150) for v in ("af_heart", "am_michael", "bf_emma", "bm_ge
                                      "am_adam", "am_echo", "bf_alice", "bf_isabella", "bm_daniel", "bm_fable",
                                      "af_bella", "af_jessica", "am_eric", "am_fenrir", "bf_lily", "bm_lewis",
                                      "af_kore", "af_nicole", "am_liam", "am_onyx", "af_nova", "af_river",
-                                     "am_puck", "am_santa", "af_sarah", "af_sky")]
-HELD_OUT = [("kokoro-en", v, 150) for v in ("ef_dora", "em_alex", "em_santa", "ff_siwis", "if_sara", "im_nicola",
-                                            "pf_dora", "pm_alex", "pm_santa")]
+                                     "am_puck", "am_santa", "af_sarah", "af_sky")] + [
+    ("kokoro-en", v, 150) for v in ("ef_dora", "em_alex", "em_santa", "ff_siwis", "if_sara", "im_nicola",
+                                    "pf_dora", "pm_alex", "pm_santa")]
+HELD_OUT = [("kokoro-en", v, 150) for v in ("hf_alpha", "hf_beta", "hm_omega", "hm_psi")]
 GROUPS = {"tuned": TUNED, "checked": CHECKED, "seen": SEEN, "held-out": HELD_OUT}  # reported in the reverse order
 SHORT_TALK = (  # said alone by a person on the floor, or by the session between its silences
     "Stop if it hurts.", "Next, the other side.", "Front left.", "Two.", "Ten.", "Left side.", "Right side.",
