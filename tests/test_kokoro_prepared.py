@@ -125,3 +125,17 @@ def test_a_kept_model_gives_the_same_render_and_a_damaged_one_is_made_again(tmp_
     kept[0].write_bytes(bytes(data))
     assert cold_again("third") == first  # refused, made again from the verified parts
     assert hashlib.sha256(kept[0].read_bytes()).hexdigest() == facts["sha256"]
+
+
+def test_a_kept_model_onnxruntime_refuses_is_made_again(tmp_path):
+    cache = tmp_path / "cache"
+    kept = PreparedModel.for_variant(transpose_blocks=kokoro.transpose_blocks(kokoro.ONNX_THREADS),
+                                     int8_dot_product=kokoro.has_int8_dot_product(), folder=cache / "models")
+    not_a_model = [b"recorded, so verified, but no ONNX model"]
+    kept.write(not_a_model)
+    kept.record(not_a_model, COUNTS)
+    assert kept.counts() == COUNTS
+    render(cache, tmp_path / "out")  # refused by onnxruntime: rewritten from the parts, and kept
+    assert kept.counts() == {"convolutions": kokoro.load().rewrites.convolutions,
+                             "instance_norms": 62, "rescalings": kokoro.load().rewrites.rescalings}
+    assert kept.model.stat().st_size > 90_000_000

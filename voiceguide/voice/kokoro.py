@@ -100,11 +100,7 @@ class _Model:
     def __init__(self, threads: int) -> None:
         prepared = PreparedModel.for_variant(transpose_blocks=transpose_blocks(threads),
                                              int8_dot_product=has_int8_dot_product())
-        counts = prepared.counts() if prepared is not None else None
-        if prepared is not None and counts is not None:
-            self.rewrites = Rewrites(**counts)
-            self.session = self._open(str(prepared.model), threads)
-        else:
+        if prepared is None or not self._open_kept(prepared, threads):
             model, self.rewrites = self._rewritten(threads)
             pieces = model.parts()
             kept = prepared is not None and prepared.write(pieces)
@@ -116,6 +112,19 @@ class _Model:
                     recorded.result()
         names = {i.name for i in self.session.get_inputs()}
         self.token_input = "input_ids" if "input_ids" in names else "tokens"  # older exports say "tokens"
+
+    def _open_kept(self, prepared: PreparedModel, threads: int) -> bool:
+        """Open the session from the kept model if it is there and verified; False if it is not, or
+        if onnxruntime refuses it (the rewrite then makes and keeps it again)."""
+        counts = prepared.counts()
+        if counts is None:
+            return False
+        try:
+            self.rewrites = Rewrites(**counts)
+            self.session = open_session(str(prepared.model), threads)
+        except Exception:  # noqa: BLE001 - onnxruntime raises its own types; made again from the parts
+            return False
+        return True
 
     @staticmethod
     def _rewritten(threads: int) -> tuple[ModelPieces, Rewrites]:
