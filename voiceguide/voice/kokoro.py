@@ -89,6 +89,34 @@ def transpose_blocks(threads: int) -> int:
     return TRANSPOSE_BLOCKS if threads == 1 else 1
 
 
+def _prepared(threads: int) -> PreparedModel | None:
+    """Where the model as run on `threads` a sentence is kept (kokoroprepared)."""
+    return PreparedModel.for_variant(transpose_blocks=transpose_blocks(threads), int8_dot_product=has_int8_dot_product())
+
+
+def _keep_for_live_sessions(data: bytes) -> None:
+    """A render (one thread a sentence) that had to rewrite the model also keeps the variant a live
+    session runs, from the same verified bytes, on a thread of its own: so the first `play` after a
+    first render (the README's set-up renders) starts as a later one does. 0.45 s of the interpreter's
+    time beside the render's synthesis, once. `play` does not do the reverse: it would take turns with
+    its first words."""
+    threads = min(LIVE_ONNX_THREADS, cores())  # as Kokoro.load(live=True) asks
+    live = _prepared(threads)
+    if transpose_blocks(threads) == transpose_blocks(1) or live is None or live.counts() is not None:
+        return  # the same model as the render's (one core), or kept already
+
+    def keep() -> None:
+        try:
+            model, rewrites = runnable_model(data, threads)
+            pieces = model.parts()
+            if live.write(pieces):
+                live.record(pieces, asdict(rewrites))
+        except Exception:  # noqa: BLE001 - only a head start: a live session rewrites it itself
+            pass
+
+    threading.Thread(target=keep, name="keep-live-model").start()  # not a daemon: its file is finished
+
+
 class _Model:
     """The ONNX session, made from the verified joined bytes through a file (onnxsession.py: a session
     made from bytes keeps them, 92 MB, and its memory pattern grows with every new sentence length),
@@ -98,10 +126,9 @@ class _Model:
     cache folder (kokoroprepared.py): a later process verifies it and skips the join and rewrite."""
 
     def __init__(self, threads: int) -> None:
-        prepared = PreparedModel.for_variant(transpose_blocks=transpose_blocks(threads),
-                                             int8_dot_product=has_int8_dot_product())
+        prepared = _prepared(threads)
         if prepared is None or not self._open_kept(prepared, threads):
-            model, self.rewrites = self._rewritten(threads)
+            data, model, self.rewrites = self._rewritten(threads)
             pieces = model.parts()
             kept = prepared is not None and prepared.write(pieces)
             with ThreadPoolExecutor(1, thread_name_prefix="record-model") as recording:
@@ -110,6 +137,8 @@ class _Model:
                 self.session = self._open(str(prepared.model) if kept else pieces, threads)
                 if recorded is not None:
                     recorded.result()
+            if kept and threads == 1:
+                _keep_for_live_sessions(data)
         names = {i.name for i in self.session.get_inputs()}
         self.token_input = "input_ids" if "input_ids" in names else "tokens"  # older exports say "tokens"
 
@@ -127,7 +156,8 @@ class _Model:
         return True
 
     @staticmethod
-    def _rewritten(threads: int) -> tuple[ModelPieces, Rewrites]:
+    def _rewritten(threads: int) -> tuple[bytes, ModelPieces, Rewrites]:
+        """The verified bytes of the joined parts, and the model rewritten from them."""
         data = join_model()
         with ThreadPoolExecutor(1, thread_name_prefix="verify-model") as verifying:
             # the SHA-256 runs beside the graph's rewrite (hashlib releases the interpreter's lock):
@@ -139,7 +169,7 @@ class _Model:
                 verified.result()  # then the digest says which part is damaged
                 raise VoiceError(f"Kokoro's model would not load: {str(exc).splitlines()[0]}") from None
             verified.result()
-        return rewritten
+        return (data, *rewritten)
 
     @staticmethod
     def _open(model: str | list[bytes], threads: int):
