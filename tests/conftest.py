@@ -1,6 +1,7 @@
 """The suite's fixtures. The helpers the tests share are in testsupport/ (at the repository's root,
 on the path through `pythonpath` in pyproject.toml); its listening fixtures are loaded as a plugin."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,21 @@ pytest_plugins = (
     "testsupport.listen",  # the listening tests' fixtures (voices, the recogniser)
     "testsupport.neural",  # the neural voice's: private folders, the engine, its bundled voice
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_folder(tmp_path_factory):
+    """A cache folder of the suite's own for whatever names none, in this process and in the CLI's
+    child processes alike (they inherit the environment): so the suite never writes into the user's
+    ~/.cache/voiceguide, where an in-process Kokoro load would keep its 92 MB rewritten model
+    (kokoroprepared). One for the whole session, as a person has one. A folder the developer names
+    in VOICEGUIDE_CACHE_DIR is kept."""
+    if os.environ.get("VOICEGUIDE_CACHE_DIR"):
+        yield
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VOICEGUIDE_CACHE_DIR", str(tmp_path_factory.mktemp("cache-folder")))
+        yield
 
 
 @pytest.fixture
