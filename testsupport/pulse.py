@@ -45,7 +45,9 @@ class Pulse:
     def __init__(self, root: Path):
         self.root = root
         self.log = root / "pulseaudio.log"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
+        # not the suite's cache folder (tests/conftest.py): a test names its own, and one that does not
+        # gets the private HOME's, as before
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_") and k != "VOICEGUIDE_CACHE_DIR"}
         self.env.update(
             XDG_RUNTIME_DIR=str(root), HOME=str(root), PULSE_SERVER=f"unix:{root}/native", TERM="xterm"
         )
