@@ -22,7 +22,8 @@ def _stat_key(path: Path) -> str:
     return f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
 
-def _hash(path: Path, algorithm: str) -> str:
+def hash_of_file(path: Path, algorithm: str = "sha256") -> str:
+    """The file's hex digest, read in 1 MiB blocks and taken every time (`file_hash` remembers it)."""
     h = hashlib.new(algorithm)
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -40,7 +41,7 @@ def file_hash(path: Path, algorithm: str = "sha256", memo: Path | None = None, d
         value = known.get(key)
         if isinstance(value, str):
             return value
-        value = hashlib.new(algorithm, data).hexdigest() if data is not None else _hash(path, algorithm)
+        value = hashlib.new(algorithm, data).hexdigest() if data is not None else hash_of_file(path, algorithm)
         path_part, algorithm_part = key.split("|", 1)[0] + "|", "|" + algorithm
         known = {k: v for k, v in known.items()  # without the hashes of the file's older versions
                  if not (k.startswith(path_part) and k.endswith(algorithm_part))}

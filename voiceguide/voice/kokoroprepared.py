@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..fsutil import atomic_path
 from .cache import default_cache_dir
+from .filefacts import hash_of_file
 from .kokorofiles import MODEL_DIGEST
 
 FOLDER = "models"  # in the cache folder, beside the joined Whisper model
@@ -33,14 +34,13 @@ PREFIX = "kokoro-"
 # the modules whose code decides the rewritten bytes (kokoro.runnable_model and what it calls)
 REWRITE_SOURCES = ("kokoro.py", "kokoroprepared.py", "onnxpatch.py", "onnxconv.py", "onnxgraph.py",
                    "onnxnorm.py", "onnxrescale.py", "protowire.py")
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class PreparedModel:
     """Where one variant of the rewritten model is kept: `model`, and `facts` (its size, SHA-256 and
     the rewrites' counts, as JSON) beside it. `counts()` is what a kept and verified file says;
-    `keep(pieces, counts)` writes one."""
+    `write(pieces)` then `record(pieces, counts)` keep one."""
 
     model: Path
     facts: Path
@@ -67,7 +67,7 @@ class PreparedModel:
             facts = json.loads(self.facts.read_text())
             if self.model.stat().st_size != facts["size"]:
                 raise ValueError("size")
-            if _sha256_of(self.model) != facts["sha256"]:
+            if hash_of_file(self.model) != facts["sha256"]:  # every time: a kept file is not trusted by its date
                 raise ValueError("digest")
             return {str(k): int(v) for k, v in facts["rewrites"].items()}
         except FileNotFoundError:
@@ -126,10 +126,3 @@ def code_digest() -> str | None:
         return None
     return digest.hexdigest()
 
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()

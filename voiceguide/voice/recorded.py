@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import Engine, VoiceError, VoiceInfo
+from .filefacts import hash_of_file
 
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".aif", ".aiff"})
 CUE_FORMAT = 1  # bump when recordings are processed differently
@@ -44,14 +45,6 @@ def phrase_key(text: str) -> str:
     while t and (t[-1].isspace() or unicodedata.category(t[-1]).startswith("P")):
         t = t[:-1]
     return t.casefold()
-
-
-def _file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _trim_relative(x: np.ndarray, rate: int) -> np.ndarray:
@@ -169,7 +162,7 @@ class RecordedCues:
             return None
         with self._lock:
             if key not in self._hashes:
-                self._hashes[key] = _file_hash(path)
+                self._hashes[key] = hash_of_file(path)
             return f"cue{CUE_FORMAT}-{self._hashes[key][:16]}"
 
     def fingerprint(self) -> str:
