@@ -102,11 +102,13 @@ def _keep_for_live_sessions(data: bytes) -> None:
     its first words."""
     threads = min(LIVE_ONNX_THREADS, cores())  # as Kokoro.load(live=True) asks
     live = _prepared(threads)
-    if transpose_blocks(threads) == transpose_blocks(1) or live is None or live.counts() is not None:
-        return  # the same model as the render's (one core), or kept already
+    if transpose_blocks(threads) == transpose_blocks(1) or live is None:
+        return  # the same model as the render's (one core), or nothing can be kept
 
     def keep() -> None:
         try:
+            if live.counts() is not None:  # kept already (verifying it reads 92 MB: not on the render's thread)
+                return
             model, rewrites = runnable_model(data, threads)
             pieces = model.parts()
             if live.write(pieces):
