@@ -118,7 +118,7 @@ def test_a_transcript_is_a_command_only_when_it_is_exactly_a_phrase():
 def test_a_command_s_certainty_is_its_first_saying_s():
     """The decoder's log-probability of the tokens that first spell the phrase: a word it was unsure
     of and then repeated with confidence stays unsure; punctuation and later sayings do not count."""
-    from voiceguide.live.listen.recognizer import Transcript
+    from voiceguide.live.listen.transcript import Transcript
     from voiceguide.live.listen.words import spelt_by
 
     looped = Transcript("Arrêtez, arrêtez,", ((" Ar", -2.76), ("r", -1.8), ("ête", -0.05), ("z", -0.13), (",", -0.66),
@@ -138,7 +138,8 @@ def test_a_phrase_said_first_counts_when_the_decoder_nearly_ended_there_and_a_co
     is the command when the decoder's odds of ending after "stop" were high; a person's "Stop it." or
     "Next, the other side" is not. And a short sound the prompt pulls towards a command ("Hmm." as
     "how long") is dropped when, decoded without the prompt, its first word is unlikely."""
-    from voiceguide.live.listen.recognizer import Rule, Transcript, command_of
+    from voiceguide.live.listen.recognizer import Rule, command_of
+    from voiceguide.live.listen.transcript import Transcript
 
     rule = Rule(floor=-2.5, ending=-2.5, unprompted=-3.0)
     alone = (("stop", -2.0), ("next", -0.1), ("how long", -0.4), ("resume", -0.2))
@@ -168,7 +169,8 @@ def test_a_command_s_later_words_must_be_heard_not_pulled_by_the_prompt():
     "go on" has its "on" near certain. Only the tokens of the words of the phrase's first saying after
     its first word are weighed: not a one-word command's (however many tokens spell it), nor
     punctuation or what follows."""
-    from voiceguide.live.listen.recognizer import Rule, Transcript, command_of
+    from voiceguide.live.listen.recognizer import Rule, command_of
+    from voiceguide.live.listen.transcript import Transcript
 
     rule = Rule(floor=-2.5, rest=-0.5)
     good = Transcript("go on,", ((" go", -0.64), (" on", -1.46), (",", -1.07)))
@@ -192,7 +194,8 @@ def test_a_command_after_one_word_counts_when_the_decoder_nearly_opened_with_it(
     which counts when the decoder's odds of opening with the command's first word were high; a
     person's "Don't stop." opens with "stop" at low odds. The rest must pass the other checks, and a
     first word that is itself a command ("next stop") is two commands, never one."""
-    from voiceguide.live.listen.recognizer import Rule, Transcript, command_of
+    from voiceguide.live.listen.recognizer import Rule, command_of
+    from voiceguide.live.listen.transcript import Transcript
 
     rule = Rule(floor=-2.5, ending=-1.5, rest=-0.75, lead=-2.0)
     onset = Transcript("so again", ((" so", -1.1), (" again", -0.2)), (-9.0, -7.0, -0.1),
@@ -270,3 +273,40 @@ def test_sensitivity_setting_is_checked():
     for bad in ("1.5", "-0.1", "nan"):
         with pytest.raises(ValueError):
             parse_value("listen_sensitivity", bad)
+
+
+def test_a_command_must_be_nearly_as_likely_to_a_decoder_with_no_prompt():
+    """`Rule.unaided`: the prompt pulls a short sound towards the nearest command ("Hold" written
+    "pause"); decoded with no prompt, "pause" said alone is then far less likely than the decoder's own
+    best transcript ("Hold"), while a said "pause" is about as likely as whatever it wrote ("Paws").
+    The odds are weighed for the phrase said first, or after one word when `lead` admits that."""
+    from voiceguide.live.listen.recognizer import Rule, command_of
+    from voiceguide.live.listen.transcript import Transcript
+
+    rule = Rule(floor=-2.5, unaided=-4.0)
+    hold = Transcript("pause", ((" pause", -1.7),), (-9.0, -0.1), unaided=((0, "pause", -5.5),))
+    said = Transcript("pause", ((" pause", -0.3),), (-9.0, -0.1), unaided=((0, "pause", -0.9),))
+    assert command_of(hold, "en", rule) is None
+    assert command_of(hold, "en", Rule(floor=-2.5)) == ("pause", "pause")  # not checked
+    assert command_of(said, "en", rule) == ("pause", "pause")
+    assert command_of(Transcript("pause", said.tokens, said.ends), "en", rule) is None  # not weighed: no
+    onset = Transcript("so again", ((" so", -1.1), (" again", -0.2)), (-9.0, -7.0, -0.1),
+                       opening=(("again", -1.3),), unaided=((1, "again", -1.0),))
+    assert onset.without_first_word.unaided_odds("again") == -1.0  # weighed after "so", read as said first
+    assert onset.unaided_odds("again") is None
+    assert command_of(onset, "en", Rule(floor=-2.5, lead=-2.0, unaided=-2.0)) == ("again", "repeat")
+    assert command_of(onset, "en", Rule(floor=-2.5, lead=-2.0, unaided=-0.5)) is None
+
+
+def test_the_phrases_said_first_are_the_ones_weighed():
+    """Transcript.said_first: (words before, phrase, tokens before it) for the phrases a rule could find,
+    said first (repeated, or with more after it) or after one word that is not a command itself."""
+    from voiceguide.live.listen.transcript import Transcript
+
+    assert Transcript("stop it.", ((" stop", -0.3), (" it", -0.4), (".", -0.1))).said_first("en") == ((0, "stop", 0),)
+    onset = Transcript("so go on", ((" so", -1.1), (" go", -0.2), (" on", -0.1)))
+    assert onset.said_first("en") == ((1, "go on", 1),)
+    repeated = Transcript("again, again,", ((" again", -0.1), (",", -0.1), (" again", 0.0), (",", -0.2)))
+    assert repeated.said_first("en") == ((0, "again", 0),)  # not "again" after the command "again,"
+    assert Transcript("Stay tall.", ((" Stay", -0.5), (" tall", -0.2), (".", -0.1))).said_first("en") == ()
+    assert Transcript("").said_first("en") == ()

@@ -52,6 +52,32 @@ def test_a_transcript_carries_its_odds_of_ending_and_each_phrase_s_first_word_fi
     assert opening["stop"] >= heard.tokens[0][1] - 1e-6  # the written token's odds, and those of "Stop"
 
 
+def test_the_unaided_odds_tell_a_said_command_from_one_the_prompt_pulled(recognizer, listen_cache):
+    """Transcript.unaided from the real decoder: espeak-ng's Scottish English "Hold" comes out of the
+    prompted decoder as "pause", and decoded with no prompt "pause" is then far less likely than what
+    it hears ("Hold"); its "pause" said alone is about as likely as the decoder's own best."""
+    from dataclasses import replace
+
+    from voiceguide import dsp
+    from voiceguide.live.listen.vad import RATE
+    from voiceguide.live.listen.words import command_in
+    from voiceguide.voice import ClipCache, Voice
+
+    voice = Voice.create("espeak", "en-gb-scotland", "en", 150, ClipCache(listen_cache))
+    transcriber = recognizer.transcribe
+    odds = {}
+    for said in ("Hold", "pause"):
+        clip = dsp.resample(dsp.from_int16(voice.clip(said)), dsp.RATE, RATE)
+        audio = np.concatenate([np.zeros(RATE // 5), clip * (0.7 / np.abs(clip).max()), np.zeros(RATE // 2)])
+        encoded = transcriber.encode(audio.astype(np.float32))
+        heard = transcriber.unaided(encoded, transcriber.decode(encoded, transcriber.prompt))
+        assert command_in(heard.text) == ("pause", "pause"), (said, heard.text)  # "pause", or repeated
+        odds[said] = heard.unaided_odds("pause")
+        assert heard.unaided == ((0, "pause", odds[said]),)
+        assert replace(heard, unaided=()).unaided_odds("pause") is None
+    assert odds["Hold"] < -4 < -1.5 < odds["pause"], odds
+
+
 SENTENCES = {  # "Stop if it hurts.", "Next, the other side.", "Pause here, then continue."
     "de": ("Stopp, wenn es weh tut.", "Weiter, die andere Seite.", "Pause hier, dann weiter."),
     "fr": ("Arrête si ça fait mal.", "Suivant, l'autre côté.", "Pause ici, puis continue."),

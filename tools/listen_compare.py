@@ -6,8 +6,9 @@ no prompt. Here each variant (a prompt, or two prompts that must both decode the
 `recognizer.Rule`: a floor on the log-probability of
 the command's first saying, the odds of ending after a phrase said first that make it the phrase,
 a floor on the command's first word decoded without the prompt, a floor on each token of the
-command's words after its first word, and the odds of opening with the command that admit it after
-one word that is not one) is scored on those transcripts
+command's words after its first word, the odds of opening with the command that admit it after
+one word that is not one, and a floor on how much less likely the decoder with no prompt found the
+command than its own best transcript) is scored on those transcripts
 without running Whisper again. The choice is made on the voices choices may be made on (tuned,
 checked, seen), by a rule set before the figures: the fewest false commands among the variants
 within one point of the most commands obeyed (a tie goes to more commands obeyed, then to the
@@ -30,7 +31,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
 
-from voiceguide.live.listen.recognizer import ALONE, FLOOR, OBEY_AFTER, RULE, Rule, Transcript, command_of
+from voiceguide.live.listen.recognizer import ALONE, FLOOR, OBEY_AFTER, RULE, Rule, command_of
+from voiceguide.live.listen.transcript import Transcript
 from voiceguide.live.listen.vad import FRAME, RATE
 from voiceguide.live.listen.words import fold, phrases
 
@@ -39,6 +41,7 @@ ENDINGS = (None, -1.0, -1.5, -2.0, -2.5, -3.0, -4.0)
 UNPROMPTED = (None, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0)
 RESTS = (None, -0.25, -0.5, -0.75, -1.0, -1.5)  # weighed only without the unprompted check (time)
 LEADS = (None, -1.0, -2.0, -3.0, -4.0, -5.0)  # weighed only with no later-words floor or the recogniser's (time)
+UNAIDED = (None, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -8.0)  # likewise, and never with the unprompted floor
 ALONES = (0.5, 0.75, 1.0, 1.25, 1.5)  # seconds of quiet a command needs before it
 CHOOSING = ("tuned", "checked", "seen")
 # Seconds after an utterance ends (HANG into its silence) within which speech that begins again drops
@@ -60,22 +63,24 @@ class Variant:
         unprompted = "" if r.unprompted is None else f", first word unprompted >= {r.unprompted}"
         rest = "" if r.rest is None else f", its later words >= {r.rest}"
         lead = "" if r.lead is None else f", after a word if opening with it >= {r.lead}"
-        return (f"{self.prompt}; first saying >= {r.floor}, {ending}{unprompted}{rest}{lead}; "
+        unaided = "" if r.unaided is None else f", unaided odds against the best >= {r.unaided}"
+        return (f"{self.prompt}; first saying >= {r.floor}, {ending}{unprompted}{rest}{lead}{unaided}; "
                 f"{self.alone} s quiet before")
 
 
 def _features(v: Variant) -> tuple:
     """How much a variant adds to the phrase-only rule: fewer checks, then the floor nearest FLOOR,
     then the quiet before nearest ALONE."""
-    checks = (v.rule.ending, v.rule.unprompted, v.rule.rest, v.rule.lead)
+    checks = (v.rule.ending, v.rule.unprompted, v.rule.rest, v.rule.lead, v.rule.unaided)
     return (sum(c is not None for c in checks), abs(v.rule.floor - FLOOR),
             abs(v.alone - ALONE))
 
 
 def transcript(record: list) -> Transcript:
-    text, tokens, ends, unprompted, *opening = record  # logs before the lead rule have no opening odds
+    # logs before the lead rule have no opening odds, those before the unaided rule no unaided odds
+    text, tokens, ends, unprompted, opening, unaided, *_ = [*record, [], []]
     return Transcript(text, tuple((t, p) for t, p in tokens), tuple(ends), tuple((w, p) for w, p in unprompted),
-                      tuple((w, p) for w, p in (opening[0] if opening else ())))
+                      tuple((w, p) for w, p in opening), tuple((b, w, p) for b, w, p in unaided))
 
 
 def parsed(rows: list[dict]) -> list[dict]:
@@ -164,12 +169,13 @@ def compare(rows: list[dict]) -> None:
     scores = {}
     candidates = [i for i, row in enumerate(choosing)
                   if any(may_hold_a_command(t.text) for u in row["decoded"] for t in u.values())]
-    for p, floor, ending, unprompted, rest, lead in product(prompts, FLOORS, ENDINGS, UNPROMPTED, RESTS, LEADS):
-        if unprompted is not None and (rest is not None or lead is not None):
+    for p, floor, ending, unprompted, rest, lead, unaided in product(prompts, FLOORS, ENDINGS, UNPROMPTED, RESTS,
+                                                                     LEADS, UNAIDED):
+        if unprompted is not None and (rest is not None or lead is not None or unaided is not None):
             continue
-        if lead is not None and rest not in (None, RULE.rest):
+        if (lead is not None or unaided is not None) and rest not in (None, RULE.rest):
             continue
-        base = Variant(p, Rule(floor, ending, unprompted, rest, lead))
+        base = Variant(p, Rule(floor, ending, unprompted, rest, lead, unaided))
         decided = {i: found for i in candidates
                    if any(found := [command_of_utterance(u, base) for u in choosing[i]["decoded"]])}
         for alone in ALONES:

@@ -180,8 +180,8 @@ def in_condition(clip: np.ndarray, condition: str, seed: int) -> np.ndarray:
 class SidePrompts:
     """The recogniser's transcriber, which also decodes each utterance with every one of `PROMPTS`
     from the same encoding and logs {prompt: [text, [[token, log-probability], ...], ends,
-    [[phrase, log-probability unprompted], ...], [[phrase, log-probability prompted], ...]]} per
-    utterance (recognizer.Transcript's fields)."""
+    [[phrase, log-probability unprompted], ...], [[phrase, log-probability prompted], ...],
+    [[words before, phrase, log-ratio unaided], ...]]} per utterance (transcript.Transcript's fields)."""
 
     def __init__(self, transcriber):
         self.transcriber = transcriber
@@ -193,10 +193,12 @@ class SidePrompts:
     def __call__(self, audio: np.ndarray):
         encoded = self.transcriber.encode(audio)
         unprompted = self.transcriber.unprompted(encoded)
-        decoded = {name: replace(self.transcriber.decode(encoded, start), unprompted=unprompted)
+        decoded = {name: self.transcriber.unaided(encoded, replace(self.transcriber.decode(encoded, start),
+                                                                   unprompted=unprompted))
                    for name, start in self.starts.items()}
         self.log.append({name: [t.text, [list(token) for token in t.tokens], list(t.ends),
-                                [list(u) for u in t.unprompted], [list(o) for o in t.opening]]
+                                [list(u) for u in t.unprompted], [list(o) for o in t.opening],
+                                [list(a) for a in t.unaided]]
                          for name, t in decoded.items()})
         return decoded[self.own]
 
