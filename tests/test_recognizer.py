@@ -52,6 +52,16 @@ def test_a_transcript_carries_its_odds_of_ending_and_each_phrase_s_first_word_fi
     assert opening["stop"] >= heard.tokens[0][1] - 1e-6  # the written token's odds, and those of "Stop"
 
 
+def test_the_tokenizer_spells_a_word_that_begins_with_t_as_the_decoder_writes_it(recognizer):
+    """The pinned tokenizer.json lacks its first merge (" t"); loaded, it is whole again: " time" is one
+    token, as the decoder writes it, and so the prompt's "more time" and the phrases weighed are too."""
+    tokenizer = recognizer.transcribe.tokenizer
+    assert tokenizer.encode(" time") == [565] and tokenizer.decode([565]) == " time"
+    assert [tokenizer.decode([t]) for t in tokenizer.encode(" more time, how long.")] == [
+        " more", " time", ",", " how", " long", "."]
+    assert recognizer.transcribe.spellings["more time"] == [(544, 565), (5048, 565)]
+
+
 def test_the_unaided_odds_tell_a_said_command_from_one_the_prompt_pulled(recognizer, listen_cache):
     """Transcript.unaided from the real decoder: espeak-ng's Scottish English "Hold" comes out of the
     prompted decoder as "pause", and decoded with no prompt "pause" is then far less likely than what

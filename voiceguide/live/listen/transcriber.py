@@ -15,7 +15,9 @@ window can make the decoder repeat what it heard ("pause pause pause"), so the o
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +30,23 @@ from .words import PHRASES, fold, prompt
 WINDOW = 10.0  # seconds of audio the encoder sees (Whisper's own is 30)
 MAX_TOKENS = 12  # tokens decoded at most: a phrase is two or three, a sentence more
 ENDINGS = (".", "!", "?")  # tokens that end an utterance as the end of text does
+
+
+def load_tokenizer(path: Path):
+    """Whisper's tokenizer, whole. The pinned tokenizer.json lacks the first of its byte-pair merges,
+    " t" (the token "Ġt" is 256 in its vocabulary, the first a merge makes), as a converter leaves it
+    that takes the first line of the merges for a header: every word that begins with a t was then
+    encoded as a space and the rest (" time" as " ", "time"), a spelling the decoder never writes, so
+    the prompt's "more time" and the phrases the rules weigh were read oddly. The merge is put back in
+    memory; the file is verified by its SHA-256 and left as it is."""
+    import tokenizers
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    merges = data["model"]["merges"]
+    first = "Ġ t" if not merges or isinstance(merges[0], str) else ["Ġ", "t"]
+    if data["model"]["vocab"].get("Ġt") == 256 and first not in merges:
+        merges.insert(0, first)
+    return tokenizers.Tokenizer.from_str(json.dumps(data))
 
 
 def threads() -> int:
@@ -45,14 +64,13 @@ class Transcriber:
     def __init__(self, models: ListenModels, language: str = "en", window: float = WINDOW, *,
                  unprompted: bool = False, unaided: bool = False):
         import ctranslate2
-        import tokenizers
         from faster_whisper.feature_extractor import FeatureExtractor
         from faster_whisper.tokenizer import Tokenizer
 
         self.model = ctranslate2.models.Whisper(str(models.whisper), device="cpu", compute_type="int8",
                                                 intra_threads=threads())
-        raw = tokenizers.Tokenizer.from_file(str(models.whisper / "tokenizer.json"))
-        self.tokenizer = Tokenizer(raw, True, task="transcribe", language=language)
+        self.tokenizer = Tokenizer(load_tokenizer(models.whisper / "tokenizer.json"), True, task="transcribe",
+                                   language=language)
         self.features = FeatureExtractor(feature_size=80)
         self.window = window
         self.language = language
@@ -65,7 +83,8 @@ class Transcriber:
         self.spellings: dict[str, list[tuple[int, ...]]] = {}  # folded phrase: its tokens, as written
         for written in PHRASES.get(language, PHRASES["en"]):
             for spelling in (written, written.capitalize()):
-                tokens = tuple(self.tokenizer.encode(" " + spelling))
+                # word by word, as the decoder writes them: the tokenizer splits " more time" as " more", " ", "time"
+                tokens = tuple(t for word in spelling.split() for t in self.tokenizer.encode(" " + word))
                 self.first_words.setdefault(fold(written), set()).add(tokens[0])
                 if tokens not in self.spellings.setdefault(fold(written), []):
                     self.spellings[fold(written)].append(tokens)
@@ -123,7 +142,8 @@ class Transcriber:
         best = self.best_unprompted(encoded)
         odds = []
         for before, phrase, skipped in found:
-            words = tuple(self.tokenizer.encode("".join(heard.pieces[:skipped]))) if skipped else ()
+            words = tuple(t for word in "".join(heard.pieces[:skipped]).split()
+                          for t in self.tokenizer.encode(" " + word))
             said = np.logaddexp.reduce([self.said_and_ended(encoded, words + spelling)
                                         for spelling in self.spellings[phrase]])
             odds.append((before, phrase, float(said - best)))
