@@ -23,12 +23,15 @@ cue words, numbers, sentences that begin or end with a command word), spoken by 
   am_onyx), the four after them (af_nova, af_river, am_puck, am_santa), the last two English ones
   (af_sarah, af_sky), and the voices of the other languages voiceguide speaks reading English (es,
   fr, it, pt: ef_dora, em_alex, em_santa, ff_siwis, if_sara, im_nicola, pf_dora, pm_alex, pm_santa;
-  `SpokenInEnglish`), held out in the round before. Each was held out until the round that measured
-  it; its misses were read then, so from the next round on it is among the voices choices are made on.
-- **held-out**: Kokoro's four Hindi voices (hf_alpha, hf_beta, hm_omega, hm_psi) reading English,
-  its phonemes with their own style: English said with an accent, as by a person whose first
-  language is another, which no English voice gives. Never looked at while choosing: their figures
-  are the ones the documentation reports first. (`voiceguide voices --get KEY` installs them.)
+  `SpokenInEnglish`), and Kokoro's four Hindi voices reading English (hf_alpha, hf_beta, hm_omega,
+  hm_psi), held out in the two rounds before. Each was held out until the round that measured it;
+  its misses were read then, so from the next round on it is among the voices choices are made on.
+- **held-out**: Kokoro's Japanese and Chinese voices reading English, the first female and the first
+  male voice of each language by name (jf_alpha, jm_kumo, zf_xiaobei, zm_yunjian), named before any
+  figure: English phonemes with their own style, English said with an accent, as by a person whose
+  first language is another, which no English voice gives. Never looked at while choosing: their
+  figures are the ones the documentation reports first. voiceguide does not speak these languages,
+  so their style tables come from kokoro-js's package (`uncatalogued`).
 
 Each recording is heard in four conditions: clean (speech peaking near -3 dBFS), quiet (the same
 20 dB lower), in pink noise at 15 dB SNR, and over the `ocean` bed at the level the session mixes
@@ -80,8 +83,9 @@ SEEN = [("kokoro", v, 150) for v in ("af_heart", "am_michael", "bf_emma", "bm_ge
                                      "af_kore", "af_nicole", "am_liam", "am_onyx", "af_nova", "af_river",
                                      "am_puck", "am_santa", "af_sarah", "af_sky")] + [
     ("kokoro-en", v, 150) for v in ("ef_dora", "em_alex", "em_santa", "ff_siwis", "if_sara", "im_nicola",
-                                    "pf_dora", "pm_alex", "pm_santa")]
-HELD_OUT = [("kokoro-en", v, 150) for v in ("hf_alpha", "hf_beta", "hm_omega", "hm_psi")]
+                                    "pf_dora", "pm_alex", "pm_santa", "hf_alpha", "hf_beta", "hm_omega", "hm_psi")]
+HELD_OUT = [("kokoro-en", v, 150) for v in ("jf_alpha", "jm_kumo", "zf_xiaobei", "zm_yunjian")]
+KOKORO_JS_VOICES = ROOT / ".venv" / "npm" / "kokoro-js" / "package" / "voices"  # Kokoro's voices of every language
 GROUPS = {"tuned": TUNED, "checked": CHECKED, "seen": SEEN, "held-out": HELD_OUT}  # reported in the reverse order
 SHORT_TALK = (  # said alone by a person on the floor, or by the session between its silences
     "Stop if it hurts.", "Next, the other side.", "Front left.", "Two.", "Ten.", "Left side.", "Right side.",
@@ -112,15 +116,15 @@ class Said:
 class SpokenInEnglish:
     """A Kokoro voice of another language reading English: English phonemes (espeak-ng's en-us), the
     voice's own style, at `wpm` by its natural rate; `clip(text)` as Voice.clip gives it (int16 at the
-    session rate), each sentence followed by the engine's pause."""
+    session rate), each sentence followed by the engine's pause. A voice of a language voiceguide does
+    not speak (Japanese, Chinese) is not in its catalogue: its style table is taken from kokoro-js's
+    package (`KOKORO_JS_VOICES`, which ./dev installs), copied into the voices folder with its SHA-256."""
 
     def __init__(self, key: str, wpm: float):
         from voiceguide.voice import kokoro
         from voiceguide.voice.kokorofiles import SAMPLE_RATE, find_kokoro_voice
 
-        own = find_kokoro_voice(key)
-        if own is None:
-            raise SystemExit(f"{key}: not installed; voiceguide voices --get {key}")
+        own = find_kokoro_voice(key) or uncatalogued(key)
         self.kokoro, self.rate = kokoro, SAMPLE_RATE
         self.voice = replace(own, language="en-us", espeak="en-us")
         lo, hi = kokoro.SPEED_RANGE
@@ -133,6 +137,26 @@ class SpokenInEnglish:
             parts += [self.kokoro.speak(ids, self.voice, self.speed), np.zeros(int(pause * self.rate), np.int16)]
         audio = dsp.from_int16(np.concatenate(parts[:-1]))
         return dsp.to_int16(dsp.resample(audio, self.rate, dsp.RATE))
+
+
+def uncatalogued(key: str):
+    """A Kokoro voice voiceguide's catalogue does not list, from kokoro-js's package, installed into the
+    voices folder as `voices --get` would (its SHA-256 taken from the package's file)."""
+    import hashlib
+    import shutil
+
+    from voiceguide.voice.kokorofiles import KokoroVoice, catalogue, downloaded_folder
+
+    source = KOKORO_JS_VOICES / f"{key}.bin"
+    if key in catalogue() or not source.is_file():
+        raise SystemExit(f"{key}: not installed; voiceguide voices --get {key}")
+    installed = downloaded_folder() / source.name
+    if not installed.is_file():
+        installed.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, installed.with_suffix(".part"))
+        installed.with_suffix(".part").replace(installed)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    return KokoroVoice(key, key, "en-us", "en-us", "female" if key[1] == "f" else "male", digest, bundled=False)
 
 
 def narration_texts() -> list[str]:
