@@ -110,3 +110,19 @@ def test_a_voice_of_another_language_reads_english_with_its_own_style():
     assert clip.dtype == np.int16 and 0.5 < clip.size / dsp.RATE < 4.0
     assert np.abs(clip).max() > 10_000
     assert replace(spanish.voice, language="es", espeak="es") == find_kokoro_voice("ef_dora")
+
+
+def test_the_unaided_odds_are_read_from_the_log_and_weighed():
+    """A record as listen_eval.py now logs it: [..., opening odds, [[words before, phrase, log-ratio]]];
+    a variant with `Rule.unaided` drops a command the decoder with no prompt found far less likely
+    than its own best transcript, and one with no unaided odds logged (an older log) too."""
+    from dataclasses import replace
+
+    pulled = transcript(["pause", [[" pause", -0.4]], [-8.0, -0.05], [], [], [[0, "pause", -6.2]]])
+    said = transcript(["pause", [[" pause", -0.4]], [-8.0, -0.05], [], [], [[0, "pause", -0.7]]])
+    assert pulled.unaided_odds("pause") == -6.2
+    checked = Variant("phrases", replace(RULE, unaided=-4.0))
+    assert command_of_utterance({"phrases": pulled}, checked) is None
+    assert command_of_utterance({"phrases": said}, checked) == "pause"
+    assert command_of_utterance({"phrases": pulled}, Variant("phrases", RULE)) == "pause"
+    assert command_of_utterance({"phrases": PAUSE}, checked) is None  # an older log: not weighed
