@@ -26,6 +26,8 @@ recogniser's own variant, as the evaluation ran it, is printed first.
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -154,6 +156,29 @@ def table(rows: list[dict], variant: Variant, key: str) -> None:
     print()
 
 
+_CHOOSING: list[dict] = []  # the rows choices are made on, for grid_scores (set by compare before it forks)
+
+
+def grid_scores(prompt: str, floor: float) -> dict[Variant, tuple[int, int, int, int]]:
+    """`tally` of every variant of the grid with this prompt and first-saying floor, on `_CHOOSING`: one
+    share of the grid, so that the shares run on all the cores."""
+    choosing, scores = _CHOOSING, {}
+    candidates = [i for i, row in enumerate(choosing)
+                  if any(may_hold_a_command(t.text) for u in row["decoded"] for t in u.values())]
+    for ending, unprompted, rest, lead, unaided in product(ENDINGS, UNPROMPTED, RESTS, LEADS, UNAIDED):
+        if unprompted is not None and (rest is not None or lead is not None or unaided is not None):
+            continue
+        if (lead is not None or unaided is not None) and rest not in (None, RULE.rest):
+            continue
+        base = Variant(prompt, Rule(floor, ending, unprompted, rest, lead, unaided))
+        decided = {i: found for i in candidates
+                   if any(found := [command_of_utterance(u, base) for u in choosing[i]["decoded"]])}
+        for alone in ALONES:
+            variant = Variant(prompt, base.rule, alone)
+            scores[variant] = tally(choosing, variant, decided)
+    return scores
+
+
 def compare(rows: list[dict]) -> None:
     rows = parsed(rows)
     prompts = list(next(r["decoded"][0] for r in rows if r["decoded"]))  # the recogniser's own first
@@ -166,21 +191,11 @@ def compare(rows: list[dict]) -> None:
     agree = sum(heard(r, ran(r)) == r["heard"] for r in rows)
     print(f"offline decision = the recogniser's, for its own variant: {agree} of {len(rows)} recordings\n")
     choosing = [r for r in rows if r["group"] in CHOOSING]
-    scores = {}
-    candidates = [i for i, row in enumerate(choosing)
-                  if any(may_hold_a_command(t.text) for u in row["decoded"] for t in u.values())]
-    for p, floor, ending, unprompted, rest, lead, unaided in product(prompts, FLOORS, ENDINGS, UNPROMPTED, RESTS,
-                                                                     LEADS, UNAIDED):
-        if unprompted is not None and (rest is not None or lead is not None or unaided is not None):
-            continue
-        if (lead is not None or unaided is not None) and rest not in (None, RULE.rest):
-            continue
-        base = Variant(p, Rule(floor, ending, unprompted, rest, lead, unaided))
-        decided = {i: found for i in candidates
-                   if any(found := [command_of_utterance(u, base) for u in choosing[i]["decoded"]])}
-        for alone in ALONES:
-            variant = Variant(p, base.rule, alone)
-            scores[variant] = tally(choosing, variant, decided)
+    global _CHOOSING  # read by grid_scores in the worker processes, which fork with it
+    _CHOOSING = choosing
+    parts = list(product(prompts, FLOORS))
+    with multiprocessing.get_context("fork").Pool(min(len(parts), os.cpu_count() or 1)) as pool:
+        scores = {v: score for part in pool.starmap(grid_scores, parts) for v, score in part.items()}
     if own not in scores:  # the recogniser's own values off the grid
         scores[own] = tally(choosing, own)
     front: dict[tuple[int, int], list[Variant]] = defaultdict(list)  # those no other variant beats on both counts
