@@ -12,14 +12,18 @@ from tools.listen_compare import AGREE, SETTLE, Variant, command_of_utterance, h
 from tools.listen_eval import TimedEndpointer
 from voiceguide.live.listen.recognizer import LONGEST, RULE
 from voiceguide.live.listen.vad import FRAME, RATE
+from voiceguide.live.listen.words import command_in
 
 
 def record(*tokens: tuple[str, float]):
     """A logged transcript as compare() reads it: text, tokens with log-probabilities, the odds of
-    ending at each step, and no unprompted first words; the decoder sure to end after the last token
-    and nowhere before."""
+    ending at each step, no unprompted first words and no opening odds, and a command found in it as
+    likely to the decoder with no prompt as its own best transcript; the decoder sure to end after the
+    last token and nowhere before."""
     ends = [-8.0] * len(tokens) + [-0.05]
-    return transcript(["".join(t for t, _ in tokens).strip(), [list(t) for t in tokens], ends, []])
+    text = "".join(t for t, _ in tokens).strip()
+    found = command_in(text)
+    return transcript([text, [list(t) for t in tokens], ends, [], [], [[0, found[0], -0.3]] if found else []])
 
 
 PAUSE = record((" pause", -0.2), (".", -0.3))
@@ -124,5 +128,6 @@ def test_the_unaided_odds_are_read_from_the_log_and_weighed():
     checked = Variant("phrases", replace(RULE, unaided=-4.0))
     assert command_of_utterance({"phrases": pulled}, checked) is None
     assert command_of_utterance({"phrases": said}, checked) == "pause"
-    assert command_of_utterance({"phrases": pulled}, Variant("phrases", RULE)) == "pause"
-    assert command_of_utterance({"phrases": PAUSE}, checked) is None  # an older log: not weighed
+    assert command_of_utterance({"phrases": pulled}, Variant("phrases", replace(RULE, unaided=None))) == "pause"
+    older = transcript(["pause.", [[" pause", -0.2], [".", -0.3]], [-8.0, -8.0, -0.05], []])
+    assert command_of_utterance({"phrases": older}, checked) is None  # an older log: not weighed

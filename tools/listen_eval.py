@@ -47,7 +47,7 @@ Every utterance is also decoded with each of `PROMPTS` from the same encoding, a
 each token's log-probability are kept in the JSON, so that `--compare` can weigh prompts and matching rules
 against each other without running Whisper again. Its choice is made on the tuned, checked and seen
 voices only, by a rule set before the figures: the fewest false commands among the variants within
-one point of the most commands obeyed; the held-out voices are then shown for that choice and for
+one point of the commands the recogniser as it is obeys; the held-out voices are then shown for that choice and for
 the recogniser as it is.
 """
 
