@@ -7,8 +7,11 @@ first and then more ("stop it.", where a UK voice's released p became a word) is
 decoder's odds of ending right after it were high (`Rule.ending`): a person's "Stop it." or "Stop if
 it hurts" goes on with odds of e^-5 or less. Likewise a phrase after one word that is no command
 ("so again", where a soft onset became a word) can be weighed by the decoder's odds of having opened
-with the phrase (`Rule.lead`). The floor and the rules were chosen offline on recordings they are not
-reported on (tools/listen_compare.py; docs: performance).
+with the phrase (`Rule.lead`). And the prompt, which makes a command said alone come out as listed,
+also pulls a short word towards the nearest command ("Hold" written "pause"): so a command must be
+nearly as likely to the decoder with no prompt as its own best transcript (`Rule.unaided`,
+Transcript.unaided; decoded only for a transcript that holds a phrase). The floor and the rules were
+chosen offline on recordings they are not reported on (tools/listen_compare.py; docs: performance).
 
 The `Endpointer` (vad.py) cuts the audio the gate lets through into utterances after a short silence,
 and each is transcribed at once; but a command is obeyed only once the silence after it has lasted
