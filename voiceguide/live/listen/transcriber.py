@@ -83,8 +83,7 @@ class Transcriber:
         self.spellings: dict[str, list[tuple[int, ...]]] = {}  # folded phrase: its tokens, as written
         for written in PHRASES.get(language, PHRASES["en"]):
             for spelling in (written, written.capitalize()):
-                # word by word, as the decoder writes them: the tokenizer splits " more time" as " more", " ", "time"
-                tokens = tuple(t for word in spelling.split() for t in self.tokenizer.encode(" " + word))
+                tokens = tuple(self.tokenizer.encode(" " + spelling))
                 self.first_words.setdefault(fold(written), set()).add(tokens[0])
                 if tokens not in self.spellings.setdefault(fold(written), []):
                     self.spellings[fold(written)].append(tokens)
@@ -142,8 +141,7 @@ class Transcriber:
         best = self.best_unprompted(encoded)
         odds = []
         for before, phrase, skipped in found:
-            words = tuple(t for word in "".join(heard.pieces[:skipped]).split()
-                          for t in self.tokenizer.encode(" " + word))
+            words = tuple(self.tokenizer.encode("".join(heard.pieces[:skipped])))
             said = np.logaddexp.reduce([self.said_and_ended(encoded, words + spelling)
                                         for spelling in self.spellings[phrase]])
             odds.append((before, phrase, float(said - best)))
