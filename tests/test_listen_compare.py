@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.listen_compare import AGREE, SETTLE, Variant, command_of_utterance, heard, tally, transcript
+from tools.listen_compare import AGREE, SETTLE, Variant, command_of_utterance, heard, tally, transcript, wrong
 from tools.listen_eval import TimedEndpointer
 from voiceguide.live.listen.recognizer import LONGEST, RULE
 from voiceguide.live.listen.vad import FRAME, RATE
@@ -54,6 +54,17 @@ def test_tally_counts_commands_obeyed_and_false_ones_per_recording():
     assert tally(rows, Variant("phrases", RULE)) == (2, 2, 1, 2)
     assert tally(rows, Variant("session", RULE)) == (1, 2, 0, 2)
     assert tally(rows, Variant("phrases" + AGREE + "session", RULE)) == (1, 2, 0, 2)
+
+
+def test_a_command_obeyed_as_another_is_counted_apart_from_a_miss():
+    rows = [
+        {"command": "stop", "decoded": [{"phrases": PAUSE}]},  # "stop" heard as "pause": steers wrongly
+        {"command": "stop", "decoded": [{"phrases": HOLD}]},  # heard as no command: a miss only
+        {"command": "pause", "decoded": [{"phrases": PAUSE}]},  # obeyed
+        {"command": None, "decoded": [{"phrases": PAUSE}]},  # a false command, counted by tally
+    ]
+    assert wrong(rows, Variant("phrases", RULE)) == 1
+    assert tally(rows, Variant("phrases", RULE)) == (1, 3, 1, 1)
 
 
 def test_a_command_needs_the_quiet_before_it_and_no_speech_soon_after():

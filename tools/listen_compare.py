@@ -146,14 +146,20 @@ def tally(rows: list[dict], variant: Variant, decided: dict[int, list[str | None
     return obeyed, commands, false, len(rows) - commands
 
 
+def wrong(rows: list[dict], variant: Variant) -> int:
+    """Command recordings in which another command was obeyed ("stop" heard as "next"): a miss that
+    also steers, so the tables show it beside the false commands."""
+    return sum(any(got != row["command"] for got in heard(row, variant)) for row in rows if row["command"])
+
+
 def table(rows: list[dict], variant: Variant, key: str) -> None:
     parts: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         parts[row[key]].append(row)
-    print(f"| {key} | obeyed | false |\n|---|---|---|")
+    print(f"| {key} | obeyed | another command | false |\n|---|---|---|---|")
     for name, mine in parts.items():
         ok, n, false, talk = tally(mine, variant)
-        print(f"| {name} | {ok}/{n} ({ok / max(n, 1):.0%}) | {false} in {talk} |")
+        print(f"| {name} | {ok}/{n} ({ok / max(n, 1):.0%}) | {wrong(mine, variant)} | {false} in {talk} |")
     print()
 
 
@@ -226,7 +232,8 @@ def compare(rows: list[dict]) -> None:
         return
     for name, v in (("chosen", chosen), ("the recogniser as it is", own)):
         ok, n, false, talk = tally(held, v)
-        print(f"## held-out voices, {name} ({v}): {ok}/{n} obeyed ({ok / max(n, 1):.1%}), {false} false in {talk}\n")
+        print(f"## held-out voices, {name} ({v}): {ok}/{n} obeyed ({ok / max(n, 1):.1%}), {wrong(held, v)} as "
+              f"another command, {false} false in {talk}\n")
         table(held, v, "condition")
         table(held, v, "voice")
         table(held, v, "text")
@@ -234,6 +241,6 @@ def compare(rows: list[dict]) -> None:
             got = heard(row, v)
             if row["command"] and got != [row["command"]] or not row["command"] and got:
                 texts = [[u[p].text for p in v.prompt.split(AGREE)] for u in row["decoded"]]
-                print(f"{'missed' if row['command'] else 'FALSE'}: {row['text']!r} ({row['voice']}, "
-                      f"{row['condition']}): {texts}")
+                what = "FALSE" if not row["command"] else f"ANOTHER {got}" if got and got != [row["command"]] else "missed"
+                print(f"{what}: {row['text']!r} ({row['voice']}, {row['condition']}): {texts}")
         print()
