@@ -42,6 +42,14 @@ class Room:
         self.sink = pulse.new_sink()
         self.env = dict(pulse.env, PULSE_SINK=self.sink, PULSE_SOURCE=f"{self.mic}.monitor")
 
+    def settle(self) -> None:
+        """Play a tenth of a second of silence into the microphone, to its end. The first stream into
+        the null sink after a capture opened its monitor makes the monitor skip about a second (3 s
+        of capture held 2.07 s of samples), which cut a first word said at once ("wait" heard as
+        "Bye."); a real microphone has no such start."""
+        path = write_wav(self.tmp / "settle.wav", np.zeros(RATE // 10, np.int16))
+        subprocess.run(["paplay", f"--device={self.mic}", str(path)], env=self.pulse.env, timeout=30, check=True)
+
     def say(self, word: str) -> tuple[float, float]:
         """Speak `word` into the microphone (in the background); returns when it starts and how long it is."""
         clip = self.natural.clip(word)
@@ -343,6 +351,57 @@ def test_no_microphone_is_one_line_and_playback_goes_on(pulse, listen_cache, tmp
     assert len(notes) == 1 and "no microphone" in notes[0], proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stdout.rstrip().endswith("end"), proc.stdout  # played to the end
+
+
+
+def test_listen_tries_the_commands_on_the_microphone_and_ctrl_c_sums_them_up(pulse, natural, listen_cache, tmp_path):
+    """`voiceguide listen`: each word said into the microphone is printed with what a session would do
+    (a command obeyed, a sentence not one), and Ctrl-C ends it with the words obeyed per command."""
+    import signal
+
+    from testsupport.cli import start
+
+    room = Room(pulse, tmp_path, natural)
+    proc = start("listen", env=dict(room.env, VOICEGUIDE_CACHE_DIR=str(listen_cache)))
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(line.rstrip("\n") for line in proc.stdout), daemon=True).start()
+
+    def next_line(after: int, within: float) -> str:
+        deadline = time.monotonic() + within
+        while len(lines) <= after:
+            assert proc.poll() is None and time.monotonic() < deadline, (lines, proc.poll())
+            time.sleep(0.02)
+        return lines[after]
+
+    try:
+        assert next_line(0, 120).startswith("Listening. Say a command on its own"), lines
+        room.settle()
+        told = {}
+        for said in ("wait", "Stop if it hurts.", "how long"):
+            before = len(lines)
+            room.say(said)
+            told[said] = next_line(before, 20)  # one line per utterance, once its outcome is settled
+            time.sleep(1.0)  # a person's pause: a command needs a second of quiet before it (recognizer.ALONE)
+        assert told["wait"].endswith("-> wait: obeyed"), told
+        assert told["Stop if it hurts."].endswith("-> not a command"), told
+        assert told["how long"].endswith("-> how long: obeyed"), told
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    summary = {line.split()[0]: line for line in lines[4:] if line.startswith("  ")}
+    assert "wait (1)" in summary["pause"] and "pause / wait" in summary["pause"], lines
+    assert "how long (1)" in summary["how"] and "obeyed as: -" in summary["next"], lines
+    assert lines[-1] == "2 of 3 utterances obeyed as commands.", lines
+    assert "Traceback" not in proc.stderr.read()
+
+
+def test_listen_without_a_microphone_is_one_line(pulse, listen_cache):
+    proc = voiceguide("listen", "--audio-backend", "null", env=dict(pulse.env, VOICEGUIDE_CACHE_DIR=str(listen_cache)),
+                      stdin=subprocess.DEVNULL, timeout=120)
+    assert proc.returncode == 1 and proc.stderr.strip() == "voiceguide: no microphone (no sound server or capture device)", proc
+    assert proc.stdout == ""
 
 
 LATENCY = """

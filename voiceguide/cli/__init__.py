@@ -11,7 +11,7 @@ import os
 # process, so it asks for one thread unless told otherwise; set before anything imports numpy.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from . import routines, audio, compose, setup  # noqa: F401, I001 - registers the commands, in the order --help lists them
+from . import routines, audio, listen, compose, setup  # noqa: F401, I001 - registers the commands, in the order --help lists them
 from .app import app
 from .entry import main
 

@@ -150,6 +150,12 @@ class Recognizer:
         self._rest = np.zeros(0, np.float32)  # samples short of a whole frame
         self._command: tuple[Heard, int] | None = None  # heard, and the sample of `fed` it is obeyed at
         self.transcripts: list[str] = []  # every utterance's transcript, for tuning and tests
+        self.after_speech = 0  # utterances not transcribed: they followed other speech within `alone`
+
+    @property
+    def pending(self) -> Heard | None:
+        """The command heard and waiting for its confirming silence (dropped if speech goes on)."""
+        return self._command[0] if self._command is not None else None
 
     def reset(self) -> None:
         """Forget everything heard so far (the session made sound)."""
@@ -176,7 +182,9 @@ class Recognizer:
             utterance = self.endpointer.push(frame, self.probability(frame))
             if self._command is not None and self.endpointer.in_speech:
                 self._command = None  # the sentence went on: its first word was no command
-            if utterance is not None and utterance.quiet_before >= self.alone:
+            if utterance is not None and utterance.quiet_before < self.alone:
+                self.after_speech += 1
+            elif utterance is not None:
                 found = self.hear(utterance.audio, utterance.speech)
                 if found is not None:
                     self._command = (found, at + i + FRAME + OBEY_AFTER)
