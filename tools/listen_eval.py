@@ -339,7 +339,8 @@ def report(rows: list[dict]) -> None:
             print()
         for r in cmd:
             if r["heard"] != [r["command"]]:
-                print(f"missed: {r['text']!r} ({r['voice']}, {r['condition']}): heard {r['transcripts']}")
+                what = f"ANOTHER {r['heard']}" if any(h != r["command"] for h in r["heard"]) else "missed"
+                print(f"{what}: {r['text']!r} ({r['voice']}, {r['condition']}): heard {r['transcripts']}")
         for r in false:
             print(f"FALSE: {r['text']!r} ({r['voice']}, {r['condition']}) obeyed as {r['heard']}: {r['transcripts']}")
 
