@@ -275,6 +275,23 @@ def test_sensitivity_setting_is_checked():
             parse_value("listen_sensitivity", bad)
 
 
+def test_the_strictest_sensitivities_take_the_stricter_rule():
+    """At a sensitivity of 0.25 or below, `STRICT`: a command pulled halfway by the prompt (unaided
+    odds e^-4) or after a word the decoder hardly opened with (e^-1.5) is taken by RULE, not by it."""
+    from voiceguide.live.listen.recognizer import RULE, STRICT, command_of, rule_for
+    from voiceguide.live.listen.transcript import Transcript
+
+    assert rule_for(0.0) == rule_for(0.25) == STRICT and rule_for(0.26) == rule_for(0.5) == rule_for(1.0) == RULE
+    pulled = Transcript("pause", ((" pause", -1.0),), (-9.0, -0.1), unaided=((0, "pause", -4.0),))
+    onset = Transcript("so again", ((" so", -1.1), (" again", -0.2)), (-9.0, -7.0, -0.1),
+                       opening=(("again", -1.5),), unaided=((1, "again", -1.0),))
+    for heard, command in ((pulled, ("pause", "pause")), (onset, ("again", "repeat"))):
+        assert command_of(heard, "en", RULE) == command
+        assert command_of(heard, "en", STRICT) is None
+    said = Transcript("pause", ((" pause", -0.3),), (-9.0, -0.1), unaided=((0, "pause", -0.9),))
+    assert command_of(said, "en", STRICT) == ("pause", "pause")
+
+
 def test_a_command_must_be_nearly_as_likely_to_a_decoder_with_no_prompt():
     """`Rule.unaided`: the prompt pulls a short sound towards the nearest command ("Hold" written
     "pause"); decoded with no prompt, "pause" said alone is then far less likely than the decoder's own

@@ -15,6 +15,9 @@ within one point of the commands the recogniser as it is obeys (a tie goes to mo
 then to the simplest rule; until the round that added the unaided odds, within one point of the most
 obeyed, a window the loosest variants drifted). The held-out
 voices are then shown for that choice and for the recogniser as it is, per condition and per voice.
+The rule for the strictest listen sensitivities (`recognizer.STRICT`) is chosen alongside, by its own
+rule set before its figures: the fewest false commands among the variants of the recogniser's own
+prompt within three points of the commands the recogniser as it is obeys.
 
 Each utterance also comes with when it was said (listen_eval.py logs it; the recogniser there
 transcribes every utterance): the quiet before it, and how soon speech began again after it. So the
@@ -226,11 +229,17 @@ def compare(rows: list[dict]) -> None:
     eligible = [v for v, (ok, n, _, _) in scores.items() if ok / n >= base - 0.01]
     chosen = min(eligible, key=lambda v: (scores[v][2], -scores[v][0], _features(v)))  # then the simplest
     print(f"\nchosen by the rule: {chosen}\n")
+    # recognizer.STRICT, for the strictest sensitivities: the fewest false commands on the recogniser's
+    # own prompt among the variants within three points of the recogniser as it is
+    strict = min((v for v, (ok, n, _, _) in scores.items() if v.prompt == prompts[0] and ok / n >= base - 0.03),
+                 key=lambda v: (scores[v][2], -scores[v][0], _features(v)))
+    ok, n, false, talk = scores[strict]
+    print(f"for the strictest sensitivities (recognizer.STRICT): {strict}: {ok}/{n} obeyed, {false} false in {talk}\n")
     held = [r for r in rows if r["group"] == "held-out"]
     if not held:
         print("(no held-out voices in this file)")
         return
-    for name, v in (("chosen", chosen), ("the recogniser as it is", own)):
+    for name, v in (("chosen", chosen), ("the recogniser as it is", own), ("the strictest sensitivities", strict)):
         ok, n, false, talk = tally(held, v)
         print(f"## held-out voices, {name} ({v}): {ok}/{n} obeyed ({ok / max(n, 1):.1%}), {wrong(held, v)} as "
               f"another command, {false} false in {talk}\n")

@@ -154,5 +154,5 @@ ListenOpt = Annotated[
 ListenSensitivityOpt = Annotated[
     Optional[float],
     typer.Option("--listen-sensitivity", min=0.0, max=1.0,
-                 help="How readily --listen obeys: 0 (strictest) to 1 (most eager); default 0.5, tuned on recordings."),
+                 help="How readily --listen obeys: 0 (strictest; at 0.25 or below a stricter rule too) to 1 (most eager); default 0.5."),
 ]
