@@ -20,14 +20,16 @@ from .words import ORDER, PHRASES, fold
 @dataclass(frozen=True)
 class Outcome:
     """One utterance, as a session would have taken it: its transcript, and the command obeyed
-    (`command`, and the phrase it was heard as, as listed, in `phrase`), or none; `went_on`: a command was heard,
-    then the speech went on before its confirming silence, so it was not obeyed."""
+    (`command`; `phrase`, the phrase it was heard as, as listed), or none. `went_on`: a command was
+    heard, then the speech went on before its confirming silence, so it was not obeyed.
+    `after_speech`: said within `recognizer.ALONE` of other speech, so taken for the rest of a
+    sentence and not transcribed (no transcript)."""
 
     transcript: str
     command: str | None = None
     phrase: str | None = None
     went_on: bool = False
-    after_speech: bool = False  # said within `recognizer.ALONE` of other speech: the rest of a sentence, not transcribed
+    after_speech: bool = False
 
 
 class Trial:
