@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tools.listen_compare import AGREE, SETTLE, Variant, command_of_utterance, heard, tally, transcript, wrong
+from tools.listen_compare import (AGREE, SETTLE, Variant, _as_evaluated, command_of_utterance, heard, tally,
+                                  transcript, wrong)
 from tools.listen_eval import TimedEndpointer
 from voiceguide.live.listen.recognizer import LONGEST, RULE
 from voiceguide.live.listen.vad import FRAME, RATE
@@ -142,3 +143,14 @@ def test_the_unaided_odds_are_read_from_the_log_and_weighed():
     assert command_of_utterance({"phrases": pulled}, Variant("phrases", replace(RULE, unaided=None))) == "pause"
     older = transcript(["pause.", [[" pause", -0.2], [".", -0.3]], [-8.0, -8.0, -0.05], []])
     assert command_of_utterance({"phrases": older}, checked) is None  # an older log: not weighed
+
+
+def test_the_choice_is_anchored_on_the_recogniser_as_the_evaluation_ran_it():
+    """The rule logged with the recordings, not the recogniser as it is now: choosing again on the
+    same file must not step the window down each time."""
+    from voiceguide.live.listen.recognizer import ALONE, Rule
+
+    old, new = [-2.5, -2.5, None, -0.75, -3.0, None], [-2.5, -2.5, None, None, -2.0, -5.0]
+    rows = [{"rule": old}, {"rule": old}, {"rule": new}, {}]
+    assert _as_evaluated(rows, "phrases") == Variant("phrases", Rule(*old), ALONE)
+    assert _as_evaluated([{}, {}], "phrases") is None  # logs from before the rule was logged
