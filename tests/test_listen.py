@@ -327,3 +327,27 @@ def test_the_phrases_said_first_are_the_ones_weighed():
     assert repeated.said_first("en") == ((0, "again", 0),)  # not "again" after the command "again,"
     assert Transcript("Stay tall.", ((" Stay", -0.5), (" tall", -0.2), (".", -0.1))).said_first("en") == ()
     assert Transcript("").said_first("en") == ()
+
+
+def test_a_command_needs_the_decoder_sure_that_the_utterance_ended_there():
+    """`Rule.closing`: the prompt can cut a sentence short ("Continue breathing." written "continue,",
+    the decoder then ending with odds of only e^-2.5), while a command said alone ends surely. A
+    transcript cut off at the token cap ("pause, pause, ...") has no such odds and is not weighed; the
+    lead rule reads the same end after the word before."""
+    from voiceguide.live.listen.recognizer import Rule, command_of
+    from voiceguide.live.listen.transcript import Transcript
+
+    rule = Rule(floor=-2.5, lead=-2.0, closing=-2.0)
+    cut = Transcript("continue,", ((" continue", -0.4), (",", -0.4)), (-9.7, -3.3, -2.45))
+    said = Transcript("continue.", ((" continue", -0.4), (".", -0.4)), (-9.7, -3.3, -0.3))
+    assert cut.ended == -2.45 and said.ended == -0.3
+    assert command_of(cut, "en", rule) is None
+    assert command_of(cut, "en", Rule(floor=-2.5, lead=-2.0)) == ("continue", "resume")  # not checked
+    assert command_of(said, "en", rule) == ("continue", "resume")
+    capped = Transcript("pause, pause", ((" pause", -0.2), (",", -0.1), (" pause", -0.1)), (-9.0, -3.0, -4.0))
+    assert capped.ended is None and command_of(capped, "en", rule) == ("pause", "pause")
+    onset = Transcript("so again,", ((" so", -1.1), (" again", -0.2), (",", -0.3)), (-9.0, -7.0, -3.0, -2.6),
+                       opening=(("again", -1.3),))
+    assert onset.without_first_word.ended == -2.6
+    assert command_of(onset, "en", rule) is None
+    assert command_of(onset, "en", Rule(floor=-2.5, lead=-2.0)) == ("again", "repeat")

@@ -154,3 +154,31 @@ def test_the_choice_is_anchored_on_the_recogniser_as_the_evaluation_ran_it():
     rows = [{"rule": old}, {"rule": old}, {"rule": new}, {}]
     assert _as_evaluated(rows, "phrases") == Variant("phrases", Rule(*old), ALONE)
     assert _as_evaluated([{}, {}], "phrases") is None  # logs from before the rule was logged
+
+
+def test_the_grid_weighs_the_closing_odds_without_decoding_again():
+    """grid_scores reads Rule.closing as a veto on the transcript a command was found in (listen_compare
+    ._closed): its tally must be the one the rule itself gives, command by command."""
+    from dataclasses import replace
+
+    import tools.listen_compare as compare
+
+    def said(text: str, end: float, command: str | None, group: str = "tuned") -> dict:
+        ends = [-8.0, -4.0, end]
+        found = command_in(text)
+        record = transcript([text, [[" " + text.rstrip(","), -0.3], [",", -0.3]], ends, [], [],
+                            [[0, found[0], -0.3]] if found else []])
+        return {"command": command, "group": group, "decoded": [{"phrases": record}], "timing": [[None, None]]}
+
+    rows = [said("pause,", -0.2, "pause"), said("continue,", -1.7, "resume"), said("continue,", -2.4, None),
+            said("stop,", -1.2, None), said("hold,", -0.1, None)]
+    compare._CHOOSING = rows
+    try:
+        scores = compare.grid_scores("phrases", RULE.floor)
+    finally:
+        compare._CHOOSING = []
+    for closing in compare.CLOSINGS:
+        variant = Variant("phrases", replace(RULE, closing=closing))
+        assert scores[variant] == tally(rows, variant)
+    assert scores[Variant("phrases", replace(RULE, closing=-2.0))] == (2, 2, 1, 3)
+    assert scores[Variant("phrases", replace(RULE, closing=-1.0))] == (1, 2, 0, 3)

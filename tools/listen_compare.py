@@ -8,7 +8,8 @@ the command's first saying, the odds of ending after a phrase said first that ma
 a floor on the command's first word decoded without the prompt, a floor on each token of the
 command's words after its first word, the odds of opening with the command that admit it after
 one word that is not one, and a floor on how much less likely the decoder with no prompt found the
-command than its own best transcript) is scored on those transcripts
+command than its own best transcript, and the odds that the utterance ended where the transcript
+does) is scored on those transcripts
 without running Whisper again. The choice is made on the voices choices may be made on (tuned,
 checked, seen), by a rule set before the figures: the fewest false commands among the variants
 within one point of the commands the recogniser obeys as the evaluation ran it, whose rule every
@@ -35,7 +36,7 @@ import math
 import multiprocessing
 import os
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import product
 
@@ -50,6 +51,7 @@ UNPROMPTED = (None, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0)
 RESTS = (None, -0.25, -0.5, -0.75, -1.0, -1.5)  # weighed only without the unprompted check (time)
 LEADS = (None, -1.0, -2.0, -3.0, -4.0, -5.0)  # weighed only with no later-words floor or the recogniser's (time)
 UNAIDED = (None, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -8.0)  # likewise, and never with the unprompted floor
+CLOSINGS = (None, -1.0, -1.5, -2.0, -2.5)  # weighed only without the unprompted check
 ALONES = (0.5, 0.75, 1.0, 1.25, 1.5)  # seconds of quiet a command needs before it
 CHOOSING = ("tuned", "checked", "seen")
 # Seconds after an utterance ends (HANG into its silence) within which speech that begins again drops
@@ -72,14 +74,15 @@ class Variant:
         rest = "" if r.rest is None else f", its later words >= {r.rest}"
         lead = "" if r.lead is None else f", after a word if opening with it >= {r.lead}"
         unaided = "" if r.unaided is None else f", unaided odds against the best >= {r.unaided}"
-        return (f"{self.prompt}; first saying >= {r.floor}, {ending}{unprompted}{rest}{lead}{unaided}; "
+        closing = "" if r.closing is None else f", ended there >= {r.closing}"
+        return (f"{self.prompt}; first saying >= {r.floor}, {ending}{unprompted}{rest}{lead}{unaided}{closing}; "
                 f"{self.alone} s quiet before")
 
 
 def _features(v: Variant) -> tuple:
     """How much a variant adds to the phrase-only rule: fewer checks, then the floor nearest FLOOR,
     then the quiet before nearest ALONE."""
-    checks = (v.rule.ending, v.rule.unprompted, v.rule.rest, v.rule.lead, v.rule.unaided)
+    checks = (v.rule.ending, v.rule.unprompted, v.rule.rest, v.rule.lead, v.rule.unaided, v.rule.closing)
     return (sum(c is not None for c in checks), abs(v.rule.floor - FLOOR),
             abs(v.alone - ALONE))
 
@@ -185,10 +188,24 @@ def grid_scores(prompt: str, floor: float) -> dict[Variant, tuple[int, int, int,
         base = Variant(prompt, Rule(floor, ending, unprompted, rest, lead, unaided))
         decided = {i: found for i in candidates
                    if any(found := [command_of_utterance(u, base) for u in choosing[i]["decoded"]])}
-        for alone in ALONES:
-            variant = Variant(prompt, base.rule, alone)
-            scores[variant] = tally(choosing, variant, decided)
+        for closing in CLOSINGS if unprompted is None else (None,):
+            closed = decided if closing is None else _closed(choosing, decided, prompt, closing)
+            for alone in ALONES:
+                variant = Variant(prompt, replace(base.rule, closing=closing), alone)
+                scores[variant] = tally(choosing, variant, closed)
     return scores
+
+
+def _closed(rows: list[dict], decided: dict[int, list[str | None]], prompt: str, closing: float
+            ) -> dict[int, list[str | None]]:
+    """`decided` under the same rule with `closing` (Rule.closing) too: a veto on the transcript a
+    command was found in, since a transcript's odds of having ended are the same for it and for it
+    without its first word (the lead rule's), so the grid need not decode again for each closing."""
+    def ends(utterance: dict) -> bool:
+        return all(utterance[p].ended is None or utterance[p].ended >= closing for p in prompt.split(AGREE))
+
+    return {i: [command if command and ends(u) else None for command, u in zip(found, rows[i]["decoded"])]
+            for i, found in decided.items()}
 
 
 def _as_evaluated(rows: list[dict], prompt: str) -> Variant | None:

@@ -64,6 +64,16 @@ class Transcript:
             return None
         return self.ends[n]
 
+    @property
+    def ended(self) -> float | None:
+        """The log-probability that the utterance ended where the transcript does (the end of text, or
+        a full stop, '!' or '?', after its last token); None when the decoder was cut off at its token
+        cap ("pause, pause, pause, ...", as a short window can make it write a word said once). A
+        command said alone ends surely (on the voices choices are made on, never below e^-1.7); a
+        sentence the prompt cut short ("Continue breathing." written "continue,") leaves the decoder
+        unsure that it ended (e^-2.5)."""
+        return self.ends[len(self.tokens)] if len(self.ends) > len(self.tokens) else None
+
     def least_after_first(self, phrase: str) -> float:
         """The lowest log-probability among the tokens of the words of `phrase`'s first saying after
         its first word (0 for a one-word phrase): once "go" is written the prompt pulls "on" after
