@@ -12,7 +12,8 @@ also pulls a short word towards the nearest command ("Hold" written "pause"): so
 nearly as likely to the decoder with no prompt as its own best transcript (`Rule.unaided`,
 Transcript.unaided; decoded only for a transcript that holds a phrase), and the decoder must be
 fairly sure the utterance ended where the transcript does (`Rule.closing`): the prompt can cut a
-sentence short ("Continue breathing." written "continue,"). The floor and the rules were chosen offline on recordings they are not reported on (tools/listen_compare.py; docs: performance).
+sentence short ("Continue breathing." written "continue,"). The floor and the rules were chosen
+offline on recordings they are not reported on (tools/listen_compare.py; docs: performance).
 
 The `Endpointer` (vad.py) cuts the audio the gate lets through into utterances after a short silence,
 and each is transcribed at once; but a command is obeyed only once the silence after it has lasted
